@@ -1,0 +1,32 @@
+"""The shared contract: Avro schemas, the catalogue that loads them once, the codec, the registry."""
+
+from schemas.catalogue import Catalogue, CatalogueError, EventSchema, catalogue
+from schemas.codec import Codec, DecodeError, Decoded, EncodeError
+from schemas.compatibility import Compatibility, CompatibilityResult
+from schemas.registry import (
+    EmbeddedRegistry,
+    IncompatibleSchema,
+    RegistryError,
+    SchemaNotFound,
+    SchemaRegistry,
+    open_registry,
+)
+
+__all__ = [
+    "Catalogue",
+    "CatalogueError",
+    "Codec",
+    "Compatibility",
+    "CompatibilityResult",
+    "DecodeError",
+    "Decoded",
+    "EmbeddedRegistry",
+    "EncodeError",
+    "EventSchema",
+    "IncompatibleSchema",
+    "RegistryError",
+    "SchemaNotFound",
+    "SchemaRegistry",
+    "catalogue",
+    "open_registry",
+]

@@ -1,0 +1,166 @@
+"""Events on the wire: Confluent framing (magic byte 0, 4-byte big-endian schema id, Avro binary).
+
+Kafka tools (Schema Registry serializers, Connect, ksqlDB, kcat) read our topics unchanged.
+The writer's schema is fetched from the registry by the id in the frame and resolved to the
+current catalogue schema of the same event type, so events written under older versions decode
+into today's shape.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from fastavro import schemaless_reader, schemaless_writer
+from fastavro.schema import parse_schema
+
+from schemas.catalogue import Catalogue, EventSchema, catalogue, full_name, schema_fingerprint
+from schemas.registry import SchemaNotFound, SchemaRegistry
+
+MAGIC = 0
+FRAME = struct.Struct(">bI")
+
+
+class DecodeError(ValueError):
+    """Bytes that are not an event we can read. ``code`` is machine-readable."""
+
+    def __init__(self, code: str, reason: str, schema_id: int | None = None) -> None:
+        self.code = code
+        self.reason = reason
+        self.schema_id = schema_id
+        super().__init__(f"{code}: {reason}")
+
+
+class EncodeError(ValueError):
+    """A record that does not fit its event schema."""
+
+    def __init__(self, event_type: str, reason: str) -> None:
+        self.event_type = event_type
+        self.reason = reason
+        super().__init__(f"{event_type}: {reason}")
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    schema_id: int
+    event_type: str
+    record: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class _Writer:
+    """A schema read from the registry, parsed once, with the reader schema to resolve it to."""
+
+    event: EventSchema | None
+    parsed: Any
+    reader: Any
+
+
+def frame(schema_id: int, payload: bytes) -> bytes:
+    return FRAME.pack(MAGIC, schema_id) + payload
+
+
+def unframe(data: bytes) -> tuple[int, bytes]:
+    """The schema id and the Avro payload of a framed message."""
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise DecodeError("not_bytes", f"expected bytes, got {type(data).__name__}")
+    if len(data) < FRAME.size:
+        raise DecodeError("truncated", f"{len(data)} bytes, a frame needs at least {FRAME.size}")
+    magic, schema_id = FRAME.unpack_from(data)
+    if magic != MAGIC:
+        raise DecodeError("bad_magic_byte", f"magic byte {magic}, expected {MAGIC}")
+    return schema_id, bytes(data[FRAME.size :])
+
+
+class Codec:
+    """Encodes catalogue events to framed Avro and decodes framed Avro back to records."""
+
+    def __init__(self, registry: SchemaRegistry, events: Catalogue | None = None) -> None:
+        self.registry = registry
+        self.catalogue = events or catalogue()
+        self._ids: dict[str, int] = {}
+        self._writers: dict[int, _Writer] = {}
+        self._lock = threading.Lock()
+
+    def register_all(self) -> dict[str, int]:
+        """Register every catalogue event (idempotent); returns event type → schema id."""
+        for event in self.catalogue:
+            self.schema_id(event.name)
+        return dict(self._ids)
+
+    def schema_id(self, event_type: str) -> int:
+        found = self._ids.get(event_type)
+        if found is None:
+            event = self.catalogue.event(event_type)
+            found = self.registry.register(event.subject, event.schema)
+            with self._lock:
+                self._ids[event_type] = found
+                self._writers.setdefault(found, _Writer(event, event.parsed, None))
+        return found
+
+    def encode(self, event_type: str, record: dict[str, Any]) -> bytes:
+        event = self.catalogue.event(event_type)
+        schema_id = self.schema_id(event_type)
+        buffer = io.BytesIO()
+        buffer.write(FRAME.pack(MAGIC, schema_id))
+        try:
+            schemaless_writer(buffer, event.parsed, record, strict=True)
+        except Exception as error:  # fastavro raises many types; callers need one
+            raise EncodeError(event_type, f"{type(error).__name__}: {error}") from error
+        return buffer.getvalue()
+
+    def decode(self, data: bytes) -> Decoded:
+        schema_id, payload = unframe(data)
+        writer = self._writer(schema_id)
+        if writer.event is None:
+            raise DecodeError(
+                "unknown_event_type", "schema is not an event of the catalogue", schema_id
+            )
+        buffer = io.BytesIO(payload)
+        try:
+            record = schemaless_reader(buffer, writer.parsed, writer.reader)
+        except Exception as error:
+            raise DecodeError(
+                "schema_mismatch",
+                f"payload does not match schema {schema_id}: {type(error).__name__}: {error}",
+                schema_id,
+            ) from error
+        if buffer.tell() != len(payload):
+            raise DecodeError(
+                "schema_mismatch",
+                f"{len(payload) - buffer.tell()} bytes left after the record of schema {schema_id}",
+                schema_id,
+            )
+        if not isinstance(record, dict):
+            raise DecodeError("schema_mismatch", "payload is not a record", schema_id)
+        return Decoded(schema_id, writer.event.name, record)
+
+    def _writer(self, schema_id: int) -> _Writer:
+        # A RegistryError (registry unreachable) propagates: not the record's fault, so the
+        # caller must retry rather than reject it.
+        writer = self._writers.get(schema_id)
+        if writer is not None:
+            return writer
+        try:
+            text = self.registry.schema_by_id(schema_id)
+        except SchemaNotFound:
+            raise DecodeError(
+                "unknown_schema_id", f"schema id {schema_id} is not in the registry", schema_id
+            ) from None
+        writer = self._resolve(json.loads(text))
+        with self._lock:
+            self._writers[schema_id] = writer
+        return writer
+
+    def _resolve(self, schema: dict[str, Any]) -> _Writer:
+        parsed = parse_schema(schema, named_schemas={})
+        name = full_name(schema.get("name", ""), schema.get("namespace"))
+        event = self.catalogue.by_full_name(name)
+        if event is None:
+            return _Writer(None, parsed, None)
+        same = event.fingerprint == schema_fingerprint(schema)
+        return _Writer(event, parsed, None if same else event.parsed)

@@ -1,0 +1,310 @@
+"""The Kafka engine: kafka-python against Apache Kafka or any Kafka-protocol broker.
+
+This is how a region that outgrows one machine scales: partitions, replication, consumer groups.
+The adapter stays thin; the broker does the work.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka import TopicPartition as KafkaTopicPartition
+from kafka.admin import NewTopic
+from kafka.consumer.subscription_state import ConsumerRebalanceListener
+from kafka.errors import CommitFailedError, KafkaError, TopicAlreadyExistsError
+from kafka.structs import OffsetAndMetadata
+
+from services.bus.port import (
+    AssignCallback,
+    BusError,
+    CommitFailed,
+    Headers,
+    Record,
+    TopicPartition,
+)
+
+DEFAULT_SESSION_TIMEOUT_MS = 30_000
+# Options a kafka:// URL may carry in its query string, with their types.
+_CLIENT_OPTIONS: dict[str, type] = {
+    "client_id": str,
+    "security_protocol": str,
+    "sasl_mechanism": str,
+    "sasl_plain_username": str,
+    "sasl_plain_password": str,
+    "ssl_cafile": str,
+    "ssl_certfile": str,
+    "ssl_keyfile": str,
+    "request_timeout_ms": int,
+}
+
+
+def parse_kafka_url(url: str) -> tuple[list[str], dict[str, Any], int]:
+    """``kafka://h1:9092,h2:9092?client_id=x&replication_factor=3`` → servers, options, replicas."""
+    parts = urlsplit(url)
+    if parts.scheme != "kafka" or not parts.netloc:
+        raise ValueError(f"not a kafka:// URL: {url!r}")
+    servers = [s for s in parts.netloc.split(",") if s]
+    options: dict[str, Any] = {}
+    replication = 1
+    for name, value in parse_qsl(parts.query):
+        if name == "replication_factor":
+            replication = int(value)
+        elif name in _CLIENT_OPTIONS:
+            options[name] = _CLIENT_OPTIONS[name](value)
+        else:
+            raise ValueError(f"unknown kafka:// URL option {name!r}")
+    return servers, options, replication
+
+
+def _to_kafka(tp: TopicPartition) -> KafkaTopicPartition:
+    return KafkaTopicPartition(tp.topic, tp.partition)
+
+
+def _from_kafka(tp: KafkaTopicPartition) -> TopicPartition:
+    return TopicPartition(tp.topic, tp.partition)
+
+
+class KafkaBus:
+    """The :class:`~services.bus.port.Bus` port over kafka-python."""
+
+    def __init__(
+        self,
+        servers: list[str],
+        *,
+        options: dict[str, Any] | None = None,
+        default_partitions: int = 3,
+        replication_factor: int = 1,
+        url: str = "",
+    ) -> None:
+        self.url = url or "kafka://" + ",".join(servers)
+        self.servers = servers
+        self.options = options or {}
+        self.default_partitions = default_partitions
+        self.replication_factor = replication_factor
+        self._producer: KafkaProducer | None = None
+        self._admin: KafkaAdminClient | None = None
+        self._metadata: KafkaConsumer | None = None
+        self._known_topics: set[str] = set()
+        self._pending: list[Any] = []
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_url(cls, url: str, *, default_partitions: int = 3) -> KafkaBus:
+        servers, options, replication = parse_kafka_url(url)
+        return cls(
+            servers,
+            options=options,
+            default_partitions=default_partitions,
+            replication_factor=replication,
+            url=url,
+        )
+
+    # -- clients, created on first use -------------------------------------------------------
+
+    @property
+    def producer(self) -> KafkaProducer:
+        if self._producer is None:
+            self._producer = KafkaProducer(
+                bootstrap_servers=self.servers,
+                # Idempotence: a retried send after a lost acknowledgement is not written twice.
+                enable_idempotence=True,
+                acks="all",
+                linger_ms=5,
+                batch_size=256 * 1024,
+                **self.options,
+            )
+        return self._producer
+
+    @property
+    def admin(self) -> KafkaAdminClient:
+        if self._admin is None:
+            self._admin = KafkaAdminClient(bootstrap_servers=self.servers, **self.options)
+        return self._admin
+
+    @property
+    def metadata(self) -> KafkaConsumer:
+        """A group-less consumer used only for metadata and end offsets."""
+        if self._metadata is None:
+            self._metadata = KafkaConsumer(
+                bootstrap_servers=self.servers, enable_auto_commit=False, **self.options
+            )
+        return self._metadata
+
+    # -- producing ---------------------------------------------------------------------------
+
+    def publish(
+        self, topic: str, key: bytes | None, value: bytes | None, headers: Headers = ()
+    ) -> None:
+        if topic not in self._known_topics:
+            self.create_topic(topic)
+        try:
+            future = self.producer.send(topic, key=key, value=value, headers=list(headers))
+        except KafkaError as error:
+            raise BusError(f"publish to {topic} failed: {error}") from error
+        with self._lock:
+            self._pending.append(future)
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """The producer batches by itself; the block ends with a flush."""
+        yield
+        self.flush()
+
+    def flush(self, timeout: float | None = None) -> None:
+        if self._producer is None:
+            return
+        try:
+            self._producer.flush(timeout=timeout)
+        except KafkaError as error:
+            raise BusError(f"flush failed: {error}") from error
+        with self._lock:
+            pending, self._pending = self._pending, []
+        failed = [f.exception for f in pending if f.failed()]
+        if failed:
+            raise BusError(f"{len(failed)} record(s) not acknowledged: {failed[0]}")
+
+    # -- topics ------------------------------------------------------------------------------
+
+    def create_topic(self, topic: str, partitions: int | None = None) -> None:
+        new = NewTopic(topic, partitions or self.default_partitions, self.replication_factor)
+        try:
+            self.admin.create_topics([new])
+        except TopicAlreadyExistsError:
+            pass
+        except KafkaError as error:
+            raise BusError(f"cannot create topic {topic}: {error}") from error
+        self._known_topics.add(topic)
+
+    def list_topics(self) -> set[str]:
+        try:
+            return set(self.admin.list_topics())
+        except KafkaError as error:
+            raise BusError(f"cannot list topics: {error}") from error
+
+    def partitions_for(self, topic: str) -> int:
+        self.metadata.topics()  # refresh: partitions_for_topic reads cached metadata
+        return len(self.metadata.partitions_for_topic(topic) or ())
+
+    def end_offsets(self, partitions: Iterable[TopicPartition]) -> dict[TopicPartition, int]:
+        ends = self.metadata.end_offsets([_to_kafka(tp) for tp in partitions])
+        return {_from_kafka(tp): offset for tp, offset in ends.items()}
+
+    # -- consuming ---------------------------------------------------------------------------
+
+    def consumer(
+        self,
+        group: str,
+        topics: Sequence[str] | re.Pattern[str],
+        *,
+        on_assign: AssignCallback | None = None,
+        from_beginning: bool = True,
+        session_timeout_ms: int | None = None,
+    ) -> KafkaGroupConsumer:
+        session = session_timeout_ms or DEFAULT_SESSION_TIMEOUT_MS
+        client = KafkaConsumer(
+            bootstrap_servers=self.servers,
+            group_id=group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest" if from_beginning else "latest",
+            session_timeout_ms=session,
+            heartbeat_interval_ms=max(session // 4, 100),
+            # Pick up topics created after subscribing (a new institution's submissions).
+            metadata_max_age_ms=min(session, 5_000),
+            **self.options,
+        )
+        adapter = KafkaGroupConsumer(client)
+        listener = _AssignListener(adapter, on_assign)
+        if isinstance(topics, re.Pattern):
+            # Our patterns match whole topic names; kafka-python only anchors the start.
+            client.subscribe(pattern=rf"(?:{topics.pattern})\Z", listener=listener)
+        else:
+            client.subscribe(topics=list(topics), listener=listener)
+        return adapter
+
+    def close(self) -> None:
+        for client in (self._producer, self._admin, self._metadata):
+            if client is not None:
+                with contextlib.suppress(Exception):
+                    client.close()
+        self._producer = self._admin = self._metadata = None
+
+
+class _AssignListener(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, adapter: KafkaGroupConsumer, on_assign: AssignCallback | None) -> None:
+        self.adapter = adapter
+        self.on_assign = on_assign
+
+    def on_partitions_revoked(self, revoked: Any) -> None:
+        pass
+
+    def on_partitions_assigned(self, assigned: Any) -> None:
+        if self.on_assign:
+            self.on_assign(self.adapter, {_from_kafka(tp) for tp in assigned})
+
+
+class KafkaGroupConsumer:
+    """A consumer-group member: the port's consumer over ``KafkaConsumer``."""
+
+    def __init__(self, client: KafkaConsumer) -> None:
+        self.client = client
+
+    def poll(self, max_records: int = 500, timeout: float = 1.0) -> list[Record]:
+        try:
+            batches = self.client.poll(timeout_ms=int(timeout * 1000), max_records=max_records)
+        except KafkaError as error:
+            raise BusError(f"poll failed: {error}") from error
+        return [
+            Record(
+                topic=r.topic,
+                partition=r.partition,
+                offset=r.offset,
+                key=r.key,
+                value=r.value,
+                headers=tuple(r.headers or ()),
+                timestamp_ms=r.timestamp,
+            )
+            for _tp, records in sorted(batches.items())
+            for r in records
+        ]
+
+    def commit(self, offsets: Mapping[TopicPartition, int] | None = None) -> None:
+        kafka_offsets = None
+        if offsets is not None:
+            kafka_offsets = {
+                _to_kafka(tp): OffsetAndMetadata(offset, "", -1) for tp, offset in offsets.items()
+            }
+        try:
+            self.client.commit(offsets=kafka_offsets)
+        except CommitFailedError as error:
+            raise CommitFailed(str(error)) from error
+        except KafkaError as error:
+            raise BusError(f"commit failed: {error}") from error
+
+    def committed(self, tp: TopicPartition) -> int | None:
+        result: int | None = self.client.committed(_to_kafka(tp))
+        return result
+
+    def assignment(self) -> set[TopicPartition]:
+        return {_from_kafka(tp) for tp in self.client.assignment()}
+
+    def position(self, tp: TopicPartition) -> int:
+        result: int = self.client.position(_to_kafka(tp))
+        return result
+
+    def seek(self, tp: TopicPartition, offset: int) -> None:
+        self.client.seek(_to_kafka(tp), offset)
+
+    def seek_to_beginning(self, partitions: Iterable[TopicPartition] | None = None) -> None:
+        tps = [_to_kafka(tp) for tp in partitions] if partitions is not None else []
+        self.client.seek_to_beginning(*tps)
+
+    def close(self) -> None:
+        # Leave the group without committing: what was not committed explicitly is redelivered.
+        with contextlib.suppress(Exception):
+            self.client.close(autocommit=False)

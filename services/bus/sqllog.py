@@ -1,0 +1,575 @@
+"""The embedded engine: an append-only log table in SQL with Kafka's topic/partition/offset semantics.
+
+It serves one municipality on one machine with no broker to run (SQLite), or a region that prefers
+its PostgreSQL to a Kafka cluster. Offsets are handed out by a per-partition counter row that the
+writer locks until it commits, so records become visible in offset order and a consumer can never
+skip past a record that is still being written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import threading
+import time
+import uuid
+from base64 import b64decode, b64encode
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Engine,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from services.bus.partitioning import partition_for
+from services.bus.port import (
+    AssignCallback,
+    BusError,
+    CommitFailed,
+    Headers,
+    Record,
+    TopicPartition,
+)
+from services.sql import IMMEDIATE, sql_engine
+
+metadata = MetaData()
+
+partitions_table = Table(
+    "bus_partitions",
+    metadata,
+    Column("topic", String(249), primary_key=True),
+    Column("partition", Integer, primary_key=True),
+    Column("next_offset", BigInteger, nullable=False),
+)
+
+records_table = Table(
+    "bus_records",
+    metadata,
+    Column("topic", String(249), primary_key=True),
+    Column("partition", Integer, primary_key=True),
+    Column("offset", BigInteger, primary_key=True, autoincrement=False),
+    Column("key", LargeBinary, nullable=True),
+    Column("value", LargeBinary, nullable=True),
+    Column("headers", Text, nullable=True),
+    Column("timestamp_ms", BigInteger, nullable=False),
+)
+
+groups_table = Table(
+    "bus_groups",
+    metadata,
+    Column("group_id", String(255), primary_key=True),
+    Column("generation", BigInteger, nullable=False),
+)
+
+members_table = Table(
+    "bus_group_members",
+    metadata,
+    Column("group_id", String(255), primary_key=True),
+    Column("member_id", String(64), primary_key=True),
+    Column("subscription", Text, nullable=False),
+    Column("heartbeat_ms", BigInteger, nullable=False),
+    Column("session_timeout_ms", BigInteger, nullable=False),
+)
+
+offsets_table = Table(
+    "bus_group_offsets",
+    metadata,
+    Column("group_id", String(255), primary_key=True),
+    Column("topic", String(249), primary_key=True),
+    Column("partition", Integer, primary_key=True),
+    Column("offset", BigInteger, nullable=False),
+)
+
+DEFAULT_SESSION_TIMEOUT_MS = 10_000
+POLL_INTERVAL_S = 0.02
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def _encode_headers(headers: Headers) -> str | None:
+    if not headers:
+        return None
+    return json.dumps([[k, b64encode(v).decode()] for k, v in headers])
+
+
+def _decode_headers(text: str | None) -> tuple[tuple[str, bytes], ...]:
+    if not text:
+        return ()
+    return tuple((k, b64decode(v)) for k, v in json.loads(text))
+
+
+class SqlLogBus:
+    """The :class:`~services.bus.port.Bus` port over a SQL table (SQLite or PostgreSQL)."""
+
+    def __init__(self, engine: Engine, *, default_partitions: int = 3, url: str = "") -> None:
+        self.engine = engine
+        self.url = url or engine.url.render_as_string(hide_password=True)
+        self.default_partitions = default_partitions
+        self._partition_counts: dict[str, int] = {}
+        self._pending: list[tuple[str, bytes | None, bytes | None, Headers]] | None = None
+        self._lock = threading.Lock()
+        self._round_robin = 0
+        metadata.create_all(engine)
+
+    @classmethod
+    def from_url(cls, url: str, *, default_partitions: int = 3) -> SqlLogBus:
+        return cls(sql_engine(url), default_partitions=default_partitions, url=url)
+
+    # -- producing ---------------------------------------------------------------------------
+
+    def publish(
+        self, topic: str, key: bytes | None, value: bytes | None, headers: Headers = ()
+    ) -> None:
+        with self._lock:
+            if self._pending is not None:
+                self._pending.append((topic, key, value, tuple(headers)))
+                return
+        self._append([(topic, key, value, tuple(headers))])
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Publishes inside the block are written in one transaction when it ends."""
+        with self._lock:
+            if self._pending is not None:
+                raise BusError("batches do not nest")
+            self._pending = []
+        try:
+            yield
+            pending = self._pending
+        finally:
+            with self._lock:
+                self._pending = None
+        if pending:
+            self._append(pending)
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Every publish outside a batch is already durable when it returns."""
+
+    def _append(self, items: Sequence[tuple[str, bytes | None, bytes | None, Headers]]) -> None:
+        by_partition: dict[TopicPartition, list[int]] = defaultdict(list)
+        for index, (topic, key, _value, _headers) in enumerate(items):
+            by_partition[TopicPartition(topic, self._choose_partition(topic, key))].append(index)
+        stamp = _now_ms()
+        with self._writer() as conn:
+            for tp, indexes in sorted(by_partition.items()):
+                last = conn.execute(
+                    update(partitions_table)
+                    .where(partitions_table.c.topic == tp.topic)
+                    .where(partitions_table.c.partition == tp.partition)
+                    .values(next_offset=partitions_table.c.next_offset + len(indexes))
+                    .returning(partitions_table.c.next_offset)
+                ).scalar_one()
+                first = last - len(indexes)
+                conn.execute(
+                    insert(records_table),
+                    [
+                        {
+                            "topic": tp.topic,
+                            "partition": tp.partition,
+                            "offset": first + n,
+                            "key": items[i][1],
+                            "value": items[i][2],
+                            "headers": _encode_headers(items[i][3]),
+                            "timestamp_ms": stamp,
+                        }
+                        for n, i in enumerate(indexes)
+                    ],
+                )
+
+    def _choose_partition(self, topic: str, key: bytes | None) -> int:
+        count = self.partitions_for(topic, create=True)
+        if key is None:
+            self._round_robin += 1
+            return self._round_robin % count
+        return partition_for(key, count)
+
+    @contextlib.contextmanager
+    def _writer(self) -> Iterator[Connection]:
+        try:
+            with self.engine.connect().execution_options(**{IMMEDIATE: True}) as conn, conn.begin():
+                yield conn
+        except OperationalError as error:
+            raise BusError(f"SQL log unavailable: {error.orig}") from error
+
+    # -- topics ------------------------------------------------------------------------------
+
+    def create_topic(self, topic: str, partitions: int | None = None) -> None:
+        _validate_topic_name(topic)
+        count = partitions or self.default_partitions
+        with contextlib.suppress(IntegrityError), self._writer() as conn:
+            exists = conn.execute(
+                select(func.count()).where(partitions_table.c.topic == topic)
+            ).scalar_one()
+            if not exists:
+                conn.execute(
+                    insert(partitions_table),
+                    [{"topic": topic, "partition": p, "next_offset": 0} for p in range(count)],
+                )
+        self._partition_counts.pop(topic, None)
+
+    def list_topics(self) -> set[str]:
+        with self.engine.connect() as conn:
+            return set(conn.execute(select(partitions_table.c.topic).distinct()).scalars())
+
+    def partitions_for(self, topic: str, *, create: bool = False) -> int:
+        count = self._partition_counts.get(topic)
+        if count:
+            return count
+        with self.engine.connect() as conn:
+            count = conn.execute(
+                select(func.count()).where(partitions_table.c.topic == topic)
+            ).scalar_one()
+        if not count:
+            if not create:
+                return 0
+            self.create_topic(topic)
+            return self.partitions_for(topic)
+        self._partition_counts[topic] = count
+        return count
+
+    def end_offsets(self, partitions: Iterable[TopicPartition]) -> dict[TopicPartition, int]:
+        wanted = set(partitions)
+        topics = {tp.topic for tp in wanted}
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(partitions_table).where(partitions_table.c.topic.in_(topics))
+            ).all()
+        found = {TopicPartition(r.topic, r.partition): r.next_offset for r in rows}
+        return {tp: found.get(tp, 0) for tp in wanted}
+
+    # -- consuming ---------------------------------------------------------------------------
+
+    def consumer(
+        self,
+        group: str,
+        topics: Sequence[str] | re.Pattern[str],
+        *,
+        on_assign: AssignCallback | None = None,
+        from_beginning: bool = True,
+        session_timeout_ms: int | None = None,
+    ) -> SqlLogConsumer:
+        return SqlLogConsumer(
+            self,
+            group,
+            topics,
+            on_assign=on_assign,
+            from_beginning=from_beginning,
+            session_timeout_ms=session_timeout_ms or DEFAULT_SESSION_TIMEOUT_MS,
+        )
+
+    def read(self, tp: TopicPartition, offset: int, limit: int) -> list[Record]:
+        """Records of one partition from ``offset`` on, at most ``limit`` of them."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(records_table)
+                .where(records_table.c.topic == tp.topic)
+                .where(records_table.c.partition == tp.partition)
+                .where(records_table.c.offset >= offset)
+                .order_by(records_table.c.offset)
+                .limit(limit)
+            ).all()
+        return [
+            Record(
+                topic=r.topic,
+                partition=r.partition,
+                offset=r.offset,
+                key=r.key,
+                value=r.value,
+                headers=_decode_headers(r.headers),
+                timestamp_ms=r.timestamp_ms,
+            )
+            for r in rows
+        ]
+
+    def upsert(
+        self, table: Table, keys: dict[str, Any], values: dict[str, Any], **defaults: Any
+    ) -> Any:
+        """INSERT … ON CONFLICT: update ``values`` (nothing if empty) in this engine's dialect."""
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(table).values(**keys, **values, **defaults)
+        if not values:
+            return statement.on_conflict_do_nothing(index_elements=list(keys))
+        return statement.on_conflict_do_update(index_elements=list(keys), set_=values)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _validate_topic_name(topic: str) -> None:
+    # Kafka's own rule, so that a topic created here can move to a cluster unchanged.
+    if not re.fullmatch(r"[A-Za-z0-9._-]{1,249}", topic) or topic in {".", ".."}:
+        raise BusError(f"invalid topic name {topic!r}: use letters, digits, '.', '_' and '-'")
+
+
+class SqlLogConsumer:
+    """A consumer-group member on the SQL log.
+
+    Membership lives in a table with heartbeats; every member computes the same assignment from the
+    live members and the topics, so no coordinator is needed. Any change of membership bumps the
+    group's generation, and a commit from an older generation is refused (CommitFailed), as in Kafka.
+    """
+
+    def __init__(
+        self,
+        bus: SqlLogBus,
+        group: str,
+        topics: Sequence[str] | re.Pattern[str],
+        *,
+        on_assign: AssignCallback | None,
+        from_beginning: bool,
+        session_timeout_ms: int,
+    ) -> None:
+        self._bus = bus
+        self._group = group
+        self._subscription = (
+            {"pattern": topics.pattern}
+            if isinstance(topics, re.Pattern)
+            else {"topics": sorted(topics)}
+        )
+        self._on_assign = on_assign
+        self._from_beginning = from_beginning
+        self._session_timeout_ms = session_timeout_ms
+        self._heartbeat_every_ms = max(session_timeout_ms // 4, 50)
+        self._member_id = uuid.uuid4().hex
+        self._generation = -1
+        self._last_heartbeat_ms = 0
+        self._positions: dict[TopicPartition, int] = {}
+        self._next_partition = 0
+        self._closed = False
+        self._join()
+
+    # -- membership --------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _group_change(self) -> Iterator[tuple[Connection, int]]:
+        """A transaction holding the group's row lock, so membership changes happen one by one."""
+        with self._bus._writer() as conn:
+            conn.execute(
+                self._bus.upsert(groups_table, {"group_id": self._group}, {}, generation=0)
+            )
+            generation = conn.execute(
+                select(groups_table.c.generation)
+                .where(groups_table.c.group_id == self._group)
+                .with_for_update()
+            ).scalar_one()
+            yield conn, generation
+
+    def _join(self) -> None:
+        with self._group_change() as (conn, _generation):
+            self._insert_member(conn, _now_ms())
+            self._bump_generation(conn)
+
+    def _insert_member(self, conn: Connection, now: int) -> None:
+        conn.execute(
+            insert(members_table).values(
+                group_id=self._group,
+                member_id=self._member_id,
+                subscription=json.dumps(self._subscription),
+                heartbeat_ms=now,
+                session_timeout_ms=self._session_timeout_ms,
+            )
+        )
+
+    def _bump_generation(self, conn: Connection) -> None:
+        conn.execute(
+            update(groups_table)
+            .where(groups_table.c.group_id == self._group)
+            .values(generation=groups_table.c.generation + 1)
+        )
+
+    def _heartbeat(self) -> None:
+        """Stay a member, expire members that stopped heartbeating, and follow the assignment."""
+        now = _now_ms()
+        with self._group_change() as (conn, _generation):
+            alive = conn.execute(
+                update(members_table)
+                .where(members_table.c.group_id == self._group)
+                .where(members_table.c.member_id == self._member_id)
+                .values(heartbeat_ms=now)
+            ).rowcount
+            if not alive:  # expired by another member while we were away: join again
+                self._insert_member(conn, now)
+                self._bump_generation(conn)
+            expired = conn.execute(
+                delete(members_table)
+                .where(members_table.c.group_id == self._group)
+                .where(members_table.c.heartbeat_ms + members_table.c.session_timeout_ms < now)
+            ).rowcount
+            if expired:
+                self._bump_generation(conn)
+            generation = conn.execute(
+                select(groups_table.c.generation).where(groups_table.c.group_id == self._group)
+            ).scalar_one()
+            members = conn.execute(
+                select(members_table.c.member_id, members_table.c.subscription)
+                .where(members_table.c.group_id == self._group)
+                .order_by(members_table.c.member_id)
+            ).all()
+            committed = dict(self._committed_rows(conn))
+        self._last_heartbeat_ms = now
+        assignment = self._assignment_from(members)
+        self._follow(assignment, generation, committed)
+
+    def _assignment_from(self, members: Sequence[Any]) -> set[TopicPartition]:
+        topics = self._bus.list_topics()
+        subscribers: dict[str, list[str]] = defaultdict(list)
+        for member in members:
+            for topic in _matching(json.loads(member.subscription), topics):
+                subscribers[topic].append(member.member_id)
+        mine: set[TopicPartition] = set()
+        for topic, member_ids in subscribers.items():
+            for partition in range(self._bus.partitions_for(topic)):
+                if member_ids[partition % len(member_ids)] == self._member_id:
+                    mine.add(TopicPartition(topic, partition))
+        return mine
+
+    def _follow(
+        self, assignment: set[TopicPartition], generation: int, committed: dict[TopicPartition, int]
+    ) -> None:
+        if generation != self._generation:
+            # A new generation: restart every partition from the group's committed offset, since
+            # another member may have read (and committed) part of it in the meantime.
+            self._positions.clear()
+            self._generation = generation
+        for tp in list(self._positions):
+            if tp not in assignment:
+                del self._positions[tp]
+        added = assignment - set(self._positions)
+        if not added:
+            return
+        ends = self._bus.end_offsets(added) if not self._from_beginning else {}
+        for tp in added:
+            self._positions[tp] = committed.get(tp, ends.get(tp, 0))
+        if self._on_assign:
+            self._on_assign(self, set(added))
+
+    def _committed_rows(self, conn: Connection) -> Iterator[tuple[TopicPartition, int]]:
+        rows = conn.execute(
+            select(offsets_table).where(offsets_table.c.group_id == self._group)
+        ).all()
+        for row in rows:
+            yield TopicPartition(row.topic, row.partition), row.offset
+
+    # -- the Consumer port -------------------------------------------------------------------
+
+    def poll(self, max_records: int = 500, timeout: float = 1.0) -> list[Record]:
+        self._check_open()
+        deadline = time.monotonic() + timeout
+        while True:
+            if _now_ms() - self._last_heartbeat_ms >= self._heartbeat_every_ms:
+                self._heartbeat()
+            records = self._fetch(max_records)
+            if records or time.monotonic() >= deadline:
+                return records
+            time.sleep(min(POLL_INTERVAL_S, max(deadline - time.monotonic(), 0)))
+
+    def _fetch(self, max_records: int) -> list[Record]:
+        partitions = sorted(self._positions)
+        if not partitions:
+            return []
+        records: list[Record] = []
+        # Start from a different partition each poll so that a busy one cannot starve the rest.
+        start = self._next_partition % len(partitions)
+        self._next_partition += 1
+        for tp in partitions[start:] + partitions[:start]:
+            if len(records) >= max_records:
+                break
+            batch = self._bus.read(tp, self._positions[tp], max_records - len(records))
+            if batch:
+                self._positions[tp] = batch[-1].offset + 1
+                records.extend(batch)
+        return records
+
+    def commit(self, offsets: Mapping[TopicPartition, int] | None = None) -> None:
+        self._check_open()
+        to_commit = dict(self._positions if offsets is None else offsets)
+        if not to_commit:
+            return
+        with self._group_change() as (conn, generation):
+            if generation != self._generation:
+                self._last_heartbeat_ms = 0  # rejoin on the next poll
+                raise CommitFailed(
+                    f"group {self._group!r} rebalanced (generation {self._generation} → "
+                    f"{generation}); uncommitted records will be delivered again"
+                )
+            for tp, offset in to_commit.items():
+                conn.execute(
+                    self._bus.upsert(
+                        offsets_table,
+                        {"group_id": self._group, "topic": tp.topic, "partition": tp.partition},
+                        {"offset": offset},
+                    )
+                )
+
+    def committed(self, tp: TopicPartition) -> int | None:
+        with self._bus.engine.connect() as conn:
+            return conn.execute(
+                select(offsets_table.c.offset).where(
+                    and_(
+                        offsets_table.c.group_id == self._group,
+                        offsets_table.c.topic == tp.topic,
+                        offsets_table.c.partition == tp.partition,
+                    )
+                )
+            ).scalar_one_or_none()
+
+    def assignment(self) -> set[TopicPartition]:
+        if self._generation < 0:
+            self._heartbeat()
+        return set(self._positions)
+
+    def position(self, tp: TopicPartition) -> int:
+        return self._positions[tp]
+
+    def seek(self, tp: TopicPartition, offset: int) -> None:
+        if tp not in self._positions:
+            raise BusError(f"{tp} is not assigned to this member")
+        self._positions[tp] = offset
+
+    def seek_to_beginning(self, partitions: Iterable[TopicPartition] | None = None) -> None:
+        for tp in list(self._positions) if partitions is None else partitions:
+            self.seek(tp, 0)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        with contextlib.suppress(BusError), self._group_change() as (conn, _generation):
+            conn.execute(
+                delete(members_table)
+                .where(members_table.c.group_id == self._group)
+                .where(members_table.c.member_id == self._member_id)
+            )
+            self._bump_generation(conn)
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise BusError("consumer is closed")
+
+
+def _matching(subscription: dict[str, Any], topics: set[str]) -> list[str]:
+    if "pattern" in subscription:
+        pattern = re.compile(subscription["pattern"])
+        return sorted(t for t in topics if pattern.fullmatch(t))
+    return sorted(t for t in subscription["topics"] if t in topics)

@@ -1,0 +1,43 @@
+"""One settings object for every entry point; each value can come from a ``POVEZIMO_*`` variable."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="POVEZIMO_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("povezimo-data"),
+        description="Where the embedded bus, registry and views live.",
+    )
+    bus_url: str | None = Field(
+        default=None,
+        description="kafka://host:port[,host:port], sqlite:///path or postgresql://…; "
+        "default: the embedded SQLite log in the data directory.",
+    )
+    registry_url: str | None = Field(
+        default=None,
+        description="http(s):// of a Confluent-compatible registry, or a SQL URL for the "
+        "embedded one; default: SQLite in the data directory.",
+    )
+    default_partitions: int = Field(
+        default=3, ge=1, description="Partitions of a topic the platform creates."
+    )
+
+    @cached_property
+    def resolved_bus_url(self) -> str:
+        return self.bus_url or f"sqlite:///{self.data_dir / 'bus.db'}"
+
+    @cached_property
+    def resolved_registry_url(self) -> str:
+        return self.registry_url or f"sqlite:///{self.data_dir / 'registry.db'}"
+
+    def ensure_data_dir(self) -> Path:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return self.data_dir

@@ -1,0 +1,84 @@
+"""Fixtures shared by every layer: real engines, started here or skipped with the reason."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.brokers import (
+    KAFKA_URL,
+    TansuBroker,
+    docker_available,
+    postgres_available,
+    postgres_schema,
+)
+
+
+@pytest.fixture(scope="session")
+def tansu_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Kafka-protocol broker (tansu, memory storage) for the whole session."""
+    log = Path(tmp_path_factory.mktemp("tansu")) / "tansu.log"
+    broker = TansuBroker(log_path=log).start()
+    yield broker.url
+    broker.stop()
+
+
+@pytest.fixture(scope="session")
+def apache_kafka_url() -> Iterator[str]:
+    """Apache Kafka: an external broker named by POVEZIMO_TEST_KAFKA_URL, or testcontainers."""
+    if KAFKA_URL:
+        yield KAFKA_URL
+        return
+    reason = docker_available()
+    if reason:
+        pytest.skip(reason)
+    from testcontainers.community.kafka import KafkaContainer
+
+    with KafkaContainer().with_kraft() as kafka:
+        yield "kafka://" + kafka.get_bootstrap_server()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    reason = postgres_available()
+    if reason:
+        pytest.skip(reason)
+    with postgres_schema() as url:
+        yield url
+
+
+@pytest.fixture(
+    params=[
+        "sqlite",
+        pytest.param("postgresql", marks=pytest.mark.postgres),
+        pytest.param("tansu", marks=pytest.mark.kafka),
+        pytest.param("apache-kafka", marks=pytest.mark.kafka),
+    ]
+)
+def bus_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Every bus engine that can run here; the contract suite runs once per engine."""
+    engine = request.param
+    if engine == "sqlite":
+        return f"sqlite:///{tmp_path / 'bus.db'}"
+    if engine == "postgresql":
+        return str(request.getfixturevalue("postgres_url"))
+    if engine == "tansu":
+        return str(request.getfixturevalue("tansu_url"))
+    return str(request.getfixturevalue("apache_kafka_url"))
+
+
+@pytest.fixture
+def names(request: pytest.FixtureRequest) -> str:
+    """A prefix unique to the test, for topics and groups on a broker shared by the session."""
+    import uuid
+
+    return f"t{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture(autouse=True)
+def _no_stray_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Settings default to ./povezimo-data: keep tests out of the working tree."""
+    monkeypatch.setenv("POVEZIMO_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("POVEZIMO_BUS_URL", raising=False)
