@@ -1,7 +1,7 @@
-"""The shared contract: Avro schemas, the catalogue that loads them once, the codec, the registry."""
+"""The shared contract: Avro schemas, the catalogue that loads them once, codec and registry."""
 
 from schemas.catalogue import Catalogue, CatalogueError, EventSchema, catalogue
-from schemas.codec import Codec, DecodeError, Decoded, EncodeError
+from schemas.codec import Codec, Decoded, DecodeError, EncodeError
 from schemas.compatibility import Compatibility, CompatibilityResult
 from schemas.registry import (
     EmbeddedRegistry,

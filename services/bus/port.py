@@ -8,8 +8,8 @@ partition, consumer groups that split partitions between members and keep commit
 from __future__ import annotations
 
 import re
-from contextlib import AbstractContextManager
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol, runtime_checkable
 
@@ -174,7 +174,7 @@ def consume(
         for record in records:
             try:
                 handle(record)
-            except Exception as error:  # noqa: BLE001 - the point is to survive any handler failure
+            except Exception as error:
                 on_error(BadRecord(record, error))
             handled += 1
         if records:

@@ -1,4 +1,4 @@
-"""The embedded engine: an append-only log table in SQL with Kafka's topic/partition/offset semantics.
+"""The embedded engine: an append-only SQL log table with Kafka's topic/partition/offset semantics.
 
 It serves one municipality on one machine with no broker to run (SQLite), or a region that prefers
 its PostgreSQL to a Kafka cluster. Offsets are handed out by a per-partition counter row that the
@@ -327,7 +327,7 @@ class SqlLogConsumer:
 
     Membership lives in a table with heartbeats; every member computes the same assignment from the
     live members and the topics, so no coordinator is needed. Any change of membership bumps the
-    group's generation, and a commit from an older generation is refused (CommitFailed), as in Kafka.
+    group's generation, and a commit from an older generation is refused (CommitFailed) as in Kafka.
     """
 
     def __init__(

@@ -6,6 +6,7 @@ import contextlib
 import os
 import socket
 import subprocess
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -92,7 +93,7 @@ def postgres_available() -> str | None:
         with engine.connect() as conn:
             conn.execute(text("select 1"))
         engine.dispose()
-    except Exception as error:  # noqa: BLE001 - any failure means: skip, saying why
+    except Exception as error:
         return f"PostgreSQL not reachable at {POSTGRES_URL}: {type(error).__name__}: {error}"
     return None
 
@@ -119,6 +120,37 @@ def docker_available() -> str | None:
         import docker
 
         docker.from_env().ping()
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         return f"no Docker engine for testcontainers: {type(error).__name__}: {error}"
     return None
+
+
+class ServedApp:
+    """An ASGI app served by uvicorn on a free loopback port, in a thread, for real HTTP tests."""
+
+    def __init__(self, app: object) -> None:
+        import uvicorn
+
+        self.port = free_port()
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")  # type: ignore[arg-type]
+        self.server = uvicorn.Server(config)
+        self.thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> ServedApp:
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 15
+        while not self.server.started and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if not self.server.started:
+            raise TimeoutError("uvicorn did not start")
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.server.should_exit = True
+        if self.thread:
+            self.thread.join(10)
