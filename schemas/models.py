@@ -106,14 +106,16 @@ class _Builder:
         self.named[name] = enum
         return enum
 
-    def _record(self, schema: dict[str, Any], namespace: str | None, base: type) -> type:
+    def _record(
+        self, schema: dict[str, Any], namespace: str | None, base: type[AvroModel]
+    ) -> type[AvroModel]:
         namespace = schema.get("namespace", namespace)
         name = full_name(schema["name"], namespace)
         fields: dict[str, Any] = {}
         for avro_field in schema["fields"]:
             annotation = self.python_type(avro_field["type"], namespace)
             fields[avro_field["name"]] = (annotation, _field_info(avro_field))
-        model = create_model(
+        model: type[AvroModel] = create_model(
             schema["name"],
             __base__=base,
             __doc__=schema.get("doc"),
@@ -126,6 +128,7 @@ class _Builder:
 
     def event_model(self, event: EventSchema) -> type[EventModel]:
         model = self._record(event.schema, event.schema.get("namespace"), EventModel)
+        assert issubclass(model, EventModel)
         model.event_type = event.name
         return model
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import re
 import threading
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -191,9 +192,46 @@ class KafkaBus:
         self.metadata.topics()  # refresh: partitions_for_topic reads cached metadata
         return len(self.metadata.partitions_for_topic(topic) or ())
 
-    def end_offsets(self, partitions: Iterable[TopicPartition]) -> dict[TopicPartition, int]:
-        ends = self.metadata.end_offsets([_to_kafka(tp) for tp in partitions])
-        return {_from_kafka(tp): offset for tp, offset in ends.items()}
+    def end_offsets(
+        self, partitions: Iterable[TopicPartition], timeout: float = 5.0
+    ) -> dict[TopicPartition, int]:
+        """The log end of each partition, from the high watermark of a real fetch.
+
+        ListOffsets alone is not trusted: some Kafka-protocol brokers (tansu) answer it with the
+        end of the last batch's first record. The fetch response's high watermark is exact, and
+        ListOffsets is still used to land the fetch inside the last batch so little is read.
+        """
+        tps = [_to_kafka(tp) for tp in partitions]
+        if not tps:
+            return {}
+        reader = KafkaConsumer(
+            bootstrap_servers=self.servers,
+            enable_auto_commit=False,
+            max_poll_records=1,
+            **self.options,
+        )
+        try:
+            listed = reader.end_offsets(tps)
+            reader.assign(tps)
+            for tp in tps:
+                reader.seek(tp, max(listed[tp] - 1, 0))
+            ends: dict[TopicPartition, int] = {}
+            deadline = time.monotonic() + timeout
+            while len(ends) < len(tps) and time.monotonic() < deadline:
+                reader.poll(timeout_ms=100)
+                for tp in tps:
+                    highwater = reader.highwater(tp)
+                    if highwater is not None:
+                        ends[_from_kafka(tp)] = max(highwater, listed[tp])
+        except KafkaError as error:
+            raise BusError(f"cannot read end offsets: {error}") from error
+        finally:
+            reader.close(autocommit=False)
+        if len(ends) < len(tps):
+            raise BusError(
+                f"no high watermark for {len(tps) - len(ends)} partition(s) in {timeout}s"
+            )
+        return ends
 
     # -- consuming ---------------------------------------------------------------------------
 
@@ -220,6 +258,12 @@ class KafkaBus:
         )
         adapter = KafkaGroupConsumer(client)
         listener = _AssignListener(adapter, on_assign)
+        if not isinstance(topics, re.Pattern):
+            # Subscribing to a missing topic makes the broker create it with its own default
+            # partition count; create it with ours first.
+            for topic in topics:
+                if topic not in self._known_topics:
+                    self.create_topic(topic)
         if isinstance(topics, re.Pattern):
             # Our patterns match whole topic names; kafka-python only anchors the start.
             client.subscribe(pattern=rf"(?:{topics.pattern})\Z", listener=listener)
@@ -244,6 +288,7 @@ class _AssignListener(ConsumerRebalanceListener):  # type: ignore[misc]
         pass
 
     def on_partitions_assigned(self, assigned: Any) -> None:
+        # Runs on kafka-python's IO thread: the callback may seek, but must not block on the bus.
         if self.on_assign:
             self.on_assign(self.adapter, {_from_kafka(tp) for tp in assigned})
 
@@ -259,6 +304,7 @@ class KafkaGroupConsumer:
             batches = self.client.poll(timeout_ms=int(timeout * 1000), max_records=max_records)
         except KafkaError as error:
             raise BusError(f"poll failed: {error}") from error
+        self._unwedge()
         return [
             Record(
                 topic=r.topic,
@@ -272,6 +318,18 @@ class KafkaGroupConsumer:
             for _tp, records in sorted(batches.items())
             for r in records
         ]
+
+    def _unwedge(self) -> None:
+        """Rejoin when a join finished but its result was dropped (kafka-python 3.0).
+
+        If ``poll`` times out while a JoinGroup the client started itself is in flight (a pattern
+        matched a new topic), the finished join is never applied: the member stops heartbeating
+        and keeps reading partitions the group has given away. Asking for a rejoin recovers it.
+        """
+        coordinator: Any = getattr(self.client, "_coordinator", None)
+        join = getattr(coordinator, "_join_task", None)
+        if join is not None and join.is_done and not coordinator.need_rejoin():
+            coordinator.request_rejoin()
 
     def commit(self, offsets: Mapping[TopicPartition, int] | None = None) -> None:
         kafka_offsets = None

@@ -69,6 +69,9 @@ def test_records_of_one_key_keep_their_order_on_the_kafka_partition(bus: Bus, na
         seen[record.key].append(int(record.value.rsplit(b":", 1)[1]))
     assert all(sequence == list(range(20)) for sequence in seen.values())
     assert set(seen) == set(keys)
+    # End offsets are exact after a batched produce (the Kafka engine reads the high watermark).
+    ends = bus.end_offsets([TopicPartition(topic, p) for p in range(3)])
+    assert sum(ends.values()) == 120
 
 
 def test_two_members_of_a_group_split_the_partitions(bus: Bus, names: str) -> None:

@@ -57,7 +57,14 @@ class TansuBroker:
     def url(self) -> str:
         return f"kafka://127.0.0.1:{self.port}"
 
-    def start(self) -> TansuBroker:
+    def start(self, attempts: int = 5) -> TansuBroker:
+        for _ in range(attempts):
+            if self._try_start():
+                return self
+            self.port = free_port()  # tansu exits (rc 0) when the port was taken meanwhile
+        raise RuntimeError(f"tansu did not start after {attempts} attempts")
+
+    def _try_start(self) -> bool:
         listener = f"tcp://127.0.0.1:{self.port}"
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(
@@ -68,12 +75,20 @@ class TansuBroker:
                 listener,
                 "--advertised-listener-url",
                 listener,
+                "--storage-engine",
+                "memory://tansu/",
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent,
         )
-        wait_for_port(self.port)
-        return self
+        try:
+            wait_for_port(self.port)
+        except TimeoutError:
+            self.stop()
+            return False
+        time.sleep(0.05)
+        return self.process.poll() is None
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
@@ -84,6 +99,15 @@ class TansuBroker:
                 self.process.kill()
                 self.process.wait()
         self.process = None
+
+
+def _die_with_parent() -> None:
+    """In the child: Linux kills the broker when the test process dies, so none is orphaned."""
+    with contextlib.suppress(Exception):
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def postgres_available() -> str | None:
