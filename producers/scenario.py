@@ -1,8 +1,11 @@
-"""One scripted case across institutions, deterministic for a seed.
+"""Scripted cases across institutions, deterministic for a seed.
 
-Police report → risk assessment → urgent measure imposed and served (48 h) → the prosecutor's
-extension proposal within 24 h → the court's decision within 24 h (30 days) → the CSR refers the
-victim to the NGO → the NGO accepts. The full network simulator builds on the same pieces.
+``urgent_measure_case``: police report → risk assessment → urgent measure imposed and served (48 h)
+→ the prosecutor's extension proposal within 24 h → the court's decision within 24 h (30 days) →
+the CSR refers the victim to the NGO → the NGO accepts.
+``coordinated_case`` continues it: the coordination group meets (prosecutor in the chair), adopts
+an individual protection plan, the NGO provides counselling, completes its measure, and the police
+close the case. The network simulator builds on the same ``CaseScript``.
 """
 
 from __future__ import annotations
@@ -10,12 +13,16 @@ from __future__ import annotations
 import datetime as dt
 import random
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from producers.events import new_event, new_header
 from schemas.models import EventModel
+from services.institutions import InstitutionRegistry
 
 HOUR = dt.timedelta(hours=1)
+DAY = dt.timedelta(days=1)
+NGO = "ngo.azc"
 
 
 @dataclass(frozen=True)
@@ -30,80 +37,164 @@ class Submission:
         return self.event.event_type
 
     @property
+    def event_id(self) -> uuid.UUID:
+        return self.event.header.event_id  # type: ignore[attr-defined, no-any-return]
+
+    @property
     def case_id(self) -> uuid.UUID:
         return self.event.header.case_id  # type: ignore[attr-defined, no-any-return]
 
 
-class _Ids:
-    def __init__(self, rng: random.Random) -> None:
-        self.rng = rng
+def serving(municipality: str, kind: str) -> str:
+    found = InstitutionRegistry.default().serving_id(municipality, kind)
+    if found is None:
+        raise LookupError(f"no {kind} serves {municipality}")
+    return found
 
-    def __call__(self) -> uuid.UUID:
+
+@dataclass
+class CaseScript:
+    """One case being written event by event; each event is caused by the one before it."""
+
+    rng: random.Random
+    municipality: str
+    submissions: list[Submission] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.case_id = self.new_id()
+        self.police, self.prosecutor, self.court, self.csr = (
+            serving(self.municipality, kind) for kind in ("POLICE", "PROSECUTOR", "COURT", "CSR")
+        )
+        self.health = serving(self.municipality, "HEALTH")
+        self.victim, self.perpetrator = self.new_id(), self.new_id()
+        self._previous: uuid.UUID | None = None
+
+    def new_id(self) -> uuid.UUID:
         return uuid.UUID(int=self.rng.getrandbits(128), version=4)
+
+    def emit(
+        self, institution: str, role: str, at: dt.datetime, event_type: str, **fields: Any
+    ) -> EventModel:
+        header = new_header(
+            event_type,
+            case_id=self.case_id,
+            source=institution,
+            occurred_at=at,
+            actor_role=role,
+            causation_id=self._previous,
+            event_id=self.new_id(),
+        )
+        event = new_event(event_type, header, **fields)
+        self._previous = event.header.event_id  # type: ignore[attr-defined]
+        self.submissions.append(Submission(institution, event))
+        return event
 
 
 def urgent_measure_case(
     rng: random.Random, start: dt.datetime, municipality: str = "lazarevac"
 ) -> list[Submission]:
     """The statutory path of one imminent-danger case in ``municipality``."""
-    new_id = _Ids(rng)
-    case_id = new_id()
-    police = f"police.pu-beograd.{municipality}"
-    prosecutor = f"prosecutor.opj-{municipality}"
-    court = f"court.os-{municipality}"
-    csr = f"csr.{municipality}"
-    victim, perpetrator = new_id(), new_id()
-    measure_id, proposal_id, referral_id = new_id(), new_id(), new_id()
-    previous: uuid.UUID | None = None
-    out: list[Submission] = []
+    script = CaseScript(rng, municipality)
+    _urgent_measure_path(script, start)
+    return script.submissions
 
-    def emit(
-        institution: str, role: str, at: dt.datetime, event_type: str, **fields: object
-    ) -> None:
-        nonlocal previous
-        header = new_header(
-            event_type,
-            case_id=case_id,
-            source=institution,
-            occurred_at=at,
-            actor_role=role,
-            causation_id=previous,
-            event_id=new_id(),
-        )
-        event = new_event(event_type, header, **fields)
-        previous = event.header.event_id  # type: ignore[attr-defined]
-        out.append(Submission(institution, event))
 
+def coordinated_case(
+    rng: random.Random, start: dt.datetime, municipality: str = "lazarevac"
+) -> list[Submission]:
+    """The whole path: urgent measure, referral, conference, plan, service, closure."""
+    script = CaseScript(rng, municipality)
+    accepted_at = _urgent_measure_path(script, start)
+    _coordination_path(script, accepted_at)
+    return script.submissions
+
+
+def _urgent_measure_path(s: CaseScript, start: dt.datetime) -> dt.datetime:
+    rng = s.rng
     reported = start + dt.timedelta(minutes=rng.randrange(0, 600))
     served = reported + dt.timedelta(minutes=rng.randrange(60, 240))
     proposed = served + dt.timedelta(hours=rng.randrange(2, 20))
     decided = proposed + dt.timedelta(hours=rng.randrange(2, 20))
-    emit(police, "ON_DUTY_OFFICER", reported, "CaseOpened",
-         report_id=new_id(), municipality=municipality, report_channel="POLICE_CALL",
-         violence_types=["PHYSICAL", "PSYCHOLOGICAL"], relationship="SPOUSE",
-         children_present=rng.random() < 0.4, initial_risk="IMMINENT_DANGER")  # fmt: skip
-    emit(police, "COMPETENT_POLICE_OFFICER", reported + HOUR, "RiskAssessed",
-         assessment_id=new_id(), stage="POLICE_ASSESSMENT", assessed_by="POLICE",
-         perpetrator_subject_id=perpetrator, victim_subject_ids=[victim],
-         level="IMMINENT_DANGER", forwarded_to_prosecutor=True)  # fmt: skip
-    emit(police, "COMPETENT_POLICE_OFFICER", served - HOUR / 2, "UrgentMeasureImposed",
-         measure_id=measure_id, order_id=new_id(), measure_type="TEMPORARY_REMOVAL_FROM_DWELLING",
-         perpetrator_subject_id=perpetrator, protected_subject_ids=[victim],
-         imposed_at=served - HOUR / 2)  # fmt: skip
-    emit(police, "COMPETENT_POLICE_OFFICER", served, "UrgentMeasureServed",
-         measure_id=measure_id, served_at=served, expires_at=served + 48 * HOUR,
-         extension_proposal_due_at=served + 24 * HOUR)  # fmt: skip
-    emit(prosecutor, "PUBLIC_PROSECUTOR", proposed, "ExtensionProposed",
-         measure_id=measure_id, proposal_id=proposal_id, proposed_at=proposed, served_at=served,
-         proposal_due_at=served + 24 * HOUR, decision_due_at=proposed + 24 * HOUR,
-         court_institution_id=court, evaluated_risk_level="IMMINENT_DANGER")  # fmt: skip
-    emit(court, "JUDGE", decided, "ExtensionDecided",
-         measure_id=measure_id, decision_id=new_id(), proposal_id=proposal_id,
-         instance="BASIC_COURT", granted=True, decided_at=decided,
-         new_expires_at=served + 48 * HOUR + dt.timedelta(days=30))  # fmt: skip
-    emit(csr, "CASE_MANAGER", decided + 2 * HOUR, "ReferralSent",
-         referral_id=referral_id, to_institution="ngo.azc", service_type="COUNSELLING",
-         urgency="P1", subject_ids=[victim], basis={"kind": "STATUTORY"})  # fmt: skip
-    emit("ngo.azc", "NGO_COUNSELLOR", decided + 5 * HOUR, "ReferralAccepted",
-         referral_id=referral_id, accepted_at=decided + 5 * HOUR)  # fmt: skip
-    return out
+    measure_id, proposal_id, referral_id = s.new_id(), s.new_id(), s.new_id()
+    s.emit(s.police, "ON_DUTY_OFFICER", reported, "CaseOpened",
+           report_id=s.new_id(), municipality=s.municipality, report_channel="POLICE_CALL",
+           violence_types=["PHYSICAL", "PSYCHOLOGICAL"], relationship="SPOUSE",
+           children_present=rng.random() < 0.4, initial_risk="IMMINENT_DANGER")  # fmt: skip
+    s.emit(s.police, "COMPETENT_POLICE_OFFICER", reported + HOUR, "RiskAssessed",
+           assessment_id=s.new_id(), stage="POLICE_ASSESSMENT", assessed_by="POLICE",
+           perpetrator_subject_id=s.perpetrator, victim_subject_ids=[s.victim],
+           level="IMMINENT_DANGER", forwarded_to_prosecutor=True)  # fmt: skip
+    s.emit(s.police, "COMPETENT_POLICE_OFFICER", served - HOUR / 2, "UrgentMeasureImposed",
+           measure_id=measure_id, order_id=s.new_id(),
+           measure_type="TEMPORARY_REMOVAL_FROM_DWELLING", perpetrator_subject_id=s.perpetrator,
+           protected_subject_ids=[s.victim], imposed_at=served - HOUR / 2)  # fmt: skip
+    s.emit(s.police, "COMPETENT_POLICE_OFFICER", served, "UrgentMeasureServed",
+           measure_id=measure_id, served_at=served, expires_at=served + 48 * HOUR,
+           extension_proposal_due_at=served + 24 * HOUR)  # fmt: skip
+    s.emit(s.prosecutor, "PUBLIC_PROSECUTOR", proposed, "ExtensionProposed",
+           measure_id=measure_id, proposal_id=proposal_id, proposed_at=proposed, served_at=served,
+           proposal_due_at=served + 24 * HOUR, decision_due_at=proposed + 24 * HOUR,
+           court_institution_id=s.court, evaluated_risk_level="IMMINENT_DANGER")  # fmt: skip
+    s.emit(s.court, "JUDGE", decided, "ExtensionDecided",
+           measure_id=measure_id, decision_id=s.new_id(), proposal_id=proposal_id,
+           instance="BASIC_COURT", granted=True, decided_at=decided,
+           new_expires_at=decided + 30 * DAY)  # fmt: skip
+    s.emit(s.csr, "CASE_MANAGER", decided + 2 * HOUR, "ReferralSent",
+           referral_id=referral_id, to_institution=NGO, service_type="COUNSELLING",
+           urgency="P1", subject_ids=[s.victim], basis={"kind": "STATUTORY"})  # fmt: skip
+    accepted = decided + 5 * HOUR
+    s.emit(NGO, "NGO_COUNSELLOR", accepted, "ReferralAccepted",
+           referral_id=referral_id, accepted_at=accepted)  # fmt: skip
+    return accepted
+
+
+def _coordination_path(s: CaseScript, after: dt.datetime) -> None:
+    conference_id, plan_id, measure_id = s.new_id(), s.new_id(), s.new_id()
+    scheduled, held = after + HOUR, after + 3 * DAY
+    members = [s.csr, s.police, NGO, s.health]
+    s.emit(s.prosecutor, "PUBLIC_PROSECUTOR", scheduled, "CaseConferenceScheduled",
+           conference_id=conference_id, scheduled_for=held,
+           chair_institution={"institution_id": s.prosecutor, "kind": "PROSECUTOR"},
+           invited_institution_ids=members, agenda_reason="IMMINENT_DANGER_REVIEW")  # fmt: skip
+    s.emit(s.prosecutor, "PUBLIC_PROSECUTOR", held, "CaseConferenceHeld",
+           conference_id=conference_id, held_at=held,
+           attending_institution_ids=[s.prosecutor, *members], victim_participated=True,
+           decisions=["PLAN_ADOPTED"])  # fmt: skip
+    measures = [
+        _plan_measure(measure_id, "SUPPORT", "COUNSELLING", NGO, "NGO", held + 14 * DAY, s.victim),
+        _plan_measure(
+            s.new_id(), "MONITORING", "POLICE_CHECKS", s.police, "POLICE", held + 30 * DAY, s.victim
+        ),
+    ]
+    s.emit(s.prosecutor, "PUBLIC_PROSECUTOR", held + HOUR, "ProtectionPlanAdopted",
+           plan_id=plan_id, conference_id=conference_id, victim_subject_id=s.victim,
+           measures=measures, victim_participated=True, review_due_at=held + 15 * DAY)  # fmt: skip
+    s.emit(NGO, "NGO_COUNSELLOR", held + 7 * DAY, "ServiceProvided",
+           service_id=s.new_id(), service_type="COUNSELLING", provided_at=held + 7 * DAY,
+           quantity=4, unit="SESSIONS", for_subject_ids=[s.victim])  # fmt: skip
+    s.emit(NGO, "NGO_COUNSELLOR", held + 10 * DAY, "PlanMeasureCompleted",
+           plan_id=plan_id, measure_id=measure_id, completed_at=held + 10 * DAY,
+           outcome="GOAL_ACHIEVED")  # fmt: skip
+    s.emit(s.police, "COMPETENT_POLICE_OFFICER", held + 40 * DAY, "CaseClosed",
+           closed_at=held + 40 * DAY, reason="PROTECTION_ACHIEVED",
+           final_risk_level="MEDIUM")  # fmt: skip
+
+
+def _plan_measure(
+    measure_id: uuid.UUID,
+    kind: str,
+    code: str,
+    executor: str,
+    executor_kind: str,
+    due_at: dt.datetime,
+    subject: uuid.UUID,
+) -> dict[str, Any]:
+    return {
+        "measure_id": measure_id,
+        "kind": kind,
+        "description_code": code,
+        "service_type": "COUNSELLING" if code == "COUNSELLING" else None,
+        "executor_institution": {"institution_id": executor, "kind": executor_kind},
+        "due_at": due_at,
+        "for_subject_ids": [subject],
+    }

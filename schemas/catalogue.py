@@ -1,6 +1,7 @@
 """The event catalogue: every ``.avsc`` under ``schemas/avro``, loaded and parsed once.
 
-``common/`` holds the shared named types (one per file), ``events/`` one record per event type.
+``common/`` holds the shared named types (one per file), ``events/`` one record per event type,
+``platform/`` the platform's own messages that are not case events (rejections).
 Each event is also made *self-contained* (every named type it uses defined inline at its first
 use) because that is the form a schema registry stores and other Avro tools read.
 """
@@ -79,11 +80,18 @@ class Catalogue:
             self.events[event.name] = event
         if not self.events:
             raise CatalogueError(f"no event schemas under {directory / 'events'}")
+        self.platform: dict[str, EventSchema] = {}
+        for path in sorted((directory / "platform").glob("*.avsc")):
+            record = self._load_event(_read(path), path)
+            self.platform[record.name] = record
+        self._by_full_name = {
+            r.full_name: r for r in [*self.events.values(), *self.platform.values()]
+        }
 
     def _load_event(self, raw: dict[str, Any], path: Path) -> EventSchema:
         name = raw.get("name")
         if raw.get("type") != "record" or not name:
-            raise CatalogueError(f"{path.name}: an event schema must be a named record")
+            raise CatalogueError(f"{path.name}: a message schema must be a named record")
         schema = self.self_contained(raw)
         try:
             parsed = parse_schema(schema, named_schemas={})
@@ -147,9 +155,15 @@ class Catalogue:
         except KeyError:
             raise CatalogueError(f"unknown event type {name!r}") from None
 
+    def record(self, name: str) -> EventSchema:
+        """An event type or a platform message, by name."""
+        found = self.events.get(name) or self.platform.get(name)
+        if found is None:
+            raise CatalogueError(f"unknown record type {name!r}")
+        return found
+
     def by_full_name(self, full: str) -> EventSchema | None:
-        event = self.events.get(full.rsplit(".", 1)[-1])
-        return event if event is not None and event.full_name == full else None
+        return self._by_full_name.get(full)
 
     def __iter__(self) -> Iterator[EventSchema]:
         return iter(self.events.values())

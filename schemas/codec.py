@@ -87,15 +87,15 @@ class Codec:
         self._lock = threading.Lock()
 
     def register_all(self) -> dict[str, int]:
-        """Register every catalogue event (idempotent); returns event type → schema id."""
-        for event in self.catalogue:
-            self.schema_id(event.name)
+        """Register every catalogue record (idempotent); returns record name → schema id."""
+        for record in [*self.catalogue, *self.catalogue.platform.values()]:
+            self.schema_id(record.name)
         return dict(self._ids)
 
     def schema_id(self, event_type: str) -> int:
         found = self._ids.get(event_type)
         if found is None:
-            event = self.catalogue.event(event_type)
+            event = self.catalogue.record(event_type)
             found = self.registry.register(event.subject, event.schema)
             with self._lock:
                 self._ids[event_type] = found
@@ -103,7 +103,7 @@ class Codec:
         return found
 
     def encode(self, event_type: str, record: dict[str, Any]) -> bytes:
-        event = self.catalogue.event(event_type)
+        event = self.catalogue.record(event_type)
         schema_id = self.schema_id(event_type)
         buffer = io.BytesIO()
         buffer.write(FRAME.pack(MAGIC, schema_id))
@@ -117,9 +117,7 @@ class Codec:
         schema_id, payload = unframe(data)
         writer = self._writer(schema_id)
         if writer.event is None:
-            raise DecodeError(
-                "unknown_event_type", "schema is not an event of the catalogue", schema_id
-            )
+            raise DecodeError("not_an_event", "schema is not a record of the catalogue", schema_id)
         buffer = io.BytesIO(payload)
         try:
             record = schemaless_reader(buffer, writer.parsed, writer.reader)

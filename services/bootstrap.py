@@ -1,18 +1,27 @@
-"""The one place where settings become engines: bus, registry and codec for every entry point."""
+"""The one place where settings become engines: bus, registry, codec, institutions, projections."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Engine
 
 from schemas import Codec, SchemaRegistry, open_registry
 from services.bus import Bus, open_bus
+from services.institutions import InstitutionRegistry
 from services.settings import Settings
+from services.sql import sql_engine
+
+if TYPE_CHECKING:
+    from consumers.runner import Projection, ProjectionRunner
 
 
 @dataclass
 class Platform:
     settings: Settings = field(default_factory=Settings)
+    session_timeout_ms: int | None = None  # tests shorten group joins; production keeps defaults
 
     @cached_property
     def bus(self) -> Bus:
@@ -32,6 +41,39 @@ class Platform:
         codec.register_all()
         return codec
 
+    @cached_property
+    def institutions(self) -> InstitutionRegistry:
+        return InstitutionRegistry.for_data_dir(self.settings.ensure_data_dir())
+
+    @cached_property
+    def views_engine(self) -> Engine:
+        self.settings.ensure_data_dir()
+        return sql_engine(self.settings.resolved_views_url)
+
+    def projections(self) -> dict[str, Projection]:
+        """Every consumer of the platform, by name, in data-path order."""
+        from consumers.deadline_watcher import DeadlineWatcher
+        from consumers.exchange import Exchange
+        from consumers.inbox import Inboxes
+        from consumers.views import InstitutionViews
+
+        found: list[Projection] = [
+            Exchange(self.codec, self.institutions),
+            InstitutionViews(self.codec, self.institutions),
+            Inboxes(self.codec, self.institutions),
+            DeadlineWatcher(self.codec),
+        ]
+        return {p.name: p for p in found}
+
+    def runner(self, projection: Projection) -> ProjectionRunner:
+        from consumers.runner import ProjectionRunner
+
+        return ProjectionRunner(
+            projection, self.bus, self.views_engine, session_timeout_ms=self.session_timeout_ms
+        )
+
     def close(self) -> None:
         if "bus" in self.__dict__:
             self.bus.close()
+        if "views_engine" in self.__dict__:
+            self.views_engine.dispose()

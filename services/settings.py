@@ -26,6 +26,11 @@ class Settings(BaseSettings):
         description="http(s):// of a Confluent-compatible registry, or a SQL URL for the "
         "embedded one; default: SQLite in the data directory.",
     )
+    views_url: str | None = Field(
+        default=None,
+        description="SQL URL of the projections' database (views, exchange state, offsets); "
+        "default: SQLite in the data directory.",
+    )
     default_partitions: int = Field(
         default=3, ge=1, description="Partitions of a topic the platform creates."
     )
@@ -37,6 +42,10 @@ class Settings(BaseSettings):
     @cached_property
     def resolved_registry_url(self) -> str:
         return self.registry_url or f"sqlite:///{self.data_dir / 'registry.db'}"
+
+    @cached_property
+    def resolved_views_url(self) -> str:
+        return self.views_url or f"sqlite:///{self.data_dir / 'views.db'}"
 
     def ensure_data_dir(self) -> Path:
         self.data_dir.mkdir(parents=True, exist_ok=True)

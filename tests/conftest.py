@@ -82,3 +82,19 @@ def _no_stray_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Settings default to ./povezimo-data: keep tests out of the working tree."""
     monkeypatch.setenv("POVEZIMO_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("POVEZIMO_BUS_URL", raising=False)
+
+
+@pytest.fixture
+def fresh_tansu_url(tmp_path: Path) -> Iterator[str]:
+    """A broker of the test's own (tansu starts in milliseconds), for fixed topic names."""
+    broker = TansuBroker(log_path=tmp_path / "tansu.log").start()
+    yield broker.url
+    broker.stop()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("tansu", marks=pytest.mark.kafka)])
+def pipeline_bus_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The embedded bus and a Kafka-protocol broker, for the whole data path."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'bus.db'}"
+    return str(request.getfixturevalue("fresh_tansu_url"))

@@ -1,0 +1,130 @@
+"""Case events as projections see them, and the base every case-events projection shares.
+
+The base decodes each record once, drops an ``event_id`` the projection already applied (the
+exchange may append an event twice after a crash), keeps a record it cannot apply with the reason,
+and hands the rest, in log order, to the projection's ``apply``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from sqlalchemy import Connection, Table, insert, select
+
+from consumers.runner import Outbox, applied_table, record_failure
+from schemas import Codec, DecodeError
+from services.bus import Record
+
+CASE_EVENTS = "case-events"
+ACCESS_LOG = "access-log"
+
+
+@dataclass(frozen=True, slots=True)
+class CaseEvent:
+    """One decoded event of ``case-events`` with its place in the log."""
+
+    record: Record
+    event_type: str
+    body: dict[str, Any]
+
+    @property
+    def header(self) -> dict[str, Any]:
+        header: dict[str, Any] = self.body["header"]
+        return header
+
+    @property
+    def event_id(self) -> str:
+        return str(self.header["event_id"])
+
+    @property
+    def case_id(self) -> str:
+        return str(self.header["case_id"])
+
+    @property
+    def source(self) -> str:
+        return str(self.header["source_institution"])
+
+    @property
+    def occurred_at(self) -> dt.datetime:
+        occurred: dt.datetime = self.header["occurred_at"]
+        return occurred
+
+    @property
+    def recorded_at(self) -> dt.datetime:
+        recorded: dt.datetime = self.header["recorded_at"]
+        return recorded
+
+    def __getitem__(self, name: str) -> Any:
+        return self.body[name]
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self.body.get(name, default)
+
+
+def as_uuid(value: Any) -> str:
+    """UUIDs are stored as their canonical text in every table."""
+    return str(uuid.UUID(str(value)))
+
+
+class EventProjection:
+    """Base of the projections over ``case-events``; subclasses implement ``apply``."""
+
+    name: ClassVar[str] = ""
+    topics: Sequence[str] = (CASE_EVENTS,)
+    tables: Sequence[Table] = ()
+
+    def __init__(self, codec: Codec) -> None:
+        self.codec = codec
+
+    def apply_batch(self, records: Sequence[Record], tx: Connection, out: Outbox) -> None:
+        events = self._decode(records, tx)
+        fresh = self._not_yet_applied(events, tx)
+        for event in fresh:
+            try:
+                with tx.begin_nested():
+                    self.apply(event, tx, out)
+            except Exception as error:
+                record_failure(self.name, event.record, error, tx)
+        if fresh:
+            tx.execute(
+                insert(applied_table),
+                [{"projection": self.name, "event_id": e.event_id} for e in fresh],
+            )
+        self.after_batch(tx, out)
+
+    def _decode(self, records: Sequence[Record], tx: Connection) -> list[CaseEvent]:
+        events = []
+        for record in records:
+            try:
+                decoded = self.codec.decode(record.value or b"")
+            except DecodeError as error:
+                record_failure(self.name, record, error, tx)
+                continue
+            events.append(CaseEvent(record, decoded.event_type, decoded.record))
+        return events
+
+    def _not_yet_applied(self, events: list[CaseEvent], tx: Connection) -> list[CaseEvent]:
+        ids = [e.event_id for e in events]
+        seen = set(
+            tx.execute(
+                select(applied_table.c.event_id)
+                .where(applied_table.c.projection == self.name)
+                .where(applied_table.c.event_id.in_(ids))
+            ).scalars()
+        )
+        fresh = []
+        for event in events:
+            if event.event_id not in seen:
+                seen.add(event.event_id)
+                fresh.append(event)
+        return fresh
+
+    def apply(self, event: CaseEvent, tx: Connection, out: Outbox) -> None:
+        raise NotImplementedError
+
+    def after_batch(self, tx: Connection, out: Outbox) -> None:
+        """Work that depends on the whole batch (e.g. deadlines passed); nothing by default."""

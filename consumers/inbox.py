@@ -1,0 +1,112 @@
+"""Referral inboxes: every event an institution must act on is pushed to ``inbox.<institution>``.
+
+A referral to it, a plan measure it executes, a conference it is invited to, a proposal its court
+must decide, or any update on a case it takes part in: its own system receives the event itself
+(the canonical bytes) with a header saying why, and no phone call is needed.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, Connection, MetaData, String, Table, select
+
+from consumers.events import CaseEvent, EventProjection
+from consumers.participation import (
+    add_participants,
+    end_referral_participation,
+    participation_change,
+)
+from consumers.runner import Outbox
+from schemas import Codec
+from services.institutions import InstitutionRegistry
+
+metadata = MetaData()
+inbox_participants = Table(
+    "inbox_participants",
+    metadata,
+    Column("case_id", String(36), primary_key=True),
+    Column("institution", String(120), primary_key=True),
+    Column("role", String(30), primary_key=True),
+    Column("via", String(36), primary_key=True),
+)
+inbox_cases = Table(
+    "inbox_cases",
+    metadata,
+    Column("case_id", String(36), primary_key=True),
+    Column("municipality", String(60)),
+)
+
+
+def inbox_topic(institution: str) -> str:
+    return f"inbox.{institution}"
+
+
+def addressed(event: CaseEvent) -> dict[str, str]:
+    """Institutions an event asks to act, with the reason (beyond being a participant)."""
+    body, kind = event.body, event.event_type
+    if kind == "ReferralSent":
+        return {body["to_institution"]: "referral"}
+    if kind == "ExtensionProposed":
+        return {body["court_institution_id"]: "extension-proposal"}
+    if kind == "CaseConferenceScheduled":
+        invited = [body["chair_institution"]["institution_id"], *body["invited_institution_ids"]]
+        return dict.fromkeys(invited, "conference-invitation")
+    if kind == "ProtectionPlanAdopted":
+        return {
+            m["executor_institution"]["institution_id"]: "plan-measure" for m in body["measures"]
+        }
+    return {}
+
+
+class Inboxes(EventProjection):
+    name = "inbox"
+    tables = (inbox_participants, inbox_cases)
+
+    def __init__(self, codec: Codec, institutions: InstitutionRegistry) -> None:
+        super().__init__(codec)
+        self.institutions = institutions
+
+    def apply(self, event: CaseEvent, tx: Connection, out: Outbox) -> None:
+        municipality = self._municipality(event, tx)
+        change = participation_change(
+            event.event_type,
+            event.body,
+            case_municipality=municipality,
+            serving=self.institutions.serving_id,
+        )
+        add_participants(tx, inbox_participants, event.case_id, change.added)
+        recipients = dict.fromkeys(self._participants(event.case_id, tx), "case-update")
+        recipients |= {p.institution: "statutory" for p in change.added if p.role == "statutory"}
+        recipients |= addressed(event)
+        recipients.pop(event.source, None)  # the source knows what it published
+        for institution, reason in sorted(recipients.items()):
+            out.publish(
+                inbox_topic(institution),
+                event.case_id.encode(),
+                event.record.value,
+                [
+                    ("event-type", event.event_type.encode()),
+                    ("event-id", event.event_id.encode()),
+                    ("inbox-reason", reason.encode()),
+                ],
+            )
+        if change.ended_referral:
+            end_referral_participation(tx, inbox_participants, event.case_id, change.ended_referral)
+
+    def _participants(self, case_id: str, tx: Connection) -> list[str]:
+        return list(
+            tx.execute(
+                select(inbox_participants.c.institution)
+                .where(inbox_participants.c.case_id == case_id)
+                .distinct()
+            ).scalars()
+        )
+
+    def _municipality(self, event: CaseEvent, tx: Connection) -> str | None:
+        found = tx.execute(
+            select(inbox_cases.c.municipality).where(inbox_cases.c.case_id == event.case_id)
+        ).first()
+        if found is not None:
+            return found.municipality  # type: ignore[no-any-return]
+        municipality = event.get("municipality")
+        tx.execute(inbox_cases.insert().values(case_id=event.case_id, municipality=municipality))
+        return municipality  # type: ignore[no-any-return]

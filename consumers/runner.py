@@ -1,0 +1,279 @@
+"""The projection runner: consume, apply a batch and store the consumed offsets in one transaction.
+
+A projection's rows and the offsets it consumed commit together, and on (re)assignment the runner
+seeks to those stored offsets, so a crash at any point gives the same tables as a clean run. What a
+projection publishes (inbox messages, expiries, accepted events) goes out before the transaction
+commits: a crash in between publishes it again, and every consumer is idempotent by ``event_id``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Engine,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    delete,
+    insert,
+    select,
+)
+from sqlalchemy.exc import OperationalError
+
+from services.bus import Bus, BusError, Consumer, Headers, Record, TopicPartition
+from services.sql import IMMEDIATE
+
+log = logging.getLogger(__name__)
+metadata = MetaData()
+
+offsets_table = Table(
+    "projection_offsets",
+    metadata,
+    Column("projection", String(100), primary_key=True),
+    Column("topic", String(249), primary_key=True),
+    Column("partition", Integer, primary_key=True),
+    Column("next_offset", BigInteger, nullable=False),
+)
+
+applied_table = Table(
+    "projection_applied",
+    metadata,
+    Column("projection", String(100), primary_key=True),
+    Column("event_id", String(36), primary_key=True),
+)
+
+failures_table = Table(
+    "projection_failures",
+    metadata,
+    Column("projection", String(100), primary_key=True),
+    Column("topic", String(249), primary_key=True),
+    Column("partition", Integer, primary_key=True),
+    Column("offset", BigInteger, primary_key=True, autoincrement=False),
+    Column("error", Text, nullable=False),
+    Column("value", LargeBinary, nullable=True),
+)
+
+
+@dataclass
+class Outbox:
+    """What a projection publishes while it applies a batch; sent before the batch commits."""
+
+    messages: list[tuple[str, bytes | None, bytes | None, Headers]] = field(default_factory=list)
+
+    def publish(
+        self, topic: str, key: bytes | None, value: bytes | None, headers: Headers = ()
+    ) -> None:
+        self.messages.append((topic, key, value, tuple(headers)))
+
+
+class Projection(Protocol):
+    """A read model built from one or more topics."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def topics(self) -> Sequence[str] | re.Pattern[str]: ...
+
+    @property
+    def tables(self) -> Sequence[Table]: ...
+
+    def apply_batch(self, records: Sequence[Record], tx: Connection, out: Outbox) -> None:
+        """Apply records in log order; raise only for faults that must stop the batch."""
+        ...
+
+
+class ProjectionRunner:
+    """Runs one projection as a consumer-group member against a SQL database."""
+
+    def __init__(
+        self,
+        projection: Projection,
+        bus: Bus,
+        engine: Engine,
+        *,
+        session_timeout_ms: int | None = None,
+        max_records: int = 500,
+    ) -> None:
+        self.projection = projection
+        self.bus = bus
+        self.engine = engine
+        self.max_records = max_records
+        self.session_timeout_ms = session_timeout_ms
+        metadata.create_all(engine)
+        for table in projection.tables:
+            table.create(engine, checkfirst=True)
+        self._consumer: Consumer | None = None
+
+    @property
+    def group(self) -> str:
+        return f"projection.{self.projection.name}"
+
+    @property
+    def consumer(self) -> Consumer:
+        if self._consumer is None:
+            self._consumer = self.bus.consumer(
+                self.group,
+                self.projection.topics,
+                on_assign=self._seek_to_stored,
+                session_timeout_ms=self.session_timeout_ms,
+            )
+        return self._consumer
+
+    # -- offsets kept with the rows ----------------------------------------------------------
+
+    def stored_offsets(self) -> dict[TopicPartition, int]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(offsets_table).where(offsets_table.c.projection == self.projection.name)
+            ).all()
+        return {TopicPartition(r.topic, r.partition): r.next_offset for r in rows}
+
+    def _seek_to_stored(self, consumer: Consumer, assigned: set[TopicPartition]) -> None:
+        stored = self.stored_offsets()
+        for tp in assigned:
+            consumer.seek(tp, stored.get(tp, 0))
+
+    def _store_offsets(self, tx: Connection, records: Iterable[Record]) -> None:
+        latest: dict[TopicPartition, int] = {}
+        for record in records:
+            latest[record.topic_partition] = record.offset + 1
+        for tp, offset in latest.items():
+            keys = {
+                "projection": self.projection.name,
+                "topic": tp.topic,
+                "partition": tp.partition,
+            }
+            updated = tx.execute(
+                offsets_table.update()
+                .where(offsets_table.c.projection == keys["projection"])
+                .where(offsets_table.c.topic == tp.topic)
+                .where(offsets_table.c.partition == tp.partition)
+                .values(next_offset=offset)
+            ).rowcount
+            if not updated:
+                tx.execute(insert(offsets_table).values(**keys, next_offset=offset))
+
+    # -- running -----------------------------------------------------------------------------
+
+    def step(self, timeout: float = 0.5) -> int:
+        """Poll one batch and apply it; returns how many records it covered."""
+        records = self.consumer.poll(max_records=self.max_records, timeout=timeout)
+        if not records:
+            return 0
+        try:
+            self._apply(records)
+        except Exception:
+            # Nothing of the batch committed: read it again from the stored offsets.
+            self._rewind()
+            raise
+        try:
+            self.consumer.commit()  # advisory: the stored offsets are the truth
+        except BusError as error:
+            log.warning("%s: group commit failed (%s); stored offsets remain", self.group, error)
+        return len(records)
+
+    def _apply(self, records: Sequence[Record]) -> None:
+        out = Outbox()
+        with self.engine.connect().execution_options(**{IMMEDIATE: True}) as tx, tx.begin():
+            self.projection.apply_batch(records, tx, out)
+            if out.messages:
+                with self.bus.batch():
+                    for message in out.messages:
+                        self.bus.publish(*message)
+                self.bus.flush()
+            self._store_offsets(tx, records)
+
+    def _rewind(self) -> None:
+        stored = self.stored_offsets()
+        for tp in self.consumer.assignment():
+            self.consumer.seek(tp, stored.get(tp, 0))
+
+    def run(self, stop: Callable[[], bool] = lambda: False, *, max_backoff: float = 30.0) -> None:
+        """Apply batches until ``stop()``; database or bus outages are waited out with backoff."""
+        backoff = 0.5
+        while not stop():
+            try:
+                self.step()
+                backoff = 0.5
+            except (OperationalError, BusError) as error:
+                log.warning("%s: %s; retrying in %.1fs", self.group, error, backoff)
+                time.sleep(backoff)
+                backoff = min(backoff * 2, max_backoff)
+
+    def caught_up(self, ends: dict[TopicPartition, int]) -> bool:
+        stored = self.stored_offsets()
+        return all(stored.get(tp, 0) >= end for tp, end in ends.items())
+
+    def run_until(
+        self,
+        ends: dict[TopicPartition, int],
+        *,
+        timeout: float = 600.0,
+        progress: Callable[[int], Any] | None = None,
+    ) -> int:
+        """Apply batches until the stored offsets reach ``ends``; returns records applied."""
+        applied = 0
+        deadline = time.monotonic() + timeout
+        while not self.caught_up(ends):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{self.group} did not reach {ends} in {timeout}s")
+            count = self.step()
+            applied += count
+            if progress and count:
+                progress(count)
+        return applied
+
+    def reset(self) -> None:
+        """Drop the projection's rows and offsets, so it rebuilds from offset 0."""
+        with self.engine.begin() as tx:
+            for table in self.projection.tables:
+                tx.execute(delete(table))
+            for table in (offsets_table, failures_table, applied_table):
+                tx.execute(delete(table).where(table.c.projection == self.projection.name))
+
+    def close(self) -> None:
+        if self._consumer is not None:
+            self._consumer.close()
+            self._consumer = None
+
+
+def record_failure(projection: str, record: Record, error: BaseException, tx: Connection) -> None:
+    """Keep a record a projection could not apply, with the reason: nothing is lost silently."""
+    log.error(
+        "%s: cannot apply %s/%s@%s: %s",
+        projection,
+        record.topic,
+        record.partition,
+        record.offset,
+        type(error).__name__,
+    )
+    tx.execute(
+        delete(failures_table)
+        .where(failures_table.c.projection == projection)
+        .where(failures_table.c.topic == record.topic)
+        .where(failures_table.c.partition == record.partition)
+        .where(failures_table.c.offset == record.offset)
+    )
+    tx.execute(
+        insert(failures_table).values(
+            projection=projection,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            error=f"{type(error).__name__}: {error}",
+            value=record.value,
+        )
+    )

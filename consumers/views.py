@@ -1,0 +1,442 @@
+"""Institution views: what each participant of a case needs to act, and nothing about others.
+
+One projection of ``case-events`` into tables of cases, participants, subjects (pseudonymous
+references only: the sealed identifiers never leave the vault), referrals with their due times,
+urgent measures with their 48 h / 24 h / 30-day clocks, conferences, protection plans and a
+timeline per case. ``consumers.queries`` reads them for one institution at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Connection,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    insert,
+    update,
+)
+
+from consumers import deadlines
+from consumers.events import CaseEvent, EventProjection, as_uuid
+from consumers.participation import (
+    add_participants,
+    end_referral_participation,
+    participation_change,
+)
+from consumers.referrals import SENT, TRANSITIONS
+from consumers.runner import Outbox
+from schemas import Codec
+from services.institutions import InstitutionRegistry
+from services.sql import UtcDateTime
+
+metadata = MetaData()
+
+
+def _id(name: str, primary: bool = False) -> Column[Any]:
+    return Column(name, String(120), primary_key=primary, nullable=not primary)
+
+
+cases = Table(
+    "view_cases",
+    metadata,
+    _id("case_id", True),
+    _id("opened_by"),
+    Column("opened_at", UtcDateTime),
+    Column("municipality", String(60)),
+    Column("status", String(10), nullable=False),
+    Column("risk_level", String(20)),
+    Column("children_present", Boolean),
+    Column("violence_types", Text),
+    Column("closed_at", UtcDateTime),
+)
+participants = Table(
+    "view_participants",
+    metadata,
+    _id("case_id", True),
+    _id("institution", True),
+    Column("role", String(30), primary_key=True),
+    _id("via", True),
+)
+subjects = Table(
+    "view_subjects",
+    metadata,
+    _id("case_id", True),
+    _id("subject_id", True),
+    Column("role", String(20)),
+    Column("sex", String(10)),
+    Column("birth_year", Integer),
+    Column("municipality", String(60)),
+    Column("erased", Boolean, nullable=False, default=False),
+)
+referrals = Table(
+    "view_referrals",
+    metadata,
+    _id("referral_id", True),
+    _id("case_id"),
+    _id("sender"),
+    _id("recipient"),
+    Column("service_type", String(40)),
+    Column("urgency", String(5)),
+    Column("status", String(12), nullable=False),
+    Column("sent_at", UtcDateTime),
+    Column("due_at", UtcDateTime),
+    Column("answered_at", UtcDateTime),
+    Column("completed_at", UtcDateTime),
+    Column("reason_code", String(40)),
+)
+urgent_measures = Table(
+    "view_urgent_measures",
+    metadata,
+    _id("measure_id", True),
+    _id("case_id"),
+    Column("measure_type", String(40)),
+    Column("imposed_at", UtcDateTime),
+    Column("served_at", UtcDateTime),
+    Column("expires_at", UtcDateTime),
+    Column("proposal_due_at", UtcDateTime),
+    Column("proposed_at", UtcDateTime),
+    Column("decision_due_at", UtcDateTime),
+    Column("decided_at", UtcDateTime),
+    Column("granted", Boolean),
+    Column("extended_until", UtcDateTime),
+    Column("breaches", Integer, nullable=False, default=0),
+)
+conferences = Table(
+    "view_conferences",
+    metadata,
+    _id("conference_id", True),
+    _id("case_id"),
+    _id("chair"),
+    Column("agenda_reason", String(40)),
+    Column("scheduled_for", UtcDateTime),
+    Column("held_at", UtcDateTime),
+    Column("victim_participated", Boolean),
+)
+plans = Table(
+    "view_plans",
+    metadata,
+    _id("plan_id", True),
+    _id("case_id"),
+    Column("adopted_at", UtcDateTime),
+    Column("review_due_at", UtcDateTime),
+    Column("victim_participated", Boolean),
+)
+plan_measures = Table(
+    "view_plan_measures",
+    metadata,
+    _id("measure_id", True),
+    _id("plan_id"),
+    _id("case_id"),
+    _id("executor"),
+    Column("kind", String(40)),
+    Column("due_at", UtcDateTime),
+    Column("completed_at", UtcDateTime),
+    Column("outcome", String(30)),
+)
+timeline = Table(
+    "view_timeline",
+    metadata,
+    _id("event_id", True),
+    _id("case_id"),
+    Column("partition", Integer, nullable=False),
+    Column("offset", BigInteger, nullable=False),
+    Column("occurred_at", UtcDateTime, nullable=False),
+    Column("event_type", String(60), nullable=False),
+    _id("source_institution"),
+)
+ALL_TABLES = (
+    cases,
+    participants,
+    subjects,
+    referrals,
+    urgent_measures,
+    conferences,
+    plans,
+    plan_measures,
+    timeline,
+)
+
+Handler = Callable[["InstitutionViews", CaseEvent, Connection], None]
+_HANDLERS: dict[str, Handler] = {}
+
+
+def handles(*event_types: str) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        for event_type in event_types:
+            _HANDLERS[event_type] = handler
+        return handler
+
+    return register
+
+
+class InstitutionViews(EventProjection):
+    name = "views"
+    tables = ALL_TABLES
+
+    def __init__(self, codec: Codec, institutions: InstitutionRegistry) -> None:
+        super().__init__(codec)
+        self.institutions = institutions
+
+    def apply(self, event: CaseEvent, tx: Connection, out: Outbox) -> None:
+        tx.execute(
+            insert(timeline).values(
+                event_id=event.event_id,
+                case_id=event.case_id,
+                partition=event.record.partition,
+                offset=event.record.offset,
+                occurred_at=event.occurred_at,
+                event_type=event.event_type,
+                source_institution=event.source,
+            )
+        )
+        handler = _HANDLERS.get(event.event_type)
+        if handler:
+            handler(self, event, tx)
+        self._participation(event, tx)
+
+    def _participation(self, event: CaseEvent, tx: Connection) -> None:
+        municipality = tx.execute(
+            cases.select()
+            .with_only_columns(cases.c.municipality)
+            .where(cases.c.case_id == event.case_id)
+        ).scalar_one_or_none()
+        change = participation_change(
+            event.event_type,
+            event.body,
+            case_municipality=municipality,
+            serving=self.institutions.serving_id,
+        )
+        add_participants(tx, participants, event.case_id, change.added)
+        if change.ended_referral:
+            end_referral_participation(tx, participants, event.case_id, change.ended_referral)
+
+    # -- cases and subjects ------------------------------------------------------------------
+
+    @handles("CaseOpened", "ReportReceived")
+    def _opened(self, event: CaseEvent, tx: Connection) -> None:
+        if _exists(tx, cases, cases.c.case_id, event.case_id):
+            return  # a further report on a known case
+        tx.execute(
+            insert(cases).values(
+                case_id=event.case_id,
+                opened_by=event.source,
+                opened_at=event.occurred_at,
+                municipality=event.get("municipality"),
+                status="open",
+                risk_level=event.get("initial_risk"),
+                children_present=event.get("children_present"),
+                violence_types=",".join(event.get("violence_types") or []),
+            )
+        )
+
+    @handles("RiskAssessed")
+    def _risk(self, event: CaseEvent, tx: Connection) -> None:
+        _update(tx, cases, cases.c.case_id, event.case_id, risk_level=event["level"])
+
+    @handles("CaseClosed")
+    def _closed(self, event: CaseEvent, tx: Connection) -> None:
+        _update(
+            tx, cases, cases.c.case_id, event.case_id, status="closed", closed_at=event["closed_at"]
+        )
+
+    @handles("CaseReopened")
+    def _reopened(self, event: CaseEvent, tx: Connection) -> None:
+        _update(tx, cases, cases.c.case_id, event.case_id, status="open", closed_at=None)
+
+    @handles("SubjectRegistered")
+    def _subject(self, event: CaseEvent, tx: Connection) -> None:
+        tx.execute(
+            insert(subjects).values(
+                case_id=event.case_id,
+                subject_id=as_uuid(event["subject_id"]),
+                role=event["role"],
+                sex=event.get("sex"),
+                birth_year=event.get("birth_year"),
+                municipality=event.get("municipality"),
+                erased=False,
+            )
+        )
+
+    @handles("SubjectErased")
+    def _erased(self, event: CaseEvent, tx: Connection) -> None:
+        tx.execute(
+            update(subjects)
+            .where(subjects.c.subject_id == as_uuid(event["subject_id"]))
+            .values(erased=True, birth_year=None, municipality=None, sex=None)
+        )
+
+    # -- referrals ---------------------------------------------------------------------------
+
+    @handles("ReferralSent")
+    def _referral_sent(self, event: CaseEvent, tx: Connection) -> None:
+        sent_at = event.occurred_at
+        tx.execute(
+            insert(referrals).values(
+                referral_id=as_uuid(event["referral_id"]),
+                case_id=event.case_id,
+                sender=event.source,
+                recipient=event["to_institution"],
+                service_type=event["service_type"],
+                urgency=event["urgency"],
+                status=SENT,
+                sent_at=sent_at,
+                due_at=deadlines.referral_due(sent_at, event["urgency"], event.get("due_at")),
+            )
+        )
+
+    @handles(*TRANSITIONS)
+    def _referral_answer(self, event: CaseEvent, tx: Connection) -> None:
+        status = TRANSITIONS[event.event_type][0]
+        values: dict[str, Any] = {"status": status}
+        if event.event_type in {"ReferralAccepted", "ReferralDeclined"}:
+            values["answered_at"] = event.occurred_at
+        if event.event_type == "ReferralCompleted":
+            values["completed_at"] = event.occurred_at
+        reason = event.get("reason_code") or event.get("reason")
+        if reason:
+            values["reason_code"] = reason
+        _update(tx, referrals, referrals.c.referral_id, as_uuid(event["referral_id"]), **values)
+
+    # -- urgent measures (LPDV Art. 17-21) ---------------------------------------------------
+
+    @handles("UrgentMeasureImposed")
+    def _measure_imposed(self, event: CaseEvent, tx: Connection) -> None:
+        tx.execute(
+            insert(urgent_measures).values(
+                measure_id=as_uuid(event["measure_id"]),
+                case_id=event.case_id,
+                measure_type=event["measure_type"],
+                imposed_at=event["imposed_at"],
+                breaches=0,
+            )
+        )
+
+    @handles("UrgentMeasureServed")
+    def _measure_served(self, event: CaseEvent, tx: Connection) -> None:
+        served = event["served_at"]
+        _update(
+            tx,
+            urgent_measures,
+            urgent_measures.c.measure_id,
+            as_uuid(event["measure_id"]),
+            served_at=served,
+            expires_at=deadlines.urgent_measure_expires(served),
+            proposal_due_at=deadlines.extension_proposal_due(served),
+        )
+
+    @handles("ExtensionProposed")
+    def _extension_proposed(self, event: CaseEvent, tx: Connection) -> None:
+        proposed = event["proposed_at"]
+        _update(
+            tx,
+            urgent_measures,
+            urgent_measures.c.measure_id,
+            as_uuid(event["measure_id"]),
+            proposed_at=proposed,
+            decision_due_at=deadlines.extension_decision_due(proposed),
+        )
+
+    @handles("ExtensionDecided")
+    def _extension_decided(self, event: CaseEvent, tx: Connection) -> None:
+        decided, granted = event["decided_at"], event["granted"]
+        until = (
+            deadlines.extension_expires(
+                decided, event.get("extension_days") or 30, event.get("new_expires_at")
+            )
+            if granted
+            else None
+        )
+        _update(
+            tx,
+            urgent_measures,
+            urgent_measures.c.measure_id,
+            as_uuid(event["measure_id"]),
+            decided_at=decided,
+            granted=granted,
+            extended_until=until,
+        )
+
+    @handles("UrgentMeasureBreached")
+    def _measure_breached(self, event: CaseEvent, tx: Connection) -> None:
+        tx.execute(
+            update(urgent_measures)
+            .where(urgent_measures.c.measure_id == as_uuid(event["measure_id"]))
+            .values(breaches=urgent_measures.c.breaches + 1)
+        )
+
+    # -- coordination group: conferences and plans (LPDV Art. 25-32) ---------------------------
+
+    @handles("CaseConferenceScheduled")
+    def _conference_scheduled(self, event: CaseEvent, tx: Connection) -> None:
+        tx.execute(
+            insert(conferences).values(
+                conference_id=as_uuid(event["conference_id"]),
+                case_id=event.case_id,
+                chair=event["chair_institution"]["institution_id"],
+                agenda_reason=event["agenda_reason"],
+                scheduled_for=event["scheduled_for"],
+            )
+        )
+
+    @handles("CaseConferenceHeld")
+    def _conference_held(self, event: CaseEvent, tx: Connection) -> None:
+        conference_id = as_uuid(event["conference_id"])
+        values = {"held_at": event["held_at"], "victim_participated": event["victim_participated"]}
+        if not _update(tx, conferences, conferences.c.conference_id, conference_id, **values):
+            tx.execute(
+                insert(conferences).values(
+                    conference_id=conference_id, case_id=event.case_id, chair=event.source, **values
+                )
+            )
+
+    @handles("ProtectionPlanAdopted")
+    def _plan(self, event: CaseEvent, tx: Connection) -> None:
+        plan_id = as_uuid(event["plan_id"])
+        tx.execute(
+            insert(plans).values(
+                plan_id=plan_id,
+                case_id=event.case_id,
+                adopted_at=event.occurred_at,
+                review_due_at=event["review_due_at"],
+                victim_participated=event["victim_participated"],
+            )
+        )
+        for measure in event["measures"]:
+            tx.execute(
+                insert(plan_measures).values(
+                    measure_id=as_uuid(measure["measure_id"]),
+                    plan_id=plan_id,
+                    case_id=event.case_id,
+                    executor=measure["executor_institution"]["institution_id"],
+                    kind=measure["kind"],
+                    due_at=measure["due_at"],
+                )
+            )
+
+    @handles("PlanMeasureCompleted")
+    def _plan_measure_done(self, event: CaseEvent, tx: Connection) -> None:
+        _update(
+            tx,
+            plan_measures,
+            plan_measures.c.measure_id,
+            as_uuid(event["measure_id"]),
+            completed_at=event["completed_at"],
+            outcome=event["outcome"],
+        )
+
+
+def _exists(tx: Connection, table: Table, key: Column[Any], value: str) -> bool:
+    return tx.execute(table.select().with_only_columns(key).where(key == value)).first() is not None
+
+
+def _update(tx: Connection, table: Table, key: Column[Any], value: str, **values: Any) -> int:
+    return tx.execute(update(table).where(key == value).values(**values)).rowcount
