@@ -183,11 +183,13 @@ class Exchange:
                 f"occurred_at {header['occurred_at']:%Y-%m-%dT%H:%M:%SZ} is after its receipt "
                 f"{received:%Y-%m-%dT%H:%M:%SZ}",
             )
+        if event_type in TRANSITIONS:
+            # Before participation: a recipient that declined is no longer a participant, and
+            # "the referral is declined" is what it needs to hear.
+            self._check_referral_answer(institution, event_type, event, tx)
         self._check_case(institution, known.kind, event_type, event, tx)
         if event_type == "ReferralSent":
             self._check_new_referral(event, tx)
-        elif event_type in TRANSITIONS:
-            self._check_referral_answer(institution, event_type, event, tx)
 
     def _check_case(
         self, institution: str, kind: str, event_type: str, event: dict[str, Any], tx: Connection

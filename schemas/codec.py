@@ -108,7 +108,7 @@ class Codec:
         buffer = io.BytesIO()
         buffer.write(FRAME.pack(MAGIC, schema_id))
         try:
-            schemaless_writer(buffer, event.parsed, record, strict=True)
+            schemaless_writer(buffer, event.parsed, record, strict_allow_default=True)
         except Exception as error:  # fastavro raises many types; callers need one
             raise EncodeError(event_type, f"{type(error).__name__}: {error}") from error
         return buffer.getvalue()
