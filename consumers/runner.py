@@ -168,13 +168,17 @@ class ProjectionRunner:
 
     # -- running -----------------------------------------------------------------------------
 
-    def step(self, timeout: float = 0.5) -> int:
-        """Poll one batch and apply it; returns how many records it covered."""
+    def step(self, timeout: float = 0.5, *, publish: bool = True) -> int:
+        """Poll one batch and apply it; returns how many records it covered.
+
+        ``publish=False`` rebuilds rows without sending outputs again: a replay must not push a
+        decade of inbox messages to institutions a second time.
+        """
         records = self.consumer.poll(max_records=self.max_records, timeout=timeout)
         if not records:
             return 0
         try:
-            self._apply(records)
+            self._apply(records, publish)
         except Exception:
             # Nothing of the batch committed: read it again from the stored offsets.
             self._rewind()
@@ -185,11 +189,11 @@ class ProjectionRunner:
             log.warning("%s: group commit failed (%s); stored offsets remain", self.group, error)
         return len(records)
 
-    def _apply(self, records: Sequence[Record]) -> None:
+    def _apply(self, records: Sequence[Record], publish: bool = True) -> None:
         out = Outbox()
         with self.engine.connect().execution_options(**{IMMEDIATE: True}) as tx, tx.begin():
             self.projection.apply_batch(records, tx, out)
-            if out.messages:
+            if out.messages and publish:
                 with self.bus.batch():
                     for message in out.messages:
                         self.bus.publish(*message)
@@ -223,6 +227,7 @@ class ProjectionRunner:
         *,
         timeout: float = 600.0,
         progress: Callable[[int], Any] | None = None,
+        publish: bool = True,
     ) -> int:
         """Apply batches until the stored offsets reach ``ends``; returns records applied."""
         applied = 0
@@ -230,7 +235,7 @@ class ProjectionRunner:
         while not self.caught_up(ends):
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{self.group} did not reach {ends} in {timeout}s")
-            count = self.step()
+            count = self.step(publish=publish)
             applied += count
             if progress and count:
                 progress(count)

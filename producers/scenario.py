@@ -198,3 +198,9 @@ def _plan_measure(
         "due_at": due_at,
         "for_subject_ids": [subject],
     }
+
+
+def in_waves(cases: list[list[Submission]]) -> list[list[Submission]]:
+    """The k-th event of every case together: cases interleave, each stays in causal order."""
+    longest = max((len(c) for c in cases), default=0)
+    return [[case[k] for case in cases if k < len(case)] for k in range(longest)]

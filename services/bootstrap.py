@@ -69,7 +69,10 @@ class Platform:
         from consumers.runner import ProjectionRunner
 
         return ProjectionRunner(
-            projection, self.bus, self.views_engine, session_timeout_ms=self.session_timeout_ms
+            projection,
+            self.bus,
+            self.views_engine,
+            session_timeout_ms=self.session_timeout_ms or self.settings.session_timeout_ms,
         )
 
     def close(self) -> None:

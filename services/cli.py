@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import random
-import re
 import sys
-import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import Progress
 from rich.table import Table
 
-from producers.scenario import Submission, urgent_measure_case
-from schemas import DecodeError, catalogue
+from schemas import catalogue
+from services import cli_projections
 from services.bootstrap import Platform
+from services.cli_institutions import institutions_app
+from services.demo import run_demo
 from services.settings import Settings
 
 app = typer.Typer(help="Povezimo: institutions acting together on domestic-violence cases.")
@@ -25,6 +22,7 @@ schemas_app = typer.Typer(help="The shared Avro schemas and the registry.")
 topics_app = typer.Typer(help="Topics of the bus.")
 app.add_typer(schemas_app, name="schemas")
 app.add_typer(topics_app, name="topics")
+app.add_typer(institutions_app, name="institutions", help="The institutions of the region.")
 # Piped output (CI logs, files) gets a width that fits the tables instead of rich's 80.
 console = Console() if sys.stdout.isatty() else Console(width=120)
 
@@ -52,73 +50,45 @@ def demo(
     cases: Annotated[int, typer.Option(help="Cases to simulate.")] = 3,
     seed: Annotated[int, typer.Option(help="Same seed, same events.")] = 2006,
 ) -> None:
-    """Simulate a few cases of the seed network, publish them and read them back decoded."""
+    """Simulate cases of the seed network through the exchange and every projection."""
     system = platform(bus, data_dir)
-    console.print(
-        f"bus: [bold]{system.bus.url}[/]  registry: {system.settings.resolved_registry_url}"
-    )
-    ids = system.codec.register_all()
-    console.print(f"registered {len(ids)} event schemas")
+    try:
+        run_demo(system, console, cases, seed)
+    finally:
+        system.close()
 
-    rng = random.Random(seed)
-    start = dt.datetime(2026, 3, 2, 8, tzinfo=dt.UTC)
-    municipalities = ["lazarevac", "palilula", "zvezdara", "vozdovac", "kragujevac"]
-    submissions: list[Submission] = []
-    for n in range(cases):
-        where = municipalities[n % len(municipalities)]
-        submissions += urgent_measure_case(rng, start + dt.timedelta(days=3 * n), where)
 
-    # One group for every run: its committed offsets make each run read only what it adds.
-    reader = system.bus.consumer("povezimo-demo", re.compile(r"submissions\..+"))
-    with Progress(console=console, transient=True) as progress:
-        task = progress.add_task("publishing", total=len(submissions))
-        with system.bus.batch():
-            for item in submissions:
-                value = system.codec.encode(item.event_type, item.event.to_avro())
-                system.bus.publish(
-                    f"submissions.{item.institution}",
-                    str(item.case_id).encode(),
-                    value,
-                    [("event-type", item.event_type.encode())],
-                )
-                progress.advance(task)
-    system.bus.flush()
+@app.command()
+def replay(
+    projection: Annotated[
+        list[str] | None, typer.Option("--projection", help="Projection to rebuild (repeatable).")
+    ] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Rebuild every projection.")] = False,
+    bus: BusOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Drop projections and rebuild them from offset 0, with progress and events/s."""
+    system = platform(bus, data_dir)
+    try:
+        cli_projections.replay(system, console, projection, all_)
+    finally:
+        system.close()
 
-    table = Table(title=f"{len(submissions)} events read back from the bus, decoded")
-    for column in ("occurred at (UTC)", "submitted by", "event", "case", "partition/offset"):
-        table.add_column(column, no_wrap=True)
-    rows: list[tuple[str, ...]] = []
-    wanted = {str(s.event.header.event_id) for s in submissions}  # type: ignore[attr-defined]
-    deadline = time.monotonic() + 60
-    while wanted and time.monotonic() < deadline:
-        for record in reader.poll(timeout=0.5):
-            try:
-                decoded = system.codec.decode(record.value or b"")
-            except DecodeError as error:
-                console.print(f"[red]{record.topic} {record.offset}: {error}")
-                continue
-            header = decoded.record["header"]
-            if str(header["event_id"]) not in wanted:
-                continue
-            wanted.discard(str(header["event_id"]))
-            rows.append(
-                (
-                    header["occurred_at"].strftime("%Y-%m-%d %H:%M"),
-                    record.topic.removeprefix("submissions."),
-                    decoded.event_type,
-                    str(header["case_id"])[:8],
-                    f"{record.partition}/{record.offset}",
-                )
-            )
-        reader.commit()
-    reader.close()
-    for row in sorted(rows):
-        table.add_row(*row)
-    console.print(table)
-    system.close()
-    if wanted:
-        console.print(f"[red]{len(wanted)} events did not come back[/]")
-        raise typer.Exit(1)
+
+@app.command()
+def run(
+    until_idle: Annotated[
+        bool, typer.Option("--until-idle", help="Stop once everything has been read.")
+    ] = False,
+    bus: BusOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Run the exchange and every projection (until Ctrl-C, or --until-idle)."""
+    system = platform(bus, data_dir)
+    try:
+        cli_projections.run(system, console, until_idle)
+    finally:
+        system.close()
 
 
 @schemas_app.command("list")

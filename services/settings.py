@@ -31,6 +31,11 @@ class Settings(BaseSettings):
         description="SQL URL of the projections' database (views, exchange state, offsets); "
         "default: SQLite in the data directory.",
     )
+    session_timeout_ms: int | None = Field(
+        default=None,
+        ge=100,
+        description="Consumer-group session timeout; default: the engine's own (10 s).",
+    )
     default_partitions: int = Field(
         default=3, ge=1, description="Partitions of a topic the platform creates."
     )

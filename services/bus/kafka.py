@@ -30,7 +30,7 @@ from services.bus.port import (
     TopicPartition,
 )
 
-DEFAULT_SESSION_TIMEOUT_MS = 30_000
+DEFAULT_SESSION_TIMEOUT_MS = 10_000  # kafka-python's default; brokers allow 6 s to 30 min
 # Options a kafka:// URL may carry in its query string, with their types.
 _CLIENT_OPTIONS: dict[str, type] = {
     "client_id": str,

@@ -350,7 +350,8 @@ class SqlLogConsumer:
         self._on_assign = on_assign
         self._from_beginning = from_beginning
         self._session_timeout_ms = session_timeout_ms
-        self._heartbeat_every_ms = max(session_timeout_ms // 4, 50)
+        # Heartbeats also discover new topics for pattern subscriptions: at least once a second.
+        self._heartbeat_every_ms = max(min(session_timeout_ms // 4, 1000), 50)
         self._member_id = uuid.uuid4().hex
         self._generation = -1
         self._last_heartbeat_ms = 0

@@ -1,0 +1,93 @@
+"""`povezimo run` and `povezimo replay`: the exchange and projections from the command line."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from consumers.pipeline import Pipeline, partitions_of
+from services.bootstrap import Platform
+
+# The exchange is the gate, not a projection of the log: rebuilding it would append every
+# accepted submission to case-events again. Everything downstream of case-events can be replayed.
+NOT_REPLAYABLE = {"exchange"}
+
+
+def replay(
+    system: Platform,
+    console: Console,
+    projection: Annotated[
+        list[str] | None, typer.Option("--projection", help="Projection to rebuild (repeatable).")
+    ] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Rebuild every projection.")] = False,
+) -> None:
+    """Drop projections and rebuild them from offset 0 of case-events, printing events/s."""
+    available = system.projections()
+    replayable = [name for name in available if name not in NOT_REPLAYABLE]
+    chosen = replayable if all_ else list(projection or [])
+    if not chosen:
+        raise typer.BadParameter(f"name --projection (one of {', '.join(replayable)}) or --all")
+    for name in chosen:
+        if name in NOT_REPLAYABLE or name not in available:
+            raise typer.BadParameter(f"{name!r} cannot be replayed; choose from {replayable}")
+    for name in chosen:
+        _rebuild(system, console, name)
+
+
+def _rebuild(system: Platform, console: Console, name: str) -> None:
+    runner = system.runner(system.projections()[name])
+    runner.reset()
+    ends = system.bus.end_offsets(partitions_of(system.bus, runner.projection.topics))
+    total = sum(ends.values())
+    columns = (
+        TextColumn(f"[bold]{name}[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    started = time.perf_counter()
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task(name, total=total)
+        applied = runner.run_until(
+            ends, progress=lambda n: progress.advance(task, n), publish=False
+        )
+    elapsed = time.perf_counter() - started
+    runner.close()
+    rate = applied / elapsed if elapsed > 0 else 0.0
+    console.print(f"{name}: rebuilt from {applied} events in {elapsed:.2f}s ({rate:,.0f} events/s)")
+
+
+def run(system: Platform, console: Console, until_idle: bool) -> None:
+    """The exchange and every projection, each as its own group member (thread)."""
+    runners = [system.runner(p) for p in system.projections().values()]
+    if until_idle:
+        pipeline = Pipeline(runners, system.bus)
+        applied = pipeline.drain(timeout=3600)
+        pipeline.close()
+        for name, count in applied.items():
+            console.print(f"{name}: {count} records")
+        return
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    threads = [
+        threading.Thread(target=r.run, args=(stop.is_set,), name=r.projection.name, daemon=True)
+        for r in runners
+    ]
+    for thread in threads:
+        thread.start()
+    console.print(f"running {', '.join(t.name for t in threads)}; Ctrl-C to stop")
+    try:
+        while not stop.is_set():
+            stop.wait(1.0)
+    except KeyboardInterrupt:
+        stop.set()
+    for thread in threads:
+        thread.join(timeout=10)
+    for runner in runners:
+        runner.close()
