@@ -30,7 +30,9 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
+from consumers.admission import field_problem, size_problem, time_problem
 from consumers.events import CASE_EVENTS
 from consumers.participation import (
     OPENING_EVENTS,
@@ -47,13 +49,16 @@ from consumers.referrals import (
 )
 from consumers.runner import Outbox
 from schemas import Codec, DecodeError
-from services.bus import Record
+from schemas.registry import RegistryError
+from services.bus import BusError, Record
 from services.institutions import InstitutionRegistry, may_publish
 
 log = logging.getLogger(__name__)
 
 SUBMISSIONS = re.compile(r"submissions\..+")
 CLOCK_SKEW = dt.timedelta(minutes=5)
+# Faults of the platform, not of a record: they stop the batch so the runner retries it later.
+PLATFORM_FAULTS = (OperationalError, InterfaceError, BusError, RegistryError)
 _REJECTION_IDS = uuid.UUID("5d1c1d0e-7c6a-4b8e-9b52-0f3c2f6e9a11")
 
 metadata = MetaData()
@@ -127,6 +132,38 @@ class Exchange:
             self.handle(record, tx, out)
 
     def handle(self, record: Record, tx: Connection, out: Outbox) -> None:
+        """Decide one submission; a fault of this record (not of the platform) becomes a rejection.
+
+        The savepoint and the outbox mark undo whatever the record half-did, so a record that
+        trips an unforeseen error (a value a database column refuses, a bug) is answered as
+        ``unprocessable`` instead of failing its batch again and again and stopping the exchange.
+        Outages of the database, the bus or the registry still propagate: the runner waits them
+        out and the record is decided later, never rejected for the platform's own fault.
+        """
+        mark = len(out.messages)
+        try:
+            with tx.begin_nested():
+                self._decide(record, tx, out)
+        except PLATFORM_FAULTS:
+            raise
+        except Exception as error:
+            if isinstance(error, DBAPIError) and error.connection_invalidated:
+                raise
+            del out.messages[mark:]
+            log.error(
+                "could not process a submission at %s/%s@%s: %s",
+                record.topic,
+                record.partition,
+                record.offset,
+                type(error).__name__,
+            )
+            problem = Rejected(
+                "unprocessable",
+                f"the exchange could not process this submission ({type(error).__name__})",
+            )
+            self._reject(record, submitter_of(record.topic), problem, None, None, None, tx, out)
+
+    def _decide(self, record: Record, tx: Connection, out: Outbox) -> None:
         institution = submitter_of(record.topic)
         event: dict[str, Any] | None = None
         event_type: str | None = None
@@ -134,9 +171,17 @@ class Exchange:
         try:
             schema_id, event_type, event = self._decode(record)
             header = event["header"]
-            if self._seen(tx, str(header["event_id"])):
+            before = self._outcome_of(tx, str(header["event_id"]))
+            if before == "accepted":
                 log.info("dropped duplicate %s from %s", event_type, institution)
                 return
+            if before is not None:
+                # Silence would leave the sender believing a corrected resubmission went in.
+                raise Rejected(
+                    "event_id_reused",
+                    f"event_id {header['event_id']} was rejected before: "
+                    "submit the corrected event under a new event_id",
+                )
             self._check(institution, event_type, event, record, tx)
         except Rejected as rejection:
             self._reject(record, institution, rejection, event_type, event, schema_id, tx, out)
@@ -146,6 +191,9 @@ class Exchange:
     # -- the checks, in the order a submitter would fix them ---------------------------------
 
     def _decode(self, record: Record) -> tuple[int, str, dict[str, Any]]:
+        too_large = size_problem(record.value)
+        if too_large:
+            raise Rejected(*too_large)
         try:
             decoded = self.codec.decode(record.value or b"")
         except DecodeError as error:
@@ -170,7 +218,7 @@ class Exchange:
         if header["source_institution"] != institution:
             raise Rejected(
                 "source_mismatch",
-                f"topic says {institution}, header says {header['source_institution']}",
+                f"topic says {institution}, header says {header['source_institution'][:120]!r}",
             )
         if not may_publish(known.kind, event_type):
             raise Rejected(
@@ -183,6 +231,11 @@ class Exchange:
                 f"occurred_at {header['occurred_at']:%Y-%m-%dT%H:%M:%SZ} is after its receipt "
                 f"{received:%Y-%m-%dT%H:%M:%SZ}",
             )
+        for problem in (time_problem(header, received, CLOCK_SKEW), field_problem(event)):
+            if problem:
+                raise Rejected(*problem)
+        if event_type in OPENING_EVENTS:
+            self._check_municipality(event)
         if event_type in TRANSITIONS:
             # Before participation: a recipient that declined is no longer a participant, and
             # "the referral is declined" is what it needs to hear.
@@ -215,6 +268,13 @@ class Exchange:
         if not participant:
             raise Rejected("not_a_participant", f"{institution} takes no part in case {case_id}")
 
+    def _check_municipality(self, event: dict[str, Any]) -> None:
+        municipality = event.get("municipality")
+        if municipality is not None and not self.institutions.by_municipality(municipality):
+            raise Rejected(
+                "unknown_municipality", "no registered institution serves the named municipality"
+            )
+
     def _check_new_referral(self, event: dict[str, Any], tx: Connection) -> None:
         recipient = self.institutions.get(event["to_institution"])
         if recipient is None or not recipient.active:
@@ -244,13 +304,12 @@ class Exchange:
             select(referrals_table).where(referrals_table.c.referral_id == referral_id)
         ).first()
 
-    def _seen(self, tx: Connection, event_id: str) -> bool:
-        return (
-            tx.execute(
-                select(submissions_table.c.event_id).where(submissions_table.c.event_id == event_id)
-            ).first()
-            is not None
-        )
+    def _outcome_of(self, tx: Connection, event_id: str) -> str | None:
+        """``accepted`` or ``rejected`` for an event_id decided before, else ``None``."""
+        status: str | None = tx.execute(
+            select(submissions_table.c.status).where(submissions_table.c.event_id == event_id)
+        ).scalar_one_or_none()
+        return status
 
     # -- outcomes ----------------------------------------------------------------------------
 
@@ -367,7 +426,7 @@ class Exchange:
             self.codec.encode("SubmissionRejected", answer),
             [("rejection-code", rejection.code.encode())],
         )
-        if event_id:
+        if event_id and rejection.code != "event_id_reused":
             self._outcome(
                 tx, record, institution, event_id, "rejected", event_type, case_id, rejection
             )

@@ -1,0 +1,94 @@
+"""What the reliability tests share: scripted cases, reading whole topics, the views' checksums."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import re
+import time
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import Table
+
+from consumers.events import CASE_EVENTS
+from consumers.exchange import submissions_table
+from consumers.pipeline import partitions_of
+from consumers.runner import applied_table, failures_table
+from producers.scenario import CaseScript, Submission, coordinated_script
+from services.bootstrap import Platform
+from services.bus import Record
+from tests.support.brokers import TEST_SESSION_TIMEOUT_MS
+from tests.support.checksums import checksums, table_checksum
+
+START = dt.datetime(2026, 1, 5, 7, tzinfo=dt.UTC)
+PROJECTIONS = ("views", "inbox", "deadlines")
+
+
+def scripted_cases(
+    count: int, seed: int = 11, platform: Platform | None = None
+) -> list[CaseScript]:
+    """``count`` coordinated cases across the seed municipalities, one a day from ``START``."""
+    rng = random.Random(seed)
+    places = ("lazarevac", "kragujevac", "loznica", "zvezdara")
+    vault = platform.vault if platform is not None else None
+    return [
+        coordinated_script(rng, START + dt.timedelta(days=n), places[n % len(places)], vault)
+        for n in range(count)
+    ]
+
+
+def read_all(
+    platform: Platform, topics: Sequence[str] | re.Pattern[str], timeout: float = 60
+) -> list[Record]:
+    """Every record now on ``topics``, read by a fresh consumer group."""
+    partitions = partitions_of(platform.bus, topics)
+    expected = sum(platform.bus.end_offsets(partitions).values())
+    consumer = platform.bus.consumer(
+        f"reader-{time.monotonic_ns()}", topics, session_timeout_ms=TEST_SESSION_TIMEOUT_MS
+    )
+    records: list[Record] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while len(records) < expected and time.monotonic() < deadline:
+            records += consumer.poll(max_records=2000, timeout=0.5)
+    finally:
+        consumer.close()
+    assert len(records) == expected, f"read {len(records)} of {expected} records"
+    return records
+
+
+def view_tables(platform: Platform) -> list[Table]:
+    """Every table a projection of case-events or the exchange's case state fills."""
+    tables = [
+        table
+        for projection in platform.projections().values()
+        for table in projection.tables
+        if table is not submissions_table
+    ]
+    return [*tables, applied_table, failures_table]
+
+
+def view_checksums(platform: Platform) -> dict[str, str]:
+    sums = checksums(platform.views_engine, view_tables(platform))
+    sums["exchange_submissions(accepted)"] = table_checksum(
+        platform.views_engine, submissions_table, where=submissions_table.c.status == "accepted"
+    )
+    return sums
+
+
+def case_event_ids(platform: Platform, records: Iterable[Record]) -> Counter[str]:
+    """How many times each event_id is in ``records`` of case-events."""
+    return Counter(
+        str(platform.codec.decode(r.value or b"").record["header"]["event_id"]) for r in records
+    )
+
+
+def accepted_exactly_once(platform: Platform, expected: Iterable[Submission]) -> Counter[str]:
+    """case-events holds each of ``expected`` once and nothing else; returns the counts."""
+    counts = case_event_ids(platform, read_all(platform, [CASE_EVENTS]))
+    wanted = {str(s.event_id) for s in expected}
+    assert set(counts) == wanted, (
+        f"missing {len(wanted - set(counts))}, unexpected {len(set(counts) - wanted)}"
+    )
+    return counts
