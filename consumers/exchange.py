@@ -26,6 +26,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    delete,
     insert,
     select,
     update,
@@ -172,10 +173,10 @@ class Exchange:
             schema_id, event_type, event = self._decode(record)
             header = event["header"]
             before = self._outcome_of(tx, str(header["event_id"]))
-            if before == "accepted":
-                log.info("dropped duplicate %s from %s", event_type, institution)
-                return
-            if before is not None:
+            if before is not None and before.institution == institution:
+                if before.status == "accepted":
+                    log.info("dropped duplicate %s from %s", event_type, institution)
+                    return
                 # Silence would leave the sender believing a corrected resubmission went in.
                 raise Rejected(
                     "event_id_reused",
@@ -183,6 +184,12 @@ class Exchange:
                     "submit the corrected event under a new event_id",
                 )
             self._check(institution, event_type, event, record, tx)
+            # Last, so that a copy sent by another institution gets the same answer whichever
+            # of the two the exchange reads first (topics are read in no fixed order).
+            if before is not None and before.status == "accepted":
+                raise Rejected(
+                    "event_id_taken", f"event_id {header['event_id']} names an accepted event"
+                )
         except Rejected as rejection:
             self._reject(record, institution, rejection, event_type, event, schema_id, tx, out)
             return
@@ -304,12 +311,13 @@ class Exchange:
             select(referrals_table).where(referrals_table.c.referral_id == referral_id)
         ).first()
 
-    def _outcome_of(self, tx: Connection, event_id: str) -> str | None:
-        """``accepted`` or ``rejected`` for an event_id decided before, else ``None``."""
-        status: str | None = tx.execute(
-            select(submissions_table.c.status).where(submissions_table.c.event_id == event_id)
-        ).scalar_one_or_none()
-        return status
+    def _outcome_of(self, tx: Connection, event_id: str) -> Any:
+        """The status and institution of an event_id decided before, else ``None``."""
+        return tx.execute(
+            select(submissions_table.c.status, submissions_table.c.institution).where(
+                submissions_table.c.event_id == event_id
+            )
+        ).first()
 
     # -- outcomes ----------------------------------------------------------------------------
 
@@ -442,6 +450,12 @@ class Exchange:
         case_id: str | None,
         rejection: Rejected | None = None,
     ) -> None:
+        if self._outcome_of(tx, event_id) is not None:
+            # Another institution's copy of this event_id was refused before: the id is kept
+            # for the event its own institution has accepted; a refused copy has its answer.
+            if status == "rejected":
+                return
+            tx.execute(delete(submissions_table).where(submissions_table.c.event_id == event_id))
         tx.execute(
             insert(submissions_table).values(
                 event_id=event_id,
