@@ -9,12 +9,13 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Table
+from sqlalchemy import Table, select
 
 from consumers.events import CASE_EVENTS
 from consumers.exchange import submissions_table
 from consumers.pipeline import partitions_of
 from consumers.runner import applied_table, failures_table
+from consumers.views import timeline
 from producers.scenario import CaseScript, Submission, coordinated_script
 from services.bootstrap import Platform
 from services.bus import Record
@@ -92,3 +93,23 @@ def accepted_exactly_once(platform: Platform, expected: Iterable[Submission]) ->
         f"missing {len(wanted - set(counts))}, unexpected {len(set(counts) - wanted)}"
     )
     return counts
+
+
+POSITIONS = {"topic", "partition", "offset"}
+
+
+def comparable(platform: Platform) -> dict[str, str]:
+    """Checksums of every view and of the exchange's decisions, without log positions.
+
+    A record published twice (a retry after a lost acknowledgement, a crash before the commit)
+    shifts the offsets of those after it, so positions differ between two correct runs; what an
+    institution sees (which events, decided how, applied once) may not.
+    """
+    positional = (timeline, submissions_table)
+    tables = [t for t in view_tables(platform) if t not in positional]
+    sums = checksums(platform.views_engine, tables)
+    with platform.views_engine.connect() as conn:
+        for table in positional:
+            rows = conn.execute(select(*(c for c in table.c if c.name not in POSITIONS))).all()
+            sums[table.name] = repr(sorted(map(tuple, rows)))
+    return sums

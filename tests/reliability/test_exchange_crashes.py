@@ -12,7 +12,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from sqlalchemy import Table, select
+from sqlalchemy import select
 
 from consumers.events import CASE_EVENTS
 from consumers.exchange import submissions_table
@@ -22,11 +22,10 @@ from services.bootstrap import Platform
 from tests.reliability.figures import record, scaled
 from tests.reliability.support import (
     case_event_ids,
+    comparable,
     read_all,
     scripted_cases,
-    view_tables,
 )
-from tests.support.checksums import checksums
 from tests.support.pipeline import pipeline_of, platform_for
 
 KILLS = int(scaled(10, 50))
@@ -83,16 +82,6 @@ def run(tmp: Path, name: str, kills: int, rng: random.Random) -> tuple[Platform,
         pipeline.drain()
         pipeline.close()
     return platform, killed
-
-
-def comparable(platform: Platform) -> dict[str, str]:
-    """Checksums of every view; the timeline without log offsets, which a duplicate shifts."""
-    tables: list[Table] = [t for t in view_tables(platform) if t is not timeline]
-    sums = checksums(platform.views_engine, [*tables, submissions_table])
-    with platform.views_engine.connect() as conn:
-        rows = conn.execute(select(*(c for c in timeline.c if c.name != "offset"))).all()
-    sums["view_timeline"] = repr(sorted(map(tuple, rows)))
-    return sums
 
 
 def test_exchange_killed_at_random_points_ends_equal_to_a_clean_run(tmp_path: Path) -> None:
