@@ -31,7 +31,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from consumers.admission import field_problem, size_problem, time_problem
 from consumers.events import CASE_EVENTS
@@ -48,18 +47,15 @@ from consumers.referrals import (
     TRANSITIONS,
     next_status,
 )
-from consumers.runner import Outbox
+from consumers.runner import Outbox, is_outage
 from schemas import Codec, DecodeError
-from schemas.registry import RegistryError
-from services.bus import BusError, Record
+from services.bus import Record
 from services.institutions import InstitutionRegistry, may_publish
 
 log = logging.getLogger(__name__)
 
 SUBMISSIONS = re.compile(r"submissions\..+")
 CLOCK_SKEW = dt.timedelta(minutes=5)
-# Faults of the platform, not of a record: they stop the batch so the runner retries it later.
-PLATFORM_FAULTS = (OperationalError, InterfaceError, BusError, RegistryError)
 _REJECTION_IDS = uuid.UUID("5d1c1d0e-7c6a-4b8e-9b52-0f3c2f6e9a11")
 
 metadata = MetaData()
@@ -145,10 +141,8 @@ class Exchange:
         try:
             with tx.begin_nested():
                 self._decide(record, tx, out)
-        except PLATFORM_FAULTS:
-            raise
         except Exception as error:
-            if isinstance(error, DBAPIError) and error.connection_invalidated:
+            if is_outage(error):
                 raise
             del out.messages[mark:]
             log.error(

@@ -5,6 +5,23 @@ from __future__ import annotations
 import pytest
 
 from tests.reliability.figures import FIGURES, LONG
+from tests.reliability.support import comparable, streamed_waves
+from tests.support.pipeline import pipeline_of, platform_for, submit
+
+
+@pytest.fixture(scope="session")
+def clean(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The views after the streamed waves on the embedded bus, with nothing going wrong."""
+    tmp = tmp_path_factory.mktemp("clean")
+    platform = platform_for(tmp / "data", f"sqlite:///{tmp / 'bus.db'}")
+    pipeline = pipeline_of(platform)
+    for wave in streamed_waves():
+        submit(platform, wave)
+        pipeline.drain()
+    pipeline.close()
+    sums = comparable(platform)
+    platform.close()
+    return sums
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -10,12 +10,14 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, func, select
 
+from consumers.events import CASE_EVENTS
 from consumers.exchange import submissions_table
 from consumers.pipeline import partitions_of
 from consumers.runner import ProjectionRunner
 from producers.scenario import Submission
 from services.bootstrap import Platform
 from services.bus import Bus, BusError, open_bus
+from tests.reliability.support import case_event_ids, comparable, read_all, streamed_waves
 from tests.support.brokers import TEST_SESSION_TIMEOUT_MS
 
 
@@ -83,7 +85,7 @@ class Institutions:
     engine: Engine
     retries: int = 0
 
-    def send(self, wave: Iterable[Submission], timeout: float = 180) -> None:
+    def send(self, wave: Iterable[Submission], timeout: float = 90) -> None:
         items = list(wave)
         deadline = time.monotonic() + timeout
         while True:
@@ -133,3 +135,37 @@ def during(seconds: float, start: Callable[[], None], end: Callable[[], None]) -
     thread = threading.Thread(target=outage, daemon=True)
     thread.start()
     return thread
+
+
+def stream_with_outage(
+    platform: Platform, start: Callable[[], None], end: Callable[[], None], outage_s: float
+) -> Institutions:
+    """All waves sent; a third of the way in, the outage begins while a wave is in flight."""
+    all_waves = streamed_waves()
+    checks = open_bus(platform.settings.resolved_bus_url)
+    with Running(platform) as running:
+        institutions = Institutions(platform, open_bus(platform.settings.resolved_bus_url),
+                                    platform.views_engine)  # fmt: skip
+        for index, wave in enumerate(all_waves):
+            if index == len(all_waves) // 3:
+                during(outage_s, start, end)
+            institutions.send(wave)
+        running.wait_caught_up(checks)
+        assert not running.errors
+    checks.close()
+    institutions.bus.close()
+    return institutions
+
+
+def assert_exactly_once(platform: Platform, clean: dict[str, str]) -> int:
+    in_log = case_event_ids(platform, read_all(platform, [CASE_EVENTS]))
+    with platform.views_engine.connect() as conn:
+        accepted = set(
+            conn.execute(
+                select(submissions_table.c.event_id).where(submissions_table.c.status == "accepted")
+            ).scalars()
+        )
+    assert set(in_log) == accepted, "an accepted event is missing from case-events"
+    assert max(in_log.values()) == 1, "an event is in case-events twice"
+    assert comparable(platform) == clean
+    return len(accepted)

@@ -39,6 +39,13 @@ def scripted_cases(
     ]
 
 
+def streamed_waves() -> list[list[Submission]]:
+    """The cases the outage tests stream, in waves (each decided before the next is sent)."""
+    from producers.scenario import in_waves
+
+    return in_waves([c.submissions for c in scripted_cases(2)])
+
+
 def read_all(
     platform: Platform, topics: Sequence[str] | re.Pattern[str], timeout: float = 60
 ) -> list[Record]:

@@ -10,73 +10,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 
-from consumers.events import CASE_EVENTS
-from consumers.exchange import submissions_table
-from producers.scenario import Submission, in_waves
-from services.bootstrap import Platform
-from services.bus import open_bus
 from tests.reliability.figures import record, scaled
-from tests.reliability.streaming import Institutions, Running, during
-from tests.reliability.support import case_event_ids, comparable, read_all, scripted_cases
+from tests.reliability.streaming import assert_exactly_once, stream_with_outage
 from tests.support.brokers import TansuBroker, free_port
-from tests.support.pipeline import pipeline_of, platform_for, submit
+from tests.support.pipeline import platform_for
 from tests.support.tcp_proxy import TcpProxy
 
 OUTAGE_S = float(scaled(3, 30))
-CASES = 2
-
-
-def waves() -> list[list[Submission]]:
-    return in_waves([c.submissions for c in scripted_cases(CASES)])
-
-
-@pytest.fixture(scope="module")
-def clean(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """The views after the same waves on the embedded bus, with nothing going wrong."""
-    tmp = tmp_path_factory.mktemp("clean")
-    platform = platform_for(tmp / "data", f"sqlite:///{tmp / 'bus.db'}")
-    pipeline = pipeline_of(platform)
-    for wave in waves():
-        submit(platform, wave)
-        pipeline.drain()
-    pipeline.close()
-    sums = comparable(platform)
-    platform.close()
-    return sums
-
-
-def stream_with_outage(platform: Platform, start: object, end: object) -> Institutions:
-    """All waves sent; a third of the way in, the outage begins while a wave is in flight."""
-    all_waves = waves()
-    checks = open_bus(platform.settings.resolved_bus_url)
-    with Running(platform) as running:
-        institutions = Institutions(platform, open_bus(platform.settings.resolved_bus_url),
-                                    platform.views_engine)  # fmt: skip
-        for index, wave in enumerate(all_waves):
-            if index == len(all_waves) // 3:
-                during(OUTAGE_S, start, end)  # type: ignore[arg-type]
-            institutions.send(wave)
-        running.wait_caught_up(checks)
-        assert not running.errors
-    checks.close()
-    institutions.bus.close()
-    return institutions
-
-
-def assert_exactly_once(platform: Platform, clean: dict[str, str]) -> int:
-    in_log = case_event_ids(platform, read_all(platform, [CASE_EVENTS]))
-    with platform.views_engine.connect() as conn:
-        accepted = set(
-            conn.execute(
-                select(submissions_table.c.event_id).where(submissions_table.c.status == "accepted")
-            ).scalars()
-        )
-    assert set(in_log) == accepted, "an accepted event is missing from case-events"
-    assert max(in_log.values()) == 1, "an event is in case-events twice"
-    assert comparable(platform) == clean
-    return len(accepted)
 
 
 @pytest.fixture
@@ -101,7 +42,7 @@ def test_kafka_broker_cut_off_and_restored(
         dropped.append(len(proxy._sockets) // 2)
         proxy.cut()
 
-    institutions = stream_with_outage(platform, cut, proxy.restore)
+    institutions = stream_with_outage(platform, cut, proxy.restore, OUTAGE_S)
     accepted = assert_exactly_once(platform, clean)
     assert proxy.cuts == 1 and dropped[0] > 0, "the cut found no connection to drop"
     record(
@@ -133,7 +74,7 @@ def test_embedded_bus_locked_by_another_writer(tmp_path: Path, clean: dict[str, 
         held["writer"].close()
         locked_for[0] = time.monotonic() - locked_for[0]
 
-    institutions = stream_with_outage(platform, lock, unlock)
+    institutions = stream_with_outage(platform, lock, unlock, OUTAGE_S)
     accepted = assert_exactly_once(platform, clean)
     assert locked_for and locked_for[0] >= OUTAGE_S, "the other writer never held the lock"
     record(

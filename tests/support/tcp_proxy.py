@@ -22,8 +22,7 @@ class TcpProxy:
     def __init__(self, target: int, port: int | None = None) -> None:
         self.target = target
         self.port = port or free_port()
-        self._listener = socket.create_server(("127.0.0.1", self.port), reuse_port=False)
-        self._listener.settimeout(0.2)
+        self._listener: socket.socket | None = _listen(self.port)
         self._open = threading.Event()
         self._open.set()
         self._stopping = threading.Event()
@@ -36,15 +35,22 @@ class TcpProxy:
 
     # -- control -----------------------------------------------------------------------------
 
-    def cut(self) -> None:
+    def cut(self, *, refuse: bool = False) -> None:
+        """Drop every connection; with ``refuse``, unbind the port so connects are refused."""
         self._open.clear()
         self.cuts += 1
         with self._lock:
             sockets, self._sockets = self._sockets, set()
+            if refuse and self._listener is not None:
+                _close(self._listener)
+                self._listener = None
         for sock in sockets:
             _close(sock)
 
     def restore(self) -> None:
+        with self._lock:
+            if self._listener is None:
+                self._listener = _listen(self.port)
         self._open.set()
 
     @contextlib.contextmanager
@@ -59,14 +65,19 @@ class TcpProxy:
         self._stopping.set()
         self.cut()
         self._thread.join(2)
-        _close(self._listener)
+        if self._listener is not None:
+            _close(self._listener)
 
     # -- forwarding --------------------------------------------------------------------------
 
     def _accept(self) -> None:
         while not self._stopping.is_set():
+            listener = self._listener
+            if listener is None:
+                self._stopping.wait(0.05)
+                continue
             try:
-                client, _address = self._listener.accept()
+                client, _address = listener.accept()
             except (TimeoutError, OSError):
                 continue
             if not self._open.is_set():
@@ -113,3 +124,9 @@ def _close(sock: socket.socket) -> None:
         sock.shutdown(socket.SHUT_RDWR)
     with contextlib.suppress(OSError):
         sock.close()
+
+
+def _listen(port: int) -> socket.socket:
+    listener = socket.create_server(("127.0.0.1", port))
+    listener.settimeout(0.2)
+    return listener
