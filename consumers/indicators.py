@@ -33,7 +33,7 @@ HIGH_RISK = frozenset({"HIGH", "IMMINENT_DANGER"})
 class Unit:
     person: str
     dims: dict[str, str | tuple[str, ...]]
-    numerator: bool = False
+    numerator: bool = True  # a count counts the units where it holds; a rate divides by all
     key: str | None = None  # counted once per cell (distinct victims); None: every unit counts
     value: float | None = None  # the quantity a median is taken of
 
@@ -288,7 +288,7 @@ def referrals_sent(facts: Facts, by: Sequence[str]) -> Iterable[Unit]:
 @indicator("count", *REFERRAL_DIMENSIONS)
 def referrals_accepted(facts: Facts, by: Sequence[str]) -> Iterable[Unit]:
     """Referrals the recipient accepted, in the month they were sent."""
-    return _referral_units(facts, lambda r: r.accepted, lambda r: True)
+    return _referral_units(facts, lambda r: True, lambda r: r.accepted)
 
 
 @indicator("count", *REFERRAL_DIMENSIONS, "decline_reason")
@@ -300,7 +300,7 @@ def referrals_declined(facts: Facts, by: Sequence[str]) -> Iterable[Unit]:
 @indicator("count", *REFERRAL_DIMENSIONS)
 def referrals_completed(facts: Facts, by: Sequence[str]) -> Iterable[Unit]:
     """Referrals completed by the recipient, in the month they were sent."""
-    return _referral_units(facts, lambda r: r.completed, lambda r: True)
+    return _referral_units(facts, lambda r: True, lambda r: r.completed)
 
 
 @indicator("median", *REFERRAL_DIMENSIONS)

@@ -109,8 +109,8 @@ def _layout(units: Sequence[Unit], by: tuple[str, ...]) -> _Layout:
         ]
         for combo in itertools.product(*choices):
             placed.append((unit, combo[: len(row_dims)], combo[len(row_dims) :]))
-    rows = sorted({r for _, r, _ in placed}) or [()]
-    cols = sorted({c for _, _, c in placed}) or [()]
+    rows = sorted({r for _, r, _ in placed})
+    cols = sorted({c for _, _, c in placed})
     row_at, col_at = {r: i for i, r in enumerate(rows)}, {c: j for j, c in enumerate(cols)}
     return _Layout(rows, cols, [(u, (row_at[r], col_at[c])) for u, r, c in placed])
 
@@ -172,6 +172,9 @@ def tabulate(
 
     out = Release(found.name, found.description, found.kind, by, request.threshold,
                   request.epsilon, ())  # fmt: skip
+    if not layout.cells:
+        out.measures = ("numerator", "denominator", "rate") if found.kind == "rate" else ("count",)
+        return out  # nothing to count: an empty table, not a table of zeros of unknown shape
     if found.kind == "rate":
         numerator, denominator = table(True), table(None)
         out.measures = ("numerator", "denominator", "rate")
@@ -181,7 +184,7 @@ def tabulate(
             out.rows.append(_labels(layout, by, position) | {"numerator": n, "denominator": d,
                                                              "rate": rate})  # fmt: skip
         return out
-    counts = table(None)
+    counts = table(True)
     out.measures = ("count", "median_hours") if found.kind == "median" else ("count",)
     for position in sorted(counts):
         row = _labels(layout, by, position) | {"count": counts[position]}

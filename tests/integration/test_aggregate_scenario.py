@@ -1,0 +1,155 @@
+"""Four scripted cases through the exchange into the regional aggregate; every indicator equals
+the value worked out by hand from the script (tests/support/aggregate_scenario.py).
+
+Threshold 1 shows the true values; the default threshold then withholds them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import inspect, select
+
+from consumers.aggregate_tables import failures
+from consumers.exchange import submissions_table
+from services.bootstrap import Platform
+from services.release import ReleaseRequest, release
+from tests.support.aggregate_scenario import region
+from tests.support.pipeline import pipeline_of, platform_for, submit_in_order
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    tmp = tmp_path_factory.mktemp("aggregate")
+    system = platform_for(tmp / "data", f"sqlite:///{tmp / 'bus.db'}")
+    cases, _ = region()
+    pipeline = pipeline_of(system)
+    submit_in_order(system, pipeline, [s for case in cases for s in case])
+    pipeline.close()
+    yield system
+    system.close()
+
+
+def table(system: Platform, indicator: str, by: str, threshold: int = 1) -> list[dict[str, Any]]:
+    request = ReleaseRequest(indicator, tuple(by.split(",")), threshold=threshold)
+    return release(system, request).rows
+
+
+def values(rows: list[dict[str, Any]], *measures: str) -> dict[tuple[str, ...], Any]:
+    """{dimension values: measure(s)} for every row."""
+    found = {}
+    for row in rows:
+        key = tuple(v for k, v in row.items() if k not in {"count", "numerator", "denominator",
+                                                             "rate", "median_hours"})  # fmt: skip
+        picked = tuple(row[m] for m in measures)
+        found[key] = picked[0] if len(picked) == 1 else picked
+    return found
+
+
+def test_the_script_went_through_whole(platform: Platform) -> None:
+    with platform.views_engine.connect() as conn:
+        statuses = {r.status for r in conn.execute(select(submissions_table.c.status))}
+    with platform.aggregate_engine.connect() as conn:
+        assert conn.execute(select(failures)).all() == []
+    assert statuses == {"accepted"}
+
+
+def test_aggregate_lives_in_its_own_database(platform: Platform) -> None:
+    aggregate_file = Path(platform.settings.resolved_aggregate_url.removeprefix("sqlite:///"))
+    views_file = Path(platform.settings.resolved_views_url.removeprefix("sqlite:///"))
+    assert aggregate_file.exists() and aggregate_file != views_file
+    assert "agg_cases" in inspect(platform.aggregate_engine).get_table_names()
+    assert "view_cases" not in inspect(platform.aggregate_engine).get_table_names()
+    assert "agg_cases" not in inspect(platform.views_engine).get_table_names()
+
+
+def test_reported_cases_by_area_and_month(platform: Platform) -> None:
+    rows = table(platform, "reported_cases", "municipality,month")
+    assert values(rows, "count") == {
+        ("lazarevac", "2026-01"): 1, ("lazarevac", "2026-02"): 1, ("lazarevac", "2026-03"): 1,
+        ("pool:branicevski", "2026-01"): 1, ("pool:branicevski", "2026-02"): 0,
+        ("pool:branicevski", "2026-03"): 0,
+        ("lazarevac", "*"): 3, ("pool:branicevski", "*"): 1,
+        ("*", "2026-01"): 2, ("*", "2026-02"): 1, ("*", "2026-03"): 1, ("*", "*"): 4,
+    }  # fmt: skip
+
+
+def test_people_are_counted_once_per_cell_by_pseudonym(platform: Platform) -> None:
+    assert values(table(platform, "distinct_victims", "year"), "count") == {("2026",): 3}
+    assert values(table(platform, "distinct_victims", "month"), "count") == {
+        ("2026-01",): 2, ("2026-02",): 1, ("2026-03",): 1, ("*",): 4
+    }  # fmt: skip
+    assert values(table(platform, "distinct_perpetrators", "year"), "count") == {("2026",): 4}
+    # Only A's victim was registered: her sex and age band; the others are unknown.
+    assert values(table(platform, "distinct_victims", "sex,age_band"), "count") == {
+        ("FEMALE", "30-39"): 1, ("FEMALE", "unknown"): 0,
+        ("unknown", "30-39"): 0, ("unknown", "unknown"): 3,
+        ("FEMALE", "*"): 1, ("unknown", "*"): 3,
+        ("*", "30-39"): 1, ("*", "unknown"): 3, ("*", "*"): 4,
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("indicator", "numerator", "denominator"),
+    [
+        ("high_risk_share", 4, 4),
+        ("urgent_measure_rate", 4, 4),
+        ("extension_proposed_rate", 4, 4),
+        ("extension_granted_rate", 4, 4),
+        ("timely_extension_proposal", 4, 4),
+        ("timely_court_decision", 4, 4),
+        ("breach_rate", 1, 4),
+        ("repeat_victimisation", 1, 4),
+        ("plan_coverage", 2, 4),
+        ("victim_participation", 2, 2),
+        ("timely_group_review", 2, 3),
+        ("timely_p1_answer", 4, 4),
+    ],
+)
+def test_rates_for_the_year(
+    platform: Platform, indicator: str, numerator: int, denominator: int
+) -> None:
+    (row,) = table(platform, indicator, "year")
+    assert (row["numerator"], row["denominator"]) == (numerator, denominator)
+    assert row["rate"] == round(numerator / denominator, 4)
+
+
+def test_the_repeat_is_the_later_case(platform: Platform) -> None:
+    rows = table(platform, "repeat_victimisation", "month")
+    assert values(rows, "numerator", "denominator") == {
+        ("2026-01",): (0, 2), ("2026-02",): (0, 1), ("2026-03",): (1, 1), ("*",): (1, 4)
+    }  # fmt: skip
+
+
+def test_urgent_measures_by_type(platform: Platform) -> None:
+    rows = table(platform, "urgent_measure_rate", "measure_type")
+    found = values(rows, "numerator", "denominator")
+    assert found[("TEMPORARY_REMOVAL_FROM_DWELLING",)] == (4, 4)
+    assert found[("TEMPORARY_CONTACT_BAN",)] == (0, 4)
+
+
+def test_referral_funnel(platform: Platform) -> None:
+    assert values(table(platform, "referrals_sent", "service_type"), "count") == {
+        ("COUNSELLING",): 4, ("FREE_LEGAL_AID",): 1, ("*",): 5
+    }  # fmt: skip
+    assert values(table(platform, "referrals_accepted", "year"), "count") == {("2026",): 4}
+    assert values(table(platform, "referrals_completed", "year"), "count") == {("2026",): 0}
+    declined = table(platform, "referrals_declined", "decline_reason")
+    assert values(declined, "count") == {("NO_CAPACITY",): 1}
+    (median,) = table(platform, "median_hours_to_accept", "year")
+    assert (median["count"], median["median_hours"]) == (4, 3.0)  # accepted 3 h after sending
+    assert values(table(platform, "services_delivered", "service_type"), "count") == {
+        ("COUNSELLING",): 2
+    }
+
+
+def test_the_default_threshold_withholds_these_small_counts(platform: Platform) -> None:
+    rows = table(platform, "reported_cases", "municipality,month", threshold=5)
+    published = [r["count"] for r in rows if r["count"] is not None]
+    assert all(v == 0 or v >= 5 for v in published)
+    assert any(r["count"] is None for r in rows)
+    (median,) = table(platform, "median_hours_to_accept", "year", threshold=5)
+    assert median["count"] is None and median["median_hours"] is None

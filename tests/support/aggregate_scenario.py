@@ -1,0 +1,84 @@
+"""A small region scripted for the aggregate's tests: four cases whose indicators are known.
+
+A (Lazarevac, January 2026): the whole coordinated path; the victim is registered (female, born
+1990). B (Lazarevac, February): the whole path again. C (Golubac, January, pooled into
+Braničevo): urgent measure path, then a breach and a referral to free legal aid that is declined.
+D (Lazarevac, March): A's victim again (a repeat within 12 months), urgent measure path, closed
+20 days later without a group meeting (review missed).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+from producers.events import new_event, new_header
+from producers.scenario import (
+    DAY,
+    HOUR,
+    CaseScript,
+    Submission,
+    _coordination_path,
+    _urgent_measure_path,
+)
+
+START = dt.datetime(2026, 1, 5, 7, 0, tzinfo=dt.UTC)
+
+
+def _register_victim(script: CaseScript, at: dt.datetime) -> None:
+    # CaseScript.emit names its own argument ``role``, the event's field too: built by hand.
+    header = new_header(
+        "SubjectRegistered",
+        case_id=script.case_id,
+        source=script.police,
+        occurred_at=at,
+        actor_role="ON_DUTY_OFFICER",
+        event_id=script.new_id(),
+    )
+    event = new_event("SubjectRegistered", header, subject_id=script.victim, role="VICTIM",
+                      sex="FEMALE", birth_year=1990, municipality=script.municipality,
+                      sealed={"key_id": "test-key", "nonce": b"\0" * 12,
+                              "ciphertext": b"\1" * 16})  # fmt: skip
+    script.submissions.append(Submission(script.police, event))
+
+
+def region() -> tuple[list[list[Submission]], dict[str, object]]:
+    """The four cases (each in causal order) and the ids the tests look for."""
+    a = CaseScript(random.Random(71), "lazarevac")
+    accepted = _urgent_measure_path(a, START)
+    opened = a.submissions[0].event.header.occurred_at  # type: ignore[attr-defined]
+    _register_victim(a, opened + dt.timedelta(minutes=5))
+    a.submissions.insert(1, a.submissions.pop())  # registered right after the case is opened
+    _coordination_path(a, accepted)
+
+    b = CaseScript(random.Random(72), "lazarevac")
+    _coordination_path(b, _urgent_measure_path(b, START + 40 * DAY))
+
+    c = CaseScript(random.Random(73), "golubac")
+    accepted = _urgent_measure_path(c, START + 2 * DAY)
+    measure_id = c.submissions[2].event.measure_id  # type: ignore[attr-defined]
+    referral_id = c.new_id()
+    c.emit(c.police, "COMPETENT_POLICE_OFFICER", accepted + HOUR, "UrgentMeasureBreached",
+           measure_id=measure_id, observed_at=accepted + HOUR,
+           breach_category="CONTACTED_VICTIM_REMOTELY",
+           misdemeanour_proceedings_initiated=True, reassessment_requested=False)  # fmt: skip
+    c.emit(c.csr, "CASE_MANAGER", accepted + 2 * HOUR, "ReferralSent",
+           referral_id=referral_id, to_institution="legal-aid.golubac",
+           service_type="FREE_LEGAL_AID", urgency="P2", subject_ids=[c.victim],
+           basis={"kind": "STATUTORY"})  # fmt: skip
+    c.emit("legal-aid.golubac", "LEGAL_AID_OFFICER", accepted + 30 * HOUR, "ReferralDeclined",
+           referral_id=referral_id, declined_at=accepted + 30 * HOUR,
+           reason_code="NO_CAPACITY")  # fmt: skip
+
+    d = CaseScript(random.Random(74), "lazarevac")
+    d.victim = a.victim
+    accepted = _urgent_measure_path(d, START + 70 * DAY)
+    d.emit(d.police, "COMPETENT_POLICE_OFFICER", accepted + 20 * DAY, "CaseClosed",
+           closed_at=accepted + 20 * DAY, reason="PROTECTION_ACHIEVED")  # fmt: skip
+
+    scripts = [a, b, c, d]
+    ids: dict[str, object] = {
+        "cases": [str(s.case_id) for s in scripts],
+        "subjects": sorted({str(x) for s in scripts for x in (s.victim, s.perpetrator)}),
+    }
+    return [s.submissions for s in scripts], ids
