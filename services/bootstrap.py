@@ -14,6 +14,7 @@ from services.institutions import InstitutionRegistry
 from services.pseudonyms import Pseudonymiser, pseudonymiser_for
 from services.settings import Settings
 from services.sql import sql_engine
+from services.vault import KeyVault
 
 if TYPE_CHECKING:
     from consumers.runner import Projection, ProjectionRunner
@@ -68,6 +69,11 @@ class Platform:
             return self.aggregate_engine
         return self.views_engine
 
+    @cached_property
+    def vault(self) -> KeyVault:
+        self.settings.ensure_data_dir()
+        return KeyVault(sql_engine(self.settings.resolved_vault_url))
+
     def projections(self) -> dict[str, Projection]:
         """Every consumer of the platform, by name, in data-path order."""
         from consumers.aggregate import RegionalAggregate
@@ -107,3 +113,5 @@ class Platform:
             self.views_engine.dispose()
         if "aggregate_engine" in self.__dict__:
             self.aggregate_engine.dispose()
+        if "vault" in self.__dict__:
+            self.vault.engine.dispose()

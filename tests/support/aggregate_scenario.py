@@ -1,10 +1,11 @@
 """A small region scripted for the aggregate's tests: four cases whose indicators are known.
 
-A (Lazarevac, January 2026): the whole coordinated path; the victim is registered (female, born
-1990). B (Lazarevac, February): the whole path again. C (Golubac, January, pooled into
-Braničevo): urgent measure path, then a breach and a referral to free legal aid that is declined.
-D (Lazarevac, March): A's victim again (a repeat within 12 months), urgent measure path, closed
-20 days later without a group meeting (review missed).
+Every case registers its victim and perpetrator (SubjectRegistered, synthetic identifiers
+sealed). A (Lazarevac, January 2026): the whole coordinated path. B (Lazarevac, February): the
+whole path again. C (Golubac, January, pooled into Braničevo): urgent measure path, then a breach
+and a referral to free legal aid that is declined. D (Lazarevac, March): A's victim again (a
+repeat within 12 months), urgent measure path, closed 20 days later without a group meeting
+(review missed).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from producers.events import new_event, new_header
 from producers.scenario import (
     DAY,
     HOUR,
@@ -21,42 +21,23 @@ from producers.scenario import (
     _coordination_path,
     _urgent_measure_path,
 )
+from services.vault import KeyVault
 
 START = dt.datetime(2026, 1, 5, 7, 0, tzinfo=dt.UTC)
 
 
-def _register_victim(script: CaseScript, at: dt.datetime) -> None:
-    # CaseScript.emit names its own argument ``role``, the event's field too: built by hand.
-    header = new_header(
-        "SubjectRegistered",
-        case_id=script.case_id,
-        source=script.police,
-        occurred_at=at,
-        actor_role="ON_DUTY_OFFICER",
-        event_id=script.new_id(),
-    )
-    event = new_event("SubjectRegistered", header, subject_id=script.victim, role="VICTIM",
-                      sex="FEMALE", birth_year=1990, municipality=script.municipality,
-                      sealed={"key_id": "test-key", "nonce": b"\0" * 12,
-                              "ciphertext": b"\1" * 16})  # fmt: skip
-    script.submissions.append(Submission(script.police, event))
-
-
-def region() -> tuple[list[list[Submission]], dict[str, object]]:
+def region(vault: KeyVault | None = None) -> tuple[list[list[Submission]], dict[str, object]]:
     """The four cases (each in causal order) and the ids the tests look for."""
-    a = CaseScript(random.Random(71), "lazarevac")
-    accepted = _urgent_measure_path(a, START)
-    opened = a.submissions[0].event.header.occurred_at  # type: ignore[attr-defined]
-    _register_victim(a, opened + dt.timedelta(minutes=5))
-    a.submissions.insert(1, a.submissions.pop())  # registered right after the case is opened
-    _coordination_path(a, accepted)
+    a = CaseScript(random.Random(71), "lazarevac", vault)
+    _coordination_path(a, _urgent_measure_path(a, START))
 
-    b = CaseScript(random.Random(72), "lazarevac")
+    b = CaseScript(random.Random(72), "lazarevac", vault)
     _coordination_path(b, _urgent_measure_path(b, START + 40 * DAY))
 
-    c = CaseScript(random.Random(73), "golubac")
+    c = CaseScript(random.Random(73), "golubac", vault)
     accepted = _urgent_measure_path(c, START + 2 * DAY)
-    measure_id = c.submissions[2].event.measure_id  # type: ignore[attr-defined]
+    (imposed,) = (x.event for x in c.submissions if x.event_type == "UrgentMeasureImposed")
+    measure_id = imposed.measure_id  # type: ignore[attr-defined]
     referral_id = c.new_id()
     c.emit(c.police, "COMPETENT_POLICE_OFFICER", accepted + HOUR, "UrgentMeasureBreached",
            measure_id=measure_id, observed_at=accepted + HOUR,
@@ -70,7 +51,7 @@ def region() -> tuple[list[list[Submission]], dict[str, object]]:
            referral_id=referral_id, declined_at=accepted + 30 * HOUR,
            reason_code="NO_CAPACITY")  # fmt: skip
 
-    d = CaseScript(random.Random(74), "lazarevac")
+    d = CaseScript(random.Random(74), "lazarevac", vault)
     d.victim = a.victim
     accepted = _urgent_measure_path(d, START + 70 * DAY)
     d.emit(d.police, "COMPETENT_POLICE_OFFICER", accepted + 20 * DAY, "CaseClosed",
@@ -80,5 +61,8 @@ def region() -> tuple[list[list[Submission]], dict[str, object]]:
     ids: dict[str, object] = {
         "cases": [str(s.case_id) for s in scripts],
         "subjects": sorted({str(x) for s in scripts for x in (s.victim, s.perpetrator)}),
+        "identifiers": sorted(
+            {i for s in scripts for p in s.people.values() for i in p.identifiers()}
+        ),
     }
     return [s.submissions for s in scripts], ids
