@@ -99,7 +99,10 @@ class Pseudonymiser:
 
     def open_instant(self, kind: str, value: object, epoch: str, sealed: int) -> dt.datetime:
         micros = sealed ^ self._mask(kind, value, epoch)
-        return _EPOCH_ZERO + dt.timedelta(microseconds=micros)
+        try:
+            return _EPOCH_ZERO + dt.timedelta(microseconds=micros)
+        except OverflowError:
+            raise ValueError("this sealed instant does not open with this id") from None
 
     def _mask(self, kind: str, value: object, epoch: str) -> int:
         digest = self._mac(f"seal/{kind}", str(value), epoch)
