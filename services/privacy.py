@@ -68,14 +68,21 @@ def bound_contributions(entries: Sequence[tuple[str, int]], bound: int) -> list[
 def noisy_counts(counts: Sequence[int], epsilon: float, bound: int) -> list[int]:
     """``counts`` with discrete Laplace noise, ``epsilon``-DP for L1 sensitivity ``bound``,
     clipped at zero (post-processing)."""
+    noisy = mechanism(epsilon, bound)(list(counts))
+    return [max(0, int(v)) for v in noisy]
+
+
+def mechanism(epsilon: float, bound: int) -> Any:
+    """OpenDP's discrete Laplace on integer count vectors, the smallest scale that is
+    ``epsilon``-DP when one person moves the vector by ``bound`` (L1)."""
     import opendp.prelude as dp
 
+    # The vector Laplace measurement is in OpenDP's "contrib" set (not yet formally vetted).
     dp.enable_features("contrib")
     space = dp.vector_domain(dp.atom_domain(T=int)), dp.l1_distance(T=int)
-    mechanism = dp.binary_search_chain(
+    return dp.binary_search_chain(
         lambda scale: space >> dp.m.then_laplace(scale=scale), d_in=bound, d_out=epsilon
     )
-    return [max(0, int(v)) for v in mechanism(list(counts))]
 
 
 def spent(conn: Connection) -> float:
