@@ -6,17 +6,20 @@ Threshold 1 shows the true values; the default threshold then withholds them.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import inspect, select
+from typer.testing import CliRunner
 
 from consumers.aggregate_tables import failures
 from consumers.exchange import submissions_table
 from consumers.generalise import age_band
 from services.bootstrap import Platform
+from services.cli import app
 from services.release import ReleaseRequest, release
 from tests.support.aggregate_scenario import region
 from tests.support.pipeline import pipeline_of, platform_for, submit_in_order
@@ -160,3 +163,35 @@ def test_the_default_threshold_withholds_these_small_counts(platform: Platform) 
     assert any(r["count"] is None for r in rows)
     (median,) = table(platform, "median_hours_to_accept", "year", threshold=5)
     assert median["count"] is None and median["median_hours"] is None
+
+
+def test_the_command_line_releases_through_the_same_door(platform: Platform) -> None:
+    data_dir = str(platform.settings.data_dir)
+    common = ["aggregate", "--data-dir", data_dir, "--by", "municipality,month"]
+    runner = CliRunner()
+    as_csv = runner.invoke(app, [*common, "--format", "csv", "--threshold", "1"])
+    assert as_csv.exit_code == 0, as_csv.output
+    lines = as_csv.output.splitlines()
+    assert lines[0] == "municipality,month,count"
+    assert "lazarevac,2026-01,1" in lines and "*,*,4" in lines
+
+    as_json = json.loads(runner.invoke(app, [*common, "--format", "json"]).output)
+    assert as_json["threshold"] == 5 and as_json["indicator"] == "reported_cases"
+    assert all(r["count"] in (None, 0) for r in as_json["rows"])
+
+    as_table = runner.invoke(app, [*common, "--indicator", "high_risk_share"])
+    assert as_table.exit_code == 0 and "high_risk_share" in as_table.output
+    assert "withheld" in as_table.output
+
+    listed = runner.invoke(app, ["aggregate", "--list"])
+    assert all(name in listed.output for name in ("reported_cases", "timely_p1_answer"))
+
+
+def test_the_command_line_refuses_bad_requests_with_a_code(platform: Platform) -> None:
+    data_dir = str(platform.settings.data_dir)
+    runner = CliRunner()
+    refused = runner.invoke(app, ["aggregate", "--data-dir", data_dir, "--by", "household"])
+    assert refused.exit_code == 2
+    assert json.loads(refused.stderr)["error"] == "unknown_dimension"
+    wrong = runner.invoke(app, ["aggregate", "--data-dir", data_dir, "--format", "xml"])
+    assert wrong.exit_code == 2 and json.loads(wrong.stderr)["error"] == "unknown_format"
