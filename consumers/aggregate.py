@@ -11,34 +11,26 @@ tables. A record that cannot be applied is noted by its place in the log and the
 from __future__ import annotations
 
 import datetime as dt
-import logging
-from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, insert, select, update
 
 from consumers import deadlines
 from consumers import generalise as g
+from consumers.aggregate_base import CaseFacts, PseudonymousProjection
 from consumers.aggregate_tables import (
     ALL_TABLES,
-    applied,
     cases,
-    clocks,
-    failures,
     measures,
     referrals,
     services,
     subjects,
 )
-from consumers.events import CaseEvent, EventProjection
+from consumers.events import CaseEvent
 from consumers.runner import Outbox
-from schemas import Codec, DecodeError
-from services.bus import Record
+from schemas import Codec
 from services.institutions import InstitutionRegistry
 from services.pseudonyms import Pseudonymiser
-
-log = logging.getLogger(__name__)
 
 RISK_ORDER = ("UNKNOWN", "STANDARD", "MEDIUM", "HIGH", "IMMINENT_DANGER")
 REPEAT_MONTHS = 12
@@ -46,15 +38,7 @@ CASE_LOOKBACK = dt.timedelta(days=6 * 366)  # how far back a later event may fin
 CASE_LOOKAHEAD = dt.timedelta(days=366)  # an event may be dated before its case was opened
 
 
-@dataclass(frozen=True)
-class CaseFacts:
-    case_ps: str
-    epoch: str
-    month: str
-    review: str | None
-
-
-class RegionalAggregate(EventProjection):
+class RegionalAggregate(PseudonymousProjection):
     """Projection ``aggregate``; its tables belong in the aggregate database, not the views'."""
 
     name: ClassVar[str] = "aggregate"
@@ -69,47 +53,9 @@ class RegionalAggregate(EventProjection):
         *,
         pool_below: int = 20_000,
     ) -> None:
-        super().__init__(codec)
+        super().__init__(codec, pseudonyms)
         self.institutions = institutions
-        self.ps = pseudonyms
         self.pool_below = pool_below
-
-    # -- the batch: our own idempotency and failure notes, free of raw ids --------------------
-
-    def apply_batch(self, records: Sequence[Record], tx: Connection, out: Outbox) -> None:
-        for record in records:
-            try:
-                decoded = self.codec.decode(record.value or b"")
-            except DecodeError as error:
-                self._failed(record, error, tx)
-                continue
-            event = CaseEvent(record, decoded.event_type, decoded.record)
-            event_ps = self.ps.pseudonym("event", event.event_id, "all")
-            if tx.execute(select(applied).where(applied.c.event_ps == event_ps)).first():
-                continue
-            try:
-                with tx.begin_nested():
-                    self.apply(event, tx, out)
-            except Exception as error:
-                self._failed(record, error, tx)
-            tx.execute(insert(applied).values(event_ps=event_ps))
-
-    def _failed(self, record: Record, error: BaseException, tx: Connection) -> None:
-        kind = type(error).__name__
-        log.error(
-            "aggregate: cannot apply %s/%s@%s: %s", *record.topic_partition, record.offset, kind
-        )
-        where = (
-            (failures.c.topic == record.topic)
-            & (failures.c.partition == record.partition)
-            & (failures.c.offset == record.offset)
-        )
-        tx.execute(delete(failures).where(where))
-        tx.execute(
-            insert(failures).values(
-                topic=record.topic, partition=record.partition, offset=record.offset, error=kind
-            )
-        )
 
     # -- one event ------------------------------------------------------------------------------
 
@@ -163,9 +109,6 @@ class RegionalAggregate(EventProjection):
             )
         )
         return case
-
-    def _id(self, kind: str, raw: Any, case: CaseFacts) -> str:
-        return self.ps.pseudonym(kind, raw, case.epoch)
 
     # -- cases and subjects -----------------------------------------------------------------
 
@@ -439,28 +382,6 @@ class RegionalAggregate(EventProjection):
                 quantity=event["quantity"],
             )
         )
-
-    # -- sealed clocks ----------------------------------------------------------------------
-
-    def _clock_ps(self, kind: str, raw: Any, case: CaseFacts) -> str:
-        return self._id(f"clock/{kind}", raw, case)
-
-    def _set_clock(
-        self, tx: Connection, kind: str, raw: Any, case: CaseFacts, at: dt.datetime
-    ) -> None:
-        clock_ps = self._clock_ps(kind, raw, case)
-        sealed = self.ps.seal_instant(kind, raw, case.epoch, at)
-        tx.execute(delete(clocks).where(clocks.c.clock_ps == clock_ps))
-        tx.execute(insert(clocks).values(clock_ps=clock_ps, sealed_at=sealed))
-
-    def _clock(self, tx: Connection, kind: str, raw: Any, case: CaseFacts) -> dt.datetime | None:
-        sealed = tx.execute(
-            select(clocks.c.sealed_at).where(clocks.c.clock_ps == self._clock_ps(kind, raw, case))
-        ).scalar_one_or_none()
-        return None if sealed is None else self.ps.open_instant(kind, raw, case.epoch, sealed)
-
-    def _drop_clock(self, tx: Connection, kind: str, raw: Any, case: CaseFacts) -> None:
-        tx.execute(delete(clocks).where(clocks.c.clock_ps == self._clock_ps(kind, raw, case)))
 
 
 def _update_case(tx: Connection, case: CaseFacts, **values: Any) -> None:
