@@ -187,7 +187,7 @@ def tabulate(
     counts = table(True)
     out.measures = ("count", "median_hours") if found.kind == "median" else ("count",)
     for position in sorted(counts):
-        row = _labels(layout, by, position) | {"count": counts[position]}
+        row: dict[str, Any] = _labels(layout, by, position) | {"count": counts[position]}
         if found.kind == "median":
             row["median_hours"] = _median(layout, position, counts[position])
         out.rows.append(row)

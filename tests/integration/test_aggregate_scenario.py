@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from consumers.aggregate_tables import failures
 from consumers.exchange import submissions_table
 from consumers.generalise import age_band
+from consumers.runner import offsets_table
 from services.bootstrap import Platform
 from services.cli import app
 from services.release import ReleaseRequest, release
@@ -68,6 +69,12 @@ def test_aggregate_lives_in_its_own_database(platform: Platform) -> None:
     assert "agg_cases" in inspect(platform.aggregate_engine).get_table_names()
     assert "view_cases" not in inspect(platform.aggregate_engine).get_table_names()
     assert "agg_cases" not in inspect(platform.views_engine).get_table_names()
+    # The aggregate's offsets commit with its rows, in its own database's transaction.
+    with platform.aggregate_engine.connect() as conn:
+        mine = conn.execute(select(offsets_table.c.projection).distinct()).scalars().all()
+    with platform.views_engine.connect() as conn:
+        theirs = set(conn.execute(select(offsets_table.c.projection).distinct()).scalars())
+    assert mine == ["aggregate"] and "aggregate" not in theirs and "views" in theirs
 
 
 def test_reported_cases_by_area_and_month(platform: Platform) -> None:
