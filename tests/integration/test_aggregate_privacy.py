@@ -200,3 +200,25 @@ def test_rotating_the_key_by_epoch_changes_pseudonyms_not_indicators(
         assert sum(repeats) == 1
     finally:
         rotated.close()
+
+
+@pytest.mark.postgres
+def test_the_aggregate_on_postgresql_gives_the_same_release(
+    simulated: tuple[Platform, set[str]], postgres_url: str
+) -> None:
+    system, _ = simulated
+    _rebuild_aggregate(system)
+    on_sqlite = _indicators(system)
+    on_postgres = Platform(
+        Settings(
+            data_dir=system.settings.data_dir,  # the same key file, so the same pseudonyms
+            bus_url=system.settings.bus_url,
+            aggregate_url=postgres_url,
+        ),
+        session_timeout_ms=TEST_SESSION_TIMEOUT_MS,
+    )
+    try:
+        _rebuild_aggregate(on_postgres)
+        assert _indicators(on_postgres) == on_sqlite
+    finally:
+        on_postgres.close()
