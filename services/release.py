@@ -211,6 +211,13 @@ def release(platform: Platform, request: ReleaseRequest) -> Release:
     """Read the aggregate and release ``request`` under disclosure control (and the budget)."""
     request.checked()
     settings = platform.settings
+    if request.threshold < settings.disclosure_threshold:
+        # The operator's threshold is a floor: a release may be stricter, never looser.
+        raise ReleaseError(
+            "threshold_below_policy",
+            f"the threshold may not go below {settings.disclosure_threshold} "
+            "(POVEZIMO_DISCLOSURE_THRESHOLD)",
+        )
     with platform.aggregate_engine.begin() as conn:
         facts = Facts.load(conn)
         if request.epsilon is None:

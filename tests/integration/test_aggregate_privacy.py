@@ -37,7 +37,7 @@ from services.release import ReleaseRequest, release
 from services.settings import Settings
 from tests.support.aggregate_scenario import START, region
 from tests.support.brokers import TEST_SESSION_TIMEOUT_MS
-from tests.support.pipeline import pipeline_of, platform_for, submit_in_order
+from tests.support.pipeline import pipeline_of, submit_in_order
 
 MORE = [("kragujevac", 81), ("golubac", 82), ("cuprija", 83), ("palilula", 84), ("loznica", 85)]
 
@@ -56,7 +56,11 @@ def _uuids(value: Any) -> Iterator[uuid.UUID]:
 @pytest.fixture(scope="module")
 def simulated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Platform, set[str]]]:
     tmp = tmp_path_factory.mktemp("privacy")
-    system = platform_for(tmp / "data", f"sqlite:///{tmp / 'bus.db'}")
+    # Threshold 1 as the operator's policy: the exports scanned below hold the raw counts too.
+    settings = Settings(
+        data_dir=tmp / "data", bus_url=f"sqlite:///{tmp / 'bus.db'}", disclosure_threshold=1
+    )
+    system = Platform(settings, session_timeout_ms=TEST_SESSION_TIMEOUT_MS)
     scripted, ids = region(system.vault)
     extra = [
         coordinated_script(random.Random(seed), START + dt.timedelta(days=9 * n), place,
@@ -175,6 +179,7 @@ def test_rotating_the_key_by_epoch_changes_pseudonyms_not_indicators(
             aggregate_url=f"sqlite:///{tmp_path / 'monthly.db'}",
             pseudonym_epoch="month",
             pseudonym_key_file=tmp_path / "other.key",
+            disclosure_threshold=1,
         ),
         session_timeout_ms=TEST_SESSION_TIMEOUT_MS,
     )
@@ -214,6 +219,7 @@ def test_the_aggregate_on_postgresql_gives_the_same_release(
             data_dir=system.settings.data_dir,  # the same key file, so the same pseudonyms
             bus_url=system.settings.bus_url,
             aggregate_url=postgres_url,
+            disclosure_threshold=1,
         ),
         session_timeout_ms=TEST_SESSION_TIMEOUT_MS,
     )

@@ -22,7 +22,10 @@ from services.settings import Settings
 
 @pytest.fixture
 def platform(tmp_path: Path) -> Iterator[Platform]:
-    system = Platform(Settings(data_dir=tmp_path, privacy_budget=1.0, contribution_bound=2))
+    settings = Settings(
+        data_dir=tmp_path, privacy_budget=1.0, contribution_bound=2, disclosure_threshold=1
+    )
+    system = Platform(settings)
     aggregate_metadata.create_all(system.aggregate_engine, tables=list(ALL_TABLES))
     rows = [
         {

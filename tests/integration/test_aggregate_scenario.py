@@ -21,15 +21,20 @@ from consumers.generalise import age_band
 from consumers.runner import offsets_table
 from services.bootstrap import Platform
 from services.cli import app
-from services.release import ReleaseRequest, release
+from services.release import ReleaseError, ReleaseRequest, release
+from services.settings import Settings
 from tests.support.aggregate_scenario import region
-from tests.support.pipeline import pipeline_of, platform_for, submit_in_order
+from tests.support.brokers import TEST_SESSION_TIMEOUT_MS
+from tests.support.pipeline import pipeline_of, submit_in_order
 
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     tmp = tmp_path_factory.mktemp("aggregate")
-    system = platform_for(tmp / "data", f"sqlite:///{tmp / 'bus.db'}")
+    # An operator policy of threshold 1 lets the tests see true values; releases ask for more.
+    settings = Settings(data_dir=tmp / "data", bus_url=f"sqlite:///{tmp / 'bus.db'}",
+                        disclosure_threshold=1)  # fmt: skip
+    system = Platform(settings, session_timeout_ms=TEST_SESSION_TIMEOUT_MS)
     cases, _ = region()
     pipeline = pipeline_of(system)
     submit_in_order(system, pipeline, [s for case in cases for s in case])
@@ -172,7 +177,10 @@ def test_the_default_threshold_withholds_these_small_counts(platform: Platform) 
     assert median["count"] is None and median["median_hours"] is None
 
 
-def test_the_command_line_releases_through_the_same_door(platform: Platform) -> None:
+def test_the_command_line_releases_through_the_same_door(
+    platform: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("POVEZIMO_DISCLOSURE_THRESHOLD", "1")
     data_dir = str(platform.settings.data_dir)
     common = ["aggregate", "--data-dir", data_dir, "--by", "municipality,month"]
     runner = CliRunner()
@@ -182,11 +190,13 @@ def test_the_command_line_releases_through_the_same_door(platform: Platform) -> 
     assert lines[0] == "municipality,month,count"
     assert "lazarevac,2026-01,1" in lines and "*,*,4" in lines
 
-    as_json = json.loads(runner.invoke(app, [*common, "--format", "json"]).output)
+    as_json = json.loads(
+        runner.invoke(app, [*common, "--format", "json", "--threshold", "5"]).output
+    )
     assert as_json["threshold"] == 5 and as_json["indicator"] == "reported_cases"
     assert all(r["count"] in (None, 0) for r in as_json["rows"])
 
-    as_table = runner.invoke(app, [*common, "--indicator", "high_risk_share"])
+    as_table = runner.invoke(app, [*common, "--indicator", "high_risk_share", "--threshold", "5"])
     assert as_table.exit_code == 0 and "high_risk_share" in as_table.output
     assert "withheld" in as_table.output
 
@@ -202,3 +212,18 @@ def test_the_command_line_refuses_bad_requests_with_a_code(platform: Platform) -
     assert json.loads(refused.stderr)["error"] == "unknown_dimension"
     wrong = runner.invoke(app, ["aggregate", "--data-dir", data_dir, "--format", "xml"])
     assert wrong.exit_code == 2 and json.loads(wrong.stderr)["error"] == "unknown_format"
+    # The operator's threshold (default 5) is a floor no release can lower.
+    looser = runner.invoke(app, ["aggregate", "--data-dir", data_dir, "--threshold", "1"])
+    assert looser.exit_code == 2
+    assert json.loads(looser.stderr)["error"] == "threshold_below_policy"
+
+
+def test_a_release_cannot_lower_the_operator_threshold(platform: Platform) -> None:
+    strict = Platform(Settings(data_dir=platform.settings.data_dir, disclosure_threshold=10))
+    try:
+        with pytest.raises(ReleaseError) as refused:
+            release(strict, ReleaseRequest("reported_cases", ("year",), threshold=5))
+        assert refused.value.code == "threshold_below_policy"
+        assert release(strict, ReleaseRequest("reported_cases", ("year",), threshold=10)).rows
+    finally:
+        strict.close()
