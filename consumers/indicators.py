@@ -36,6 +36,7 @@ class Unit:
     numerator: bool = True  # a count counts the units where it holds; a rate divides by all
     key: str | None = None  # counted once per cell (distinct victims); None: every unit counts
     value: float | None = None  # the quantity a median is taken of
+    origin: str | None = None  # what several units stand for together (a case, once per type)
 
 
 @dataclass
@@ -205,7 +206,7 @@ def urgent_measure_rate(facts: Facts, by: Sequence[str]) -> Iterable[Unit]:
             continue
         for kind in MEASURE_TYPES:
             dims = _case_dims(case) | {"measure_type": kind}
-            yield Unit(_person(case), dims, numerator=kind in types)
+            yield Unit(_person(case), dims, numerator=kind in types, origin=case.case_ps)
 
 
 def _measure_units(facts: Facts, keep: Callable[[Any], bool], hit: Callable[[Any], bool]):  # type: ignore[no-untyped-def]

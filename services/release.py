@@ -7,7 +7,9 @@ and the dashboard must call it too, never the tables. ``tabulate`` is the same w
 
 Layout: the first dimension gives the rows, the others together the columns, so a table with its
 row and column totals is what disclosure control protects. A withheld value is ``None``; a rate
-or median is withheld whenever a count it is made of is.
+or median is withheld whenever a count it is made of is. Where one unit sits in several cells (a
+case with two violence types, a case once per measure type) the totals add (unit, cell) pairs, so
+they carry no rate.
 """
 
 from __future__ import annotations
@@ -96,6 +98,12 @@ class _Layout:
     cells: list[tuple[Unit, Position]]
 
     @property
+    def expanded(self) -> bool:
+        """Whether a unit sits in several cells (a case with two violence types): its totals
+        then add (unit, cell) pairs, and a rate over them is not the indicator's."""
+        return len({u.origin or id(u) for u, _ in self.cells}) < len(self.cells)
+
+    @property
     def shape(self) -> tuple[int, int]:
         return len(self.rows), len(self.cols)
 
@@ -178,9 +186,12 @@ def tabulate(
     if found.kind == "rate":
         numerator, denominator = table(True), table(None)
         out.measures = ("numerator", "denominator", "rate")
+        grid_cells = {(i, j) for i in range(rows) for j in range(cols)}
         for position in sorted(denominator):
             n, d = numerator[position], denominator[position]
             rate = round(n / d, 4) if n is not None and d else None
+            if layout.expanded and position not in grid_cells:
+                rate = None
             out.rows.append(_labels(layout, by, position) | {"numerator": n, "denominator": d,
                                                              "rate": rate})  # fmt: skip
         return out
