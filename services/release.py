@@ -189,7 +189,8 @@ def tabulate(
         grid_cells = {(i, j) for i in range(rows) for j in range(cols)}
         for position in sorted(denominator):
             n, d = numerator[position], denominator[position]
-            rate = round(n / d, 4) if n is not None and d else None
+            # min(…, 1): noise may lift a numerator above its denominator (post-processing).
+            rate = round(min(n / d, 1.0), 4) if n is not None and d else None
             if layout.expanded and position not in grid_cells:
                 rate = None
             out.rows.append(_labels(layout, by, position) | {"numerator": n, "denominator": d,
