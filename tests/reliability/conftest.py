@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+
 import pytest
 
-from tests.reliability.figures import FIGURES, LONG
+from tests.reliability.figures import FIGURES, LONG, PSEUDONYM_KEY
 from tests.reliability.support import comparable, streamed_waves
 from tests.support.pipeline import pipeline_of, platform_for, submit
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_pseudonym_key() -> Iterator[None]:
+    """Every run of a test (clean, crashed, child processes) pseudonymises alike."""
+    before = os.environ.get("POVEZIMO_PSEUDONYM_KEY")
+    os.environ["POVEZIMO_PSEUDONYM_KEY"] = PSEUDONYM_KEY
+    yield
+    if before is None:
+        del os.environ["POVEZIMO_PSEUDONYM_KEY"]
+    else:
+        os.environ["POVEZIMO_PSEUDONYM_KEY"] = before
 
 
 @pytest.fixture(scope="session")

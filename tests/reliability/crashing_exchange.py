@@ -23,7 +23,7 @@ def main(bus_url: str, views_url: str, data_dir: str) -> None:
         ProjectionRunner(
             projection,
             system.bus,
-            system.views_engine,
+            system.engine_for(projection),
             session_timeout_ms=TEST_SESSION_TIMEOUT_MS,
             max_records=3,
         )

@@ -8,6 +8,9 @@ from typing import Any
 LONG = bool(os.environ.get("POVEZIMO_LONG"))
 """``POVEZIMO_LONG=1``: the long run (100,000 hostile inputs, 50 kills, 30 s outages)."""
 
+PSEUDONYM_KEY = "reliability-tests-pseudonym-key-0123456789abcdef"
+"""One aggregate key for every run of a test, so two runs' pseudonyms compare."""
+
 FIGURES: dict[str, dict[str, Any]] = {}
 
 

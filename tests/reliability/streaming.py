@@ -26,7 +26,6 @@ class Running:
     """Every projection of ``platform`` in a thread of its own, each with its own bus client."""
 
     platform: Platform
-    engine: Engine | None = None
     max_backoff: float = 2.0
     runners: list[ProjectionRunner] = field(default_factory=list)
     errors: list[BaseException] = field(default_factory=list)
@@ -34,12 +33,14 @@ class Running:
     _threads: list[threading.Thread] = field(default_factory=list)
 
     def __enter__(self) -> Running:
-        engine = self.engine or self.platform.views_engine
         url = self.platform.settings.resolved_bus_url
         for projection in self.platform.projections().values():
             # A bus client per thread: clients are not shared between consumers.
             runner = ProjectionRunner(
-                projection, open_bus(url), engine, session_timeout_ms=TEST_SESSION_TIMEOUT_MS
+                projection,
+                open_bus(url),
+                self.platform.engine_for(projection),
+                session_timeout_ms=TEST_SESSION_TIMEOUT_MS,
             )
             self.runners.append(runner)
             thread = threading.Thread(target=self._run, args=(runner,), daemon=True)

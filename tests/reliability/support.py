@@ -9,7 +9,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Table, select
+from sqlalchemy import Engine, Table, select
 
 from consumers.events import CASE_EVENTS
 from consumers.exchange import submissions_table
@@ -66,19 +66,20 @@ def read_all(
     return records
 
 
-def view_tables(platform: Platform) -> list[Table]:
-    """Every table a projection of case-events or the exchange's case state fills."""
-    tables = [
-        table
-        for projection in platform.projections().values()
-        for table in projection.tables
-        if table is not submissions_table
-    ]
-    return [*tables, applied_table, failures_table]
+def view_tables(platform: Platform) -> dict[Engine, list[Table]]:
+    """Every table a projection fills (the exchange's case state included), by its database."""
+    found: dict[Engine, list[Table]] = {}
+    for projection in platform.projections().values():
+        tables = found.setdefault(platform.engine_for(projection), [applied_table, failures_table])
+        tables += [t for t in projection.tables if t is not submissions_table]
+    return found
 
 
 def view_checksums(platform: Platform) -> dict[str, str]:
-    sums = checksums(platform.views_engine, view_tables(platform))
+    sums: dict[str, str] = {}
+    for engine, tables in view_tables(platform).items():
+        for name, value in checksums(engine, tables).items():
+            sums[f"{engine.url.database}:{name}"] = value
     sums["exchange_submissions(accepted)"] = table_checksum(
         platform.views_engine, submissions_table, where=submissions_table.c.status == "accepted"
     )
@@ -113,8 +114,12 @@ def comparable(platform: Platform) -> dict[str, str]:
     institution sees (which events, decided how, applied once) may not.
     """
     positional = (timeline, submissions_table)
-    tables = [t for t in view_tables(platform) if t not in positional]
-    sums = checksums(platform.views_engine, tables)
+    sums: dict[str, str] = {}
+    for index, (engine, tables) in enumerate(view_tables(platform).items()):
+        # Keyed by the database's place in the platform, so two runs in two folders compare.
+        kept = [t for t in tables if t not in positional]
+        for name, value in checksums(engine, kept).items():
+            sums[f"{index}:{name}"] = value
     with platform.views_engine.connect() as conn:
         for table in positional:
             rows = conn.execute(select(*(c for c in table.c if c.name not in POSITIONS))).all()
