@@ -43,7 +43,7 @@ def test_kafka_broker_cut_off_and_restored(
         proxy.cut()
 
     institutions = stream_with_outage(platform, cut, proxy.restore, OUTAGE_S)
-    accepted = assert_exactly_once(platform, clean)
+    accepted, _copies = assert_exactly_once(platform, clean)
     assert proxy.cuts == 1 and dropped[0] > 0, "the cut found no connection to drop"
     record(
         "kafka broker cut",
@@ -75,7 +75,7 @@ def test_embedded_bus_locked_by_another_writer(tmp_path: Path, clean: dict[str, 
         locked_for[0] = time.monotonic() - locked_for[0]
 
     institutions = stream_with_outage(platform, lock, unlock, OUTAGE_S)
-    accepted = assert_exactly_once(platform, clean)
+    accepted, _copies = assert_exactly_once(platform, clean)
     assert locked_for and locked_for[0] >= OUTAGE_S, "the other writer never held the lock"
     record(
         "sqlite bus locked",
