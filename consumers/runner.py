@@ -132,6 +132,10 @@ class ProjectionRunner:
         # Set when the consumer's position may not be the stored offsets (a seek that failed
         # because the database was down): the next step seeks before it reads anything.
         self._needs_rewind = False
+        # Outputs sent for a batch whose transaction has not committed yet: when the commit
+        # fails (the database went away) the batch is applied again and gives the same outputs,
+        # which are then not sent a second time. A crash forgets this; consumers drop copies.
+        self._sent_uncommitted: set[tuple[str, bytes | None, bytes | None, Headers]] = set()
 
     @property
     def group(self) -> str:
@@ -219,12 +223,15 @@ class ProjectionRunner:
         out = Outbox()
         with self.engine.connect().execution_options(**{IMMEDIATE: True}) as tx, tx.begin():
             self.projection.apply_batch(records, tx, out)
-            if out.messages and publish:
+            fresh = [m for m in out.messages if m not in self._sent_uncommitted]
+            if fresh and publish:
                 with self.bus.batch():
-                    for message in out.messages:
+                    for message in fresh:
                         self.bus.publish(*message)
                 self.bus.flush()
+                self._sent_uncommitted.update(fresh)
             self._store_offsets(tx, records)
+        self._sent_uncommitted.clear()
 
     def _rewind(self) -> None:
         stored = self.stored_offsets()

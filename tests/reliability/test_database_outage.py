@@ -98,7 +98,7 @@ def test_projections_wait_out_a_postgresql_outage(
             killing[0].wait(OUTAGE_S + 30)
             running.wait_caught_up(institutions.bus)
             assert not running.errors
-        accepted, copies = assert_exactly_once(platform, clean, in_the_log=False)
+        accepted, copies = assert_exactly_once(platform, clean)
     finally:
         logging.getLogger("consumers.runner").removeHandler(retries)
         proxy.close()
@@ -111,7 +111,7 @@ def test_projections_wait_out_a_postgresql_outage(
         sessions_killed=sum(killing[1]),
         retries_with_backoff=retries.count,
         accepted=accepted,
-        log_copies_dropped_by_consumers=copies,
+        copies_in_case_events=copies,
         skipped=0,
         applied_twice=0,
     )
