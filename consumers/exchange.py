@@ -428,7 +428,10 @@ class Exchange:
             self.codec.encode("SubmissionRejected", answer),
             [("rejection-code", rejection.code.encode())],
         )
-        if event_id and rejection.code != "event_id_reused":
+        # An unregistered sender has no claim on an event_id (and its topic-given name may not
+        # even fit the column): its submissions are answered, not remembered.
+        known = self.institutions.get(institution) is not None
+        if event_id and known and rejection.code != "event_id_reused":
             self._outcome(
                 tx, record, institution, event_id, "rejected", event_type, case_id, rejection
             )

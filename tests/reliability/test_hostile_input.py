@@ -11,6 +11,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from consumers.events import CASE_EVENTS
@@ -57,8 +58,26 @@ def publish(platform: Platform, hostile: list[Hostile], chunk: int = 1_000) -> N
         platform.bus.flush()
 
 
-def test_hostile_submissions_are_all_rejected_and_change_no_view(tmp_path: Path) -> None:
+@pytest.fixture(
+    params=[
+        pytest.param((HOSTILE, None), id="sqlite"),
+        # Fewer on PostgreSQL: there a value that does not fit a column is an error, not a row.
+        pytest.param((int(scaled(1_000, 10_000)), "postgres_url"), id="postgresql",
+                     marks=pytest.mark.postgres),
+    ]
+)  # fmt: skip
+def views(request: pytest.FixtureRequest) -> tuple[int, str | None]:
+    count, fixture = request.param
+    return count, request.getfixturevalue(fixture) if fixture else None
+
+
+def test_hostile_submissions_are_all_rejected_and_change_no_view(
+    tmp_path: Path, views: tuple[int, str | None]
+) -> None:
+    count, views_url = views
     platform = platform_for(tmp_path / "data", f"sqlite:///{tmp_path / 'bus.db'}")
+    if views_url:
+        platform.settings.views_url = views_url
     pipeline = pipeline_of(platform)
     cases = scripted_cases(2)
     for wave in in_waves([c.submissions for c in cases]):
@@ -74,7 +93,7 @@ def test_hostile_submissions_are_all_rejected_and_change_no_view(tmp_path: Path)
     ]
 
     began = time.monotonic()
-    hostile = draw(hostile_submissions(arena_of(platform, cases)), HOSTILE)
+    hostile = draw(hostile_submissions(arena_of(platform, cases)), count)
     drawn_in = time.monotonic() - began
     publish(platform, [*hostile, *replays])
     pipeline.drain(timeout=1_800)
@@ -112,7 +131,7 @@ def test_hostile_submissions_are_all_rejected_and_change_no_view(tmp_path: Path)
     kinds = Counter(h.kind for h in hostile)
     codes = Counter(a["code"] for a in answers)
     record(
-        "hostile input",
+        f"hostile input ({'postgresql' if views_url else 'sqlite'} views)",
         inputs=len(hostile),
         rejected_with_code=len(answers),
         replays_dropped=len(replays),
