@@ -29,8 +29,15 @@ def placeholder(value: Any) -> Any:
         return value
     if isinstance(value, BaseException):
         return f"{type(value).__name__}: {value}"  # SQL parameters are hidden at the engine
-    if isinstance(value, list | tuple | set | dict):
+    if isinstance(value, list | tuple | set | frozenset):
+        # Topic-partitions, node lists, offsets: plain scalars inside pass as they are.
+        if all(isinstance(item, _SAFE) for item in value):
+            return value
         return f"<{type(value).__name__} of {len(value)}>"
+    if isinstance(value, dict):
+        if all(isinstance(k, _SAFE) and isinstance(v, _SAFE) for k, v in value.items()):
+            return value
+        return f"<dict of {len(value)}>"
     return f"<{type(value).__name__}>"
 
 
