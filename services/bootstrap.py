@@ -56,8 +56,14 @@ class Platform:
         self.settings.ensure_data_dir()
         return KeyVault(sql_engine(self.settings.resolved_vault_url))
 
+    @cached_property
+    def archive_engine(self) -> Engine:
+        self.settings.ensure_data_dir()
+        return sql_engine(self.settings.resolved_archive_url)
+
     def projections(self) -> dict[str, Projection]:
         """Every consumer of the platform, by name, in data-path order."""
+        from consumers.archive import Archive
         from consumers.deadline_watcher import DeadlineWatcher
         from consumers.exchange import Exchange
         from consumers.inbox import Inboxes
@@ -68,6 +74,11 @@ class Platform:
             InstitutionViews(self.codec, self.institutions),
             Inboxes(self.codec, self.institutions),
             DeadlineWatcher(self.codec),
+            Archive(
+                self.archive_engine,
+                self.settings.resolved_archive_key_file,
+                checkpoint_every=self.settings.checkpoint_every,
+            ),
         ]
         return {p.name: p for p in found}
 
@@ -77,7 +88,8 @@ class Platform:
         return ProjectionRunner(
             projection,
             self.bus,
-            self.views_engine,
+            # A projection with a store of its own (the archive) keeps its offsets there.
+            getattr(projection, "engine", None) or self.views_engine,
             session_timeout_ms=self.session_timeout_ms or self.settings.session_timeout_ms,
         )
 
@@ -86,5 +98,7 @@ class Platform:
             self.bus.close()
         if "views_engine" in self.__dict__:
             self.views_engine.dispose()
+        if "archive_engine" in self.__dict__:
+            self.archive_engine.dispose()
         if "vault" in self.__dict__:
             self.vault.engine.dispose()
