@@ -6,6 +6,7 @@ database (but not to the signing key) could, and runs ``povezimo audit verify`` 
 
 from __future__ import annotations
 
+import random
 import shutil
 import sqlite3
 from collections.abc import Iterator
@@ -16,9 +17,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from typer.testing import CliRunner
 
 from consumers.archive import GENESIS, chain_hash, record_bytes
+from producers.scenario import coordinated_script
 from services.cli import app
 from services.signing import public_pem
-from tests.support.audit import run_scenario
+from tests.support.audit import START, audit_platform, run_scenario
+from tests.support.pipeline import pipeline_of, submit
 
 CHECKPOINT_EVERY = 5
 
@@ -74,6 +77,26 @@ def test_an_untouched_archive_verifies_against_its_key_and_the_bus(data_dir: Pat
     assert output.startswith("archive intact: 32 records")
     assert "bus: 32 equal, 0 no longer on the bus, 0 not archived yet" in output
     assert len(output.splitlines()) == 1
+
+
+def test_the_archive_verifies_against_either_bus_engine(
+    pipeline_bus_url: str, tmp_path: Path
+) -> None:
+    data_dir = tmp_path / "engine"
+    platform = audit_platform(data_dir, bus_url=pipeline_bus_url)
+    script = coordinated_script(random.Random(3), START, "lazarevac", platform.vault)
+    # The police's own events: one topic, one partition, so one batch keeps them in order.
+    police = [s for s in script.submissions[:6] if s.institution == script.police]
+    assert len(police) == 6
+    submit(platform, police)
+    pipeline = pipeline_of(platform)
+    pipeline.drain()
+    pipeline.close()
+    platform.close()
+    code, output = verify(data_dir, "--bus", pipeline_bus_url)
+    assert code == 0, output
+    assert output.startswith("archive intact: 6 records")
+    assert "bus: 6 equal" in output
 
 
 def test_a_third_party_verifies_with_the_exported_public_key_alone(

@@ -17,8 +17,10 @@ START = dt.datetime(2026, 3, 2, 8, tzinfo=dt.UTC)
 MUNICIPALITIES = ("lazarevac", "kragujevac", "golubac")
 
 
-def audit_platform(data_dir: Path, *, checkpoint_every: int = 1000) -> Platform:
-    settings = Settings(data_dir=data_dir, checkpoint_every=checkpoint_every)
+def audit_platform(
+    data_dir: Path, *, checkpoint_every: int = 1000, bus_url: str | None = None
+) -> Platform:
+    settings = Settings(data_dir=data_dir, checkpoint_every=checkpoint_every, bus_url=bus_url)
     return Platform(settings, session_timeout_ms=TEST_SESSION_TIMEOUT_MS)
 
 
@@ -29,10 +31,15 @@ class Scenario:
 
 
 def run_scenario(
-    data_dir: Path, *, cases: int = 2, seed: int = 6, checkpoint_every: int = 1000
+    data_dir: Path,
+    *,
+    cases: int = 2,
+    seed: int = 6,
+    checkpoint_every: int = 1000,
+    bus_url: str | None = None,
 ) -> Scenario:
     """Scripted coordinated cases (identifiers sealed by the vault) through every projection."""
-    platform = audit_platform(data_dir, checkpoint_every=checkpoint_every)
+    platform = audit_platform(data_dir, checkpoint_every=checkpoint_every, bus_url=bus_url)
     rng = random.Random(seed)
     scenario = Scenario(data_dir)
     try:
