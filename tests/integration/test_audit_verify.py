@@ -264,3 +264,20 @@ def test_a_record_changed_on_the_bus_differs_from_its_archived_copy(data_dir: Pa
     assert code == 1
     assert output.startswith("BUS MISMATCH: case-events/")
     assert "@2 differs between the bus and the archive" in output
+
+
+def test_the_archive_keeps_its_offsets_in_its_own_database(pristine: Path) -> None:
+    archive = sqlite3.connect(pristine / "archive.db")
+    views = sqlite3.connect(pristine / "views.db")
+    stored = archive.execute(
+        "SELECT topic, sum(next_offset) FROM projection_offsets WHERE projection = 'archive' "
+        "GROUP BY topic"
+    ).fetchall()
+    elsewhere = views.execute(
+        "SELECT count(*) FROM projection_offsets WHERE projection = 'archive'"
+    ).fetchone()
+    archived = archive.execute("SELECT count(*) FROM archive_records").fetchone()
+    archive.close()
+    views.close()
+    assert stored == [("case-events", 32)] and archived == (32,)
+    assert elsewhere == (0,)
