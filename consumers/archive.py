@@ -44,6 +44,7 @@ from sqlalchemy import (
 
 from consumers.events import ACCESS_LOG, CASE_EVENTS
 from consumers.runner import Outbox
+from consumers.runner import metadata as runner_metadata
 from services.bus import Record
 from services.signing import key_id, load_or_create_private_key
 from services.sql import UtcDateTime
@@ -153,6 +154,13 @@ def checkpoint_message(seq: int, head_hash: bytes, signed_at: dt.datetime, signe
     """What a checkpoint's signature covers."""
     micros = round(signed_at.timestamp() * 1_000_000)
     return CHECKPOINT_DOMAIN + struct.pack(">Qq", seq, micros) + head_hash + signer.encode()
+
+
+def create_archive_tables(engine: Engine) -> Engine:
+    """The archive's tables and the runner's offsets beside them (idempotent)."""
+    metadata.create_all(engine)
+    runner_metadata.create_all(engine)
+    return engine
 
 
 @dataclass(frozen=True, slots=True)

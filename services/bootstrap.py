@@ -58,8 +58,11 @@ class Platform:
 
     @cached_property
     def archive_engine(self) -> Engine:
+        from consumers.archive import create_archive_tables
+
         self.settings.ensure_data_dir()
-        return sql_engine(self.settings.resolved_archive_url)
+        # Readers (verify, replay, identify) may come before the archive has run once.
+        return create_archive_tables(sql_engine(self.settings.resolved_archive_url))
 
     def projections(self) -> dict[str, Projection]:
         """Every consumer of the platform, by name, in data-path order."""

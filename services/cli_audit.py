@@ -55,6 +55,13 @@ def _fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
+def _require_uuid(value: str, what: str) -> None:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        _fail(f"{value!r} is not a {what} id (a UUID)")
+
+
 def _json_default(value: Any) -> Any:
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
@@ -147,10 +154,10 @@ def case(
         _fail("name a CASE_ID, or --view INSTITUTION for an institution's view")
     try:
         instant = parse_instant(as_of)
-        if case_id is not None:
-            uuid.UUID(case_id)
     except ValueError as error:
         _fail(str(error))
+    if case_id is not None:
+        _require_uuid(case_id, "case")
     system = _platform(None, data_dir)
     try:
         if view is not None and system.institutions.get(view) is None:
@@ -260,11 +267,11 @@ def access(
     _check_format(output)
     if (subject is None) == (institution is None):
         _fail("name exactly one of --subject ID and --institution ID")
+    if subject is not None:
+        _require_uuid(subject, "subject")
     system = _platform(None, data_dir)
     try:
         found = access_records(system, subject=subject, institution=institution)
-    except ValueError as error:
-        _fail(str(error))
     finally:
         system.close()
     if output == "json":
@@ -291,10 +298,7 @@ def erase_command(
     data_dir: DataDirOption = None,
 ) -> None:
     """Destroy a subject's data key and publish SubjectErased (crypto-shredding)."""
-    try:
-        uuid.UUID(subject_id)
-    except ValueError:
-        _fail(f"{subject_id!r} is not a subject id (a UUID)")
+    _require_uuid(subject_id, "subject")
     if reason not in symbols("ErasureReason"):
         _fail(f"--reason must be one of {', '.join(symbols('ErasureReason'))}")
     system = _platform(bus, data_dir)
@@ -322,10 +326,7 @@ def identify_command(
 ) -> None:
     """Read a subject's identifiers as a participant of its case (recorded on access-log)."""
     _check_format(output)
-    try:
-        uuid.UUID(subject_id)
-    except ValueError:
-        _fail(f"{subject_id!r} is not a subject id (a UUID)")
+    _require_uuid(subject_id, "subject")
     system = _platform(bus, data_dir)
     try:
         person = identify(system, subject_id, institution, purpose, role=role)

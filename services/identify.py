@@ -53,6 +53,11 @@ def access_basis(roles: Iterable[str]) -> str:
 
 
 def cases_of_subject(views: Connection, subject_id: str) -> list[Any]:
+    """The cases that registered the subject (with its erased flag), from the views."""
+    # The views may not have run yet on this data directory: then nobody is registered.
+    subjects.create(views, checkfirst=True)
+    participants.create(views, checkfirst=True)
+    views.commit()
     return list(
         views.execute(
             select(subjects.c.case_id, subjects.c.erased).where(subjects.c.subject_id == subject_id)
