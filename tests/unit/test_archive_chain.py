@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 
-from consumers import runner
 from consumers.archive import (
     GENESIS,
     Archive,
@@ -18,6 +18,7 @@ from consumers.archive import (
     bytes_of,
     chain_hash,
     checkpoint_message,
+    create_archive_tables,
     decode_headers,
     encode_headers,
 )
@@ -57,13 +58,16 @@ def test_a_missing_value_and_an_empty_one_differ() -> None:
     assert bytes_of(empty) != bytes_of(missing)
 
 
-@pytest.fixture
-def engine(tmp_path: Path) -> Engine:
-    engine = sql_engine(f"sqlite:///{tmp_path / 'archive.db'}")
-    runner.metadata.create_all(engine)
-    for table in Archive.tables:
-        table.create(engine)
-    return engine
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """The archive on SQLite (the embedded default) and on PostgreSQL."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'archive.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    engine = create_archive_tables(sql_engine(url))
+    yield engine
+    engine.dispose()
 
 
 def batch(topic: str, partition: int, offsets: range) -> list[Record]:
@@ -119,3 +123,17 @@ def test_an_empty_archive_verifies(engine: Engine, tmp_path: Path) -> None:
         result = verify_chain(conn, archive.signing_key.public_key())
     assert result.intact and result.records == 0
     assert result.summary().startswith("archive intact: 0 records")
+
+
+def test_a_changed_value_is_found_on_either_engine(engine: Engine, tmp_path: Path) -> None:
+    archive = Archive(engine, tmp_path / "archive.key", checkpoint_every=2)
+    with engine.begin() as tx:
+        archive.apply_batch(batch("case-events", 0, range(5)), tx, Outbox())
+    with engine.begin() as tx:
+        tx.execute(
+            update(archive_records).where(archive_records.c.seq == 3).values(value=b"event 9")
+        )
+    with engine.connect() as conn:
+        result = verify_chain(conn, archive.signing_key.public_key())
+    assert result.breach is not None
+    assert (result.breach.position, result.breach.code) == (3, "chain_broken")
