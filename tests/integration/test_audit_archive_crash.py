@@ -53,22 +53,15 @@ def test_archive_killed_anywhere_ends_complete_and_intact(tmp_path: Path) -> Non
     assert final.wait(180) == 0, final.stderr.read() if final.stderr else ""
 
     platform = audit_platform(data_dir)
-    key = platform.projections()["archive"].signing_key.public_key()  # type: ignore[attr-defined]
-    total = sum(
-        platform.bus.end_offsets(
-            partitions_of(platform.bus, ["case-events", "access-log"])
-        ).values()
-    )
+    key = load_public_key(platform.settings.resolved_archive_key_file)
+    topics = partitions_of(platform.bus, ["case-events", "access-log"])
+    total = sum(platform.bus.end_offsets(topics).values())
     records = archive_records.c
     with platform.archive_engine.connect() as conn:
         result = verify_chain(conn, key)
         distinct = conn.execute(
             select(func.count()).select_from(
-                select(
-                    archive_records.c.topic, archive_records.c.partition, archive_records.c.offset
-                )
-                .distinct()
-                .subquery()
+                select(records.topic, records.partition, records.offset).distinct().subquery()
             )
         ).scalar_one()
         bus = cross_check(platform.bus, conn, session_timeout_ms=2000)
