@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from consumers.archive import archive_records
 from consumers.pipeline import partitions_of
 from services.archive_verify import cross_check, verify_chain
+from services.signing import load_public_key
 from tests.support.audit import audit_platform
 
 KILLS = 6
