@@ -51,6 +51,7 @@ from services.sql import UtcDateTime
 
 GENESIS = bytes(32)
 CHECKPOINT_DOMAIN = b"povezimo.archive.checkpoint.v1"
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 metadata = MetaData()
 archive_records = Table(
@@ -152,7 +153,7 @@ def bytes_of(record: Record) -> bytes:
 
 def checkpoint_message(seq: int, head_hash: bytes, signed_at: dt.datetime, signer: str) -> bytes:
     """What a checkpoint's signature covers."""
-    micros = round(signed_at.timestamp() * 1_000_000)
+    micros = (signed_at - _EPOCH) // dt.timedelta(microseconds=1)  # exact, no float rounding
     return CHECKPOINT_DOMAIN + struct.pack(">Qq", seq, micros) + head_hash + signer.encode()
 
 

@@ -16,7 +16,7 @@ from services.archive_verify import cross_check, verify_chain
 from services.signing import load_public_key
 from tests.support.audit import audit_platform
 
-KILLS = 6
+KILLS = 4
 
 
 def run_child(data_dir: Path) -> subprocess.Popen[bytes]:
