@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, create_engine, select
+from sqlalchemy import Connection, select
 from sqlalchemy.pool import StaticPool
 
 from consumers import queries
@@ -27,6 +27,7 @@ from consumers.views import InstitutionViews, erase_subject
 from schemas import Codec, DecodeError
 from services.bus import Record
 from services.institutions import InstitutionRegistry
+from services.sql import sql_engine
 
 
 def parse_instant(text: str) -> dt.datetime:
@@ -102,7 +103,8 @@ class Replay:
 
     def __init__(self, codec: Codec, institutions: InstitutionRegistry) -> None:
         self.projection = InstitutionViews(codec, institutions)
-        engine = create_engine("sqlite://", poolclass=StaticPool)
+        # The project's SQLite setup (explicit BEGIN), so a handler's savepoint rolls back alone.
+        engine = sql_engine("sqlite://", poolclass=StaticPool)
         self.conn = engine.connect()
         view_tables.metadata.create_all(self.conn)
         runner_tables.metadata.create_all(self.conn)
