@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, FastAPI, Request
@@ -126,8 +127,9 @@ def compatibility(
     )
 
 
-def install(app: FastAPI) -> None:
-    """Mount the registry routes and answer their errors the way Confluent clients expect."""
+def install(app: FastAPI, dependencies: Sequence[Any] = ()) -> None:
+    """Mount the registry routes and answer their errors the way Confluent clients expect;
+    ``dependencies`` (e.g. an authorisation check) run before every route."""
 
     @app.exception_handler(RegistryProblem)
     def _problem(_request: Request, problem: RegistryProblem) -> JSONResponse:
@@ -137,7 +139,7 @@ def install(app: FastAPI) -> None:
             media_type=CONTENT_TYPE,
         )
 
-    app.include_router(router)
+    app.include_router(router, dependencies=list(dependencies))
 
 
 def registry_app(registry: SchemaRegistry) -> FastAPI:
