@@ -16,7 +16,18 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, delete, insert, select
+from sqlalchemy import (
+    Column,
+    Connection,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    case,
+    delete,
+    insert,
+    select,
+)
 
 from consumers import deadlines
 from consumers.events import CaseEvent, EventProjection, as_uuid
@@ -84,7 +95,7 @@ class DeadlineWatcher(EventProjection):
                 due = deadlines.coordination_review_due(event.occurred_at)
                 self._open(tx, "coordination_review", event["assessment_id"], event, due)
         elif kind in {"CaseConferenceScheduled", "CaseConferenceHeld"}:
-            for ref in self._open_refs(tx, "coordination_review", event.case_id):
+            for ref in self._refs_awaiting(tx, "coordination_review", event.case_id):
                 self._meet(tx, "coordination_review", ref, event.occurred_at)
         elif kind == "ReferralExpired":
             self._meet(tx, "referral_answer", as_uuid(event["referral_id"]), None)
@@ -175,11 +186,18 @@ class DeadlineWatcher(EventProjection):
             self._verdict(tx, row, met_at, status)
             tx.execute(_where_deadline(delete(open_deadlines), kind, ref))
             return
-        if met_at is not None:  # met after it was already flagged missed: now it is late
+        if met_at is not None:
+            # Flagged missed before the answer arrived: the clock is the latest time seen on any
+            # partition, so another case can move it past this due time first. The answer's own
+            # time decides, as it would have without that race, so any batching gives one verdict.
+            flagged = verdicts.c.status == "missed"
             tx.execute(
                 _where_deadline(verdicts.update(), kind, ref, table=verdicts)
-                .where(verdicts.c.status == "missed")
-                .values(met_at=met_at, status="late")
+                .where(flagged)
+                .values(
+                    met_at=met_at,
+                    status=case((verdicts.c.due_at >= met_at, "met"), else_="late"),
+                )
             )
 
     def _cancel(self, tx: Connection, kind: str, ref: str) -> None:
@@ -205,6 +223,16 @@ class DeadlineWatcher(EventProjection):
                 .where(open_deadlines.c.case_id == case_id)
             ).scalars()
         )
+
+    def _refs_awaiting(self, tx: Connection, kind: str, case_id: str) -> list[str]:
+        """Deadlines of a case still open or flagged missed: both can still be met."""
+        flagged = tx.execute(
+            select(verdicts.c.ref)
+            .where(verdicts.c.kind == kind)
+            .where(verdicts.c.case_id == case_id)
+            .where(verdicts.c.status == "missed")
+        ).scalars()
+        return sorted({*self._open_refs(tx, kind, case_id), *flagged})
 
     def _case_has_open(self, tx: Connection, kind: str, case_id: str) -> bool:
         return bool(self._open_refs(tx, kind, case_id))

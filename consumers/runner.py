@@ -248,6 +248,9 @@ class ProjectionRunner:
                 tx.execute(delete(table))
             for table in (offsets_table, failures_table, applied_table):
                 tx.execute(delete(table).where(table.c.projection == self.projection.name))
+        if self._consumer is not None:
+            # A live member keeps its position: send it back to the (now empty) stored offsets.
+            self._rewind()
 
     def close(self) -> None:
         if self._consumer is not None:

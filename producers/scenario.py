@@ -17,8 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from producers.events import new_event, new_header
+from producers.identities import synthetic_person
 from schemas.models import EventModel
 from services.institutions import InstitutionRegistry
+from services.vault import KeyVault, PersonalData, sealed_off
 
 HOUR = dt.timedelta(hours=1)
 DAY = dt.timedelta(days=1)
@@ -58,7 +60,9 @@ class CaseScript:
 
     rng: random.Random
     municipality: str
+    vault: KeyVault | None = None
     submissions: list[Submission] = field(default_factory=list)
+    people: dict[uuid.UUID, PersonalData] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.case_id = self.new_id()
@@ -73,14 +77,14 @@ class CaseScript:
         return uuid.UUID(int=self.rng.getrandbits(128), version=4)
 
     def emit(
-        self, institution: str, role: str, at: dt.datetime, event_type: str, **fields: Any
+        self, institution: str, actor_role: str, at: dt.datetime, event_type: str, **fields: Any
     ) -> EventModel:
         header = new_header(
             event_type,
             case_id=self.case_id,
             source=institution,
             occurred_at=at,
-            actor_role=role,
+            actor_role=actor_role,
             causation_id=self._previous,
             event_id=self.new_id(),
         )
@@ -89,24 +93,55 @@ class CaseScript:
         self.submissions.append(Submission(institution, event))
         return event
 
+    def register(
+        self, institution: str, at: dt.datetime, subject_id: uuid.UUID, role: str, *, female: bool
+    ) -> EventModel:
+        """``SubjectRegistered`` with a synthetic person's identifiers sealed by the vault."""
+        birth_year = at.year - self.rng.randrange(18, 75)
+        person = synthetic_person(
+            self.rng, female=female, birth_year=birth_year, municipality=self.municipality
+        )
+        self.people[subject_id] = person
+        seal = self.vault.seal if self.vault is not None else sealed_off
+        return self.emit(institution, "COMPETENT_POLICE_OFFICER", at, "SubjectRegistered",
+                         subject_id=subject_id, role=role, sex="FEMALE" if female else "MALE",
+                         birth_year=birth_year, municipality=self.municipality,
+                         sealed=seal(subject_id, person))  # fmt: skip
+
 
 def urgent_measure_case(
-    rng: random.Random, start: dt.datetime, municipality: str = "lazarevac"
+    rng: random.Random,
+    start: dt.datetime,
+    municipality: str = "lazarevac",
+    vault: KeyVault | None = None,
 ) -> list[Submission]:
     """The statutory path of one imminent-danger case in ``municipality``."""
-    script = CaseScript(rng, municipality)
+    script = CaseScript(rng, municipality, vault)
     _urgent_measure_path(script, start)
     return script.submissions
 
 
 def coordinated_case(
-    rng: random.Random, start: dt.datetime, municipality: str = "lazarevac"
+    rng: random.Random,
+    start: dt.datetime,
+    municipality: str = "lazarevac",
+    vault: KeyVault | None = None,
 ) -> list[Submission]:
     """The whole path: urgent measure, referral, conference, plan, service, closure."""
-    script = CaseScript(rng, municipality)
+    return coordinated_script(rng, start, municipality, vault).submissions
+
+
+def coordinated_script(
+    rng: random.Random,
+    start: dt.datetime,
+    municipality: str = "lazarevac",
+    vault: KeyVault | None = None,
+) -> CaseScript:
+    """``coordinated_case`` with the script itself (its synthetic people included)."""
+    script = CaseScript(rng, municipality, vault)
     accepted_at = _urgent_measure_path(script, start)
     _coordination_path(script, accepted_at)
-    return script.submissions
+    return script
 
 
 def _urgent_measure_path(s: CaseScript, start: dt.datetime) -> dt.datetime:
@@ -120,6 +155,8 @@ def _urgent_measure_path(s: CaseScript, start: dt.datetime) -> dt.datetime:
            report_id=s.new_id(), municipality=s.municipality, report_channel="POLICE_CALL",
            violence_types=["PHYSICAL", "PSYCHOLOGICAL"], relationship="SPOUSE",
            children_present=rng.random() < 0.4, initial_risk="IMMINENT_DANGER")  # fmt: skip
+    s.register(s.police, reported + HOUR / 4, s.victim, "VICTIM", female=rng.random() < 0.8)
+    s.register(s.police, reported + HOUR / 3, s.perpetrator, "PERPETRATOR", female=False)
     s.emit(s.police, "COMPETENT_POLICE_OFFICER", reported + HOUR, "RiskAssessed",
            assessment_id=s.new_id(), stage="POLICE_ASSESSMENT", assessed_by="POLICE",
            perpetrator_subject_id=s.perpetrator, victim_subject_ids=[s.victim],

@@ -13,6 +13,7 @@ from services.bus import Bus, open_bus
 from services.institutions import InstitutionRegistry
 from services.settings import Settings
 from services.sql import sql_engine
+from services.vault import KeyVault
 
 if TYPE_CHECKING:
     from consumers.runner import Projection, ProjectionRunner
@@ -50,6 +51,11 @@ class Platform:
         self.settings.ensure_data_dir()
         return sql_engine(self.settings.resolved_views_url)
 
+    @cached_property
+    def vault(self) -> KeyVault:
+        self.settings.ensure_data_dir()
+        return KeyVault(sql_engine(self.settings.resolved_vault_url))
+
     def projections(self) -> dict[str, Projection]:
         """Every consumer of the platform, by name, in data-path order."""
         from consumers.deadline_watcher import DeadlineWatcher
@@ -80,3 +86,5 @@ class Platform:
             self.bus.close()
         if "views_engine" in self.__dict__:
             self.views_engine.dispose()
+        if "vault" in self.__dict__:
+            self.vault.engine.dispose()

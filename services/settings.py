@@ -31,6 +31,11 @@ class Settings(BaseSettings):
         description="SQL URL of the projections' database (views, exchange state, offsets); "
         "default: SQLite in the data directory.",
     )
+    vault_url: str | None = Field(
+        default=None,
+        description="SQL URL of the key vault (per-subject data keys), kept apart from the log "
+        "and the views; default: SQLite in the data directory.",
+    )
     session_timeout_ms: int | None = Field(
         default=None,
         ge=100,
@@ -51,6 +56,10 @@ class Settings(BaseSettings):
     @cached_property
     def resolved_views_url(self) -> str:
         return self.views_url or f"sqlite:///{self.data_dir / 'views.db'}"
+
+    @cached_property
+    def resolved_vault_url(self) -> str:
+        return self.vault_url or f"sqlite:///{self.data_dir / 'vault.db'}"
 
     def ensure_data_dir(self) -> Path:
         self.data_dir.mkdir(parents=True, exist_ok=True)

@@ -31,7 +31,7 @@ def test_the_demo_runs_on_the_embedded_default_and_reads_back_what_it_published(
 ) -> None:
     first = run_demo(tmp_path, "--cases", "2")
     assert first.returncode == 0, first.stderr
-    assert "28 submissions: 28 accepted, 0 rejected" in first.stdout
+    assert "32 submissions: 32 accepted, 0 rejected" in first.stdout
     assert "ExtensionDecided" in first.stdout and "court.os-lazarevac" in first.stdout
     assert "ngo.azc" in first.stdout
     assert (tmp_path / "povezimo-data" / "bus.db").exists()
@@ -39,7 +39,7 @@ def test_the_demo_runs_on_the_embedded_default_and_reads_back_what_it_published(
     # The same seed again: every event is already known, so nothing is appended twice.
     again = run_demo(tmp_path, "--cases", "2")
     assert again.returncode == 0, again.stderr
-    assert "28 submissions: 28 accepted" in again.stdout
+    assert "32 submissions: 32 accepted" in again.stdout
 
 
 @pytest.mark.kafka
@@ -47,4 +47,4 @@ def test_the_demo_runs_over_kafka(tmp_path: Path, tansu_url: str) -> None:
     # tansu holds a group join for half the session timeout; keep it short here.
     result = run_demo(tmp_path, "--cases", "1", "--bus", tansu_url, session_timeout_ms=2000)
     assert result.returncode == 0, result.stderr
-    assert "14 submissions: 14 accepted, 0 rejected" in result.stdout
+    assert "16 submissions: 16 accepted, 0 rejected" in result.stdout

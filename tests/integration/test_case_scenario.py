@@ -66,7 +66,7 @@ def case(scenario: tuple[Platform, str]) -> str:
 def test_every_submission_of_the_scenario_is_accepted(platform: Platform, case: str) -> None:
     with platform.views_engine.connect() as conn:
         outcomes = conn.execute(select(submissions_table.c.status, submissions_table.c.code)).all()
-    assert len(outcomes) == 14
+    assert len(outcomes) == 16
     assert {o.status for o in outcomes} == {"accepted"}
 
 
@@ -78,10 +78,11 @@ def test_each_participant_sees_the_case_it_must_act_on(platform: Platform, case:
     assert view is not None
     assert view["status"] == "closed"
     assert view["opened_by"] == POLICE
-    assert [e["event_type"] for e in view["timeline"]][:3] == [
-        "CaseOpened", "RiskAssessed", "UrgentMeasureImposed"
+    assert [e["event_type"] for e in view["timeline"]][:5] == [
+        "CaseOpened", "SubjectRegistered", "SubjectRegistered", "RiskAssessed",
+        "UrgentMeasureImposed",
     ]  # fmt: skip
-    assert len(view["timeline"]) == 14
+    assert len(view["timeline"]) == 16
     roles = {(p["institution"], p["role"]) for p in view["participants"]}
     assert {
         (POLICE, "opener"),

@@ -78,7 +78,7 @@ def test_projections_killed_at_random_points_end_equal_to_a_clean_run(
 ) -> None:
     tmp, bus_url = log
     _system, expected = clean_run(log, "clean")
-    assert int(expected["view_timeline"].split(":")[0]) == 140
+    assert int(expected["view_timeline"].split(":")[0]) == 160
     crashed_url = f"sqlite:///{tmp / 'crashed.db'}"
     rng = random.Random(2026)
     kills = 0
