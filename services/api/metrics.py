@@ -50,8 +50,9 @@ class PlatformCollector:
                 .where(submissions_table.c.status == "rejected")
                 .group_by(submissions_table.c.code)
             ).all()
+        counted: dict[str, int] = {row[0]: row[1] for row in by_status}
         for status in ("accepted", "rejected"):
-            outcomes.add_metric([status], dict(by_status).get(status, 0))  # type: ignore[arg-type]
+            outcomes.add_metric([status], counted.get(status, 0))
         for code, count in by_code:
             rejections.add_metric([code or "unknown"], count)
         yield outcomes
