@@ -56,6 +56,7 @@ def create_app(
         publisher=Publisher(platform),
         metrics=Metrics(platform),
         clock=clock,
+        pipeline=background,
     )
     app.state.registry = platform.registry
     errors.install(app)

@@ -25,10 +25,11 @@ class BackgroundPipeline:
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
     _platforms: list[Platform] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
 
     def start(self) -> None:
-        names = list(self._platform().projections())
-        for name in names:
+        self.names = list(self._platform().projections())
+        for name in self.names:
             platform = self._platform()
             runner = platform.runner(platform.projections()[name])
             thread = threading.Thread(
@@ -36,7 +37,7 @@ class BackgroundPipeline:
             )
             self._threads.append(thread)
             thread.start()
-        log.info("pipeline running in the background: %s", ", ".join(names))
+        log.info("pipeline running in the background: %s", ", ".join(self.names))
 
     def _platform(self) -> Platform:
         platform = Platform(self.settings, session_timeout_ms=self.session_timeout_ms)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from fastapi import Request
 
+from services.api.background import BackgroundPipeline
 from services.api.metrics import Metrics
 from services.api.tokens import TokenStore
 from services.bootstrap import Platform
@@ -50,6 +51,7 @@ class ApiContext:
     publisher: Publisher
     metrics: Metrics
     clock: Clock = utc_now
+    pipeline: BackgroundPipeline | None = None
 
 
 def api_context(request: Request) -> ApiContext:

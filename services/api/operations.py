@@ -18,7 +18,8 @@ Context = Annotated[ApiContext, Depends(api_context)]
 
 @router.get("/healthz", responses={503: {"description": "A dependency is down."}})
 def healthz(context: Context) -> Any:
-    """Liveness and readiness: the SQL database and the bus answer."""
+    """Liveness and readiness: the SQL database and the bus answer, and the in-process
+    pipeline (if this process runs it) has every projection running."""
     checks: dict[str, str] = {}
     try:
         with context.platform.views_engine.connect() as conn:
@@ -31,6 +32,10 @@ def healthz(context: Context) -> Any:
         checks["bus"] = "ok"
     except Exception as error:
         checks["bus"] = f"down: {type(error).__name__}"
+    pipeline = context.pipeline
+    if pipeline is not None:
+        stopped = sorted(set(pipeline.names) - set(pipeline.running))
+        checks["pipeline"] = "ok" if not stopped else f"stopped: {', '.join(stopped)}"
     healthy = all(v == "ok" for v in checks.values())
     return JSONResponse(
         {"status": "ok" if healthy else "unavailable", "checks": checks},

@@ -7,6 +7,7 @@ not follow the pytest we use), one route after another against the seeded world.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import schemathesis
@@ -16,7 +17,8 @@ from services.api.app import create_app
 from services.bootstrap import Platform
 from tests.api.world import World
 
-EXAMPLES_PER_ROUTE = 15
+# CI-sized by default; POVEZIMO_PROPERTY_EXAMPLES=200 for a deeper run before a release.
+EXAMPLES_PER_ROUTE = int(os.environ.get("POVEZIMO_PROPERTY_EXAMPLES", "15"))
 
 
 def _check(case: Any, world: World) -> None:
