@@ -39,7 +39,7 @@ def world(platform: Platform, pipeline: Pipeline) -> World:
     world.issue("owner", OWNER, Role.INSTITUTION)
     world.issue("ngo", NGO, Role.INSTITUTION)
     world.issue("foreign", FOREIGN, Role.INSTITUTION)
-    world.issue("coordinator", "local-gov.lazarevac", Role.COORDINATOR)
+    world.issue("coordinator", "platform.povezimo", Role.COORDINATOR)
     world.issue("auditor", "platform.povezimo", Role.AUDITOR)
     world.issue("admin", "platform.povezimo", Role.ADMIN)
     revoked = TokenStore(platform.views_engine).issue(NGO, Role.INSTITUTION, now=NOW)
