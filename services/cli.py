@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from schemas import catalogue
-from services import cli_projections
+from services import cli_aggregate, cli_projections
 from services.bootstrap import Platform
 from services.cli_api import serve, tokens_app
 from services.cli_institutions import institutions_app
@@ -90,6 +90,38 @@ def run(
     system = platform(bus, data_dir)
     try:
         cli_projections.run(system, console, until_idle)
+    finally:
+        system.close()
+
+
+@app.command()
+def aggregate(
+    by: Annotated[
+        str, typer.Option("--by", help="Dimensions, rows first: municipality,month,…")
+    ] = "municipality,month",
+    indicator: Annotated[
+        str, typer.Option("--indicator", help="What to count (see --list).")
+    ] = "reported_cases",
+    output: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+    threshold: Annotated[
+        int | None, typer.Option("--threshold", help="Withhold counts below it (default 5).")
+    ] = None,
+    epsilon: Annotated[
+        float | None, typer.Option("--epsilon", help="Add differentially private noise.")
+    ] = None,
+    list_: Annotated[bool, typer.Option("--list", help="List the indicators.")] = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Indicators of the pseudonymised regional aggregate, under disclosure control."""
+    if list_:
+        cli_aggregate.list_indicators(console)
+        return
+    system = platform(data_dir=data_dir)
+    try:
+        cli_aggregate.aggregate(
+            system, console, by=by, indicator=indicator, output=output,
+            threshold=threshold, epsilon=epsilon,
+        )  # fmt: skip
     finally:
         system.close()
 
