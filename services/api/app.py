@@ -2,7 +2,8 @@
 
 Audiences: institutions' systems (ingest, their cases, referrals and inbox), the schema registry
 (Confluent's REST subset, reads open to Kafka tooling, writes for admins), and operators
-(health and metrics). Coordinator and auditor routes join when the aggregate and the audit land.
+(health and metrics), coordinators (the aggregate's indicators and the dashboard). Auditor
+routes join when the audit lands.
 """
 
 from __future__ import annotations
@@ -13,7 +14,16 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 
 from consumers.runner import metadata as runner_metadata
-from services.api import errors, inbox, ingest, institutions, operations, registry
+from services.api import (
+    coordinator,
+    dashboard,
+    errors,
+    inbox,
+    ingest,
+    institutions,
+    operations,
+    registry,
+)
 from services.api.auth import registry_guard
 from services.api.background import BackgroundPipeline
 from services.api.context import ApiContext, Clock, Publisher, utc_now
@@ -63,6 +73,8 @@ def create_app(
     app.include_router(ingest.router)
     app.include_router(institutions.router)
     app.include_router(inbox.router)
+    app.include_router(coordinator.router)
+    app.include_router(dashboard.router)
     app.include_router(operations.router)
     registry.install(app, dependencies=[Depends(registry_guard)])
     return app
@@ -70,9 +82,10 @@ def create_app(
 
 def _create_tables(platform: Platform) -> None:
     """Every table the routes read exists, even before the pipeline first ran."""
-    engine = platform.views_engine
-    runner_metadata.create_all(engine)
-    ingest.metadata.create_all(engine)
+    runner_metadata.create_all(platform.views_engine)
+    ingest.metadata.create_all(platform.views_engine)
     for projection in platform.projections().values():
+        engine = platform.engine_for(projection)
+        runner_metadata.create_all(engine)
         for table in projection.tables:
             table.create(engine, checkfirst=True)

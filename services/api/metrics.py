@@ -86,18 +86,17 @@ class PlatformCollector:
             "Records a projection has yet to read (end offsets minus stored offsets).",
             labels=["projection"],
         )
-        with self.platform.views_engine.connect() as conn:
-            stored = conn.execute(select(offsets_table)).all()
-        by_projection: dict[str, dict[tuple[str, int], int]] = {}
-        for row in stored:
-            by_projection.setdefault(row.projection, {})[(row.topic, row.partition)] = (
-                row.next_offset
-            )
-            position.add_metric([row.projection, row.topic, str(row.partition)], row.next_offset)
         bus = self.platform.bus
         for name, projection in self.platform.projections().items():
+            # Each projection keeps its offsets in its own database (the aggregate has its own).
+            with self.platform.engine_for(projection).connect() as conn:
+                stored = conn.execute(
+                    select(offsets_table).where(offsets_table.c.projection == name)
+                ).all()
+            read = {(row.topic, row.partition): row.next_offset for row in stored}
+            for row in stored:
+                position.add_metric([name, row.topic, str(row.partition)], row.next_offset)
             ends = bus.end_offsets(partitions_of(bus, projection.topics))
-            read = by_projection.get(name, {})
             behind = sum(
                 max(end - read.get((tp.topic, tp.partition), 0), 0) for tp, end in ends.items()
             )

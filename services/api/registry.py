@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from typing import Annotated, Any
 
@@ -16,6 +17,7 @@ from schemas.registry import IncompatibleSchema, SchemaNotFound, SchemaRegistry
 
 CONTENT_TYPE = "application/vnd.schemaregistry.v1+json"
 MAX_ID = 2**31 - 1
+VERSION = re.compile(r"-?[0-9]{1,10}")  # ASCII digits only: "²".isdigit() is True too
 
 
 class SchemaBody(BaseModel):
@@ -105,7 +107,7 @@ def versions(subject: str, registry: Registry) -> list[int]:
 )
 def version(subject: str, version: str, registry: Registry) -> SubjectVersion:
     if version != "latest" and not (
-        version.lstrip("-").isdigit() and -1 <= int(version) <= MAX_ID and int(version) != 0
+        VERSION.fullmatch(version) and -1 <= int(version) <= MAX_ID and int(version) != 0
     ):
         raise RegistryProblem(422, 42202, f"invalid version {version[:20]!r}")
     try:

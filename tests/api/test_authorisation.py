@@ -25,7 +25,7 @@ class Endpoint:
     method: str
     path: str  # {case} {referral} {event} are filled per target
     body: Any = None
-    audience: str = "institution"  # institution | public | admin
+    audience: str = "institution"  # institution | coordinator | public | admin
     ok: int = 200  # what the NGO gets for its own case
 
 
@@ -54,6 +54,16 @@ ENDPOINTS = (
     Endpoint("GET", "/v1/submissions/{event}"),
     Endpoint("GET", "/v1/inbox"),
     Endpoint("POST", "/v1/events", "new-case", ok=202),
+    Endpoint("GET", "/v1/aggregate/indicators", audience="coordinator"),
+    Endpoint(
+        "GET", "/v1/aggregate/indicators/reported_cases?by=municipality", audience="coordinator"
+    ),
+    Endpoint(
+        "GET",
+        "/v1/aggregate/indicators/referrals_sent?by=year&format=csv",
+        audience="coordinator",
+    ),
+    Endpoint("GET", "/dashboard", audience="public"),
     Endpoint("GET", "/healthz", audience="public"),
     Endpoint("GET", "/metrics", audience="public"),
     Endpoint("GET", "/subjects", audience="public"),
@@ -91,8 +101,8 @@ def expected(endpoint: Endpoint, caller: str, target: str) -> int:
         return 200
     if caller in {"anonymous", "invalid", "revoked"}:
         return 401
-    if endpoint.audience == "admin":
-        return 200 if caller == "admin" else 403
+    if endpoint.audience in {"admin", "coordinator"}:
+        return 200 if caller == endpoint.audience else 403
     if caller != "ngo":
         return 403
     depends_on_target = "{" in endpoint.path

@@ -39,3 +39,5 @@ def test_ids_and_versions_outside_int32_are_simply_not_found(client: TestClient)
     assert far.status_code == 404 and far.json()["error_code"] == 40403
     huge = client.get(f"/subjects/rs.povezimo.events.CaseOpened/versions/{2**40}")
     assert huge.status_code == 422 and huge.json()["error_code"] == 42202
+    odd = client.get("/subjects/rs.povezimo.events.CaseOpened/versions/²")
+    assert odd.status_code == 422 and odd.json()["error_code"] == 42202
