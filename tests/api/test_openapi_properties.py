@@ -18,7 +18,7 @@ from services.bootstrap import Platform
 from tests.api.world import World
 
 # CI-sized by default; POVEZIMO_PROPERTY_EXAMPLES=200 for a deeper run before a release.
-EXAMPLES_PER_ROUTE = int(os.environ.get("POVEZIMO_PROPERTY_EXAMPLES", "15"))
+EXAMPLES_PER_ROUTE = int(os.environ.get("POVEZIMO_PROPERTY_EXAMPLES", "10"))
 
 
 def _check(case: Any, world: World) -> None:
