@@ -53,6 +53,7 @@ ENDPOINTS = (
     ),
     Endpoint("GET", "/v1/submissions/{event}"),
     Endpoint("GET", "/v1/inbox"),
+    Endpoint("GET", "/v1/inbox/stream?duration=0.3"),
     Endpoint("POST", "/v1/events", "new-case", ok=202),
     Endpoint("GET", "/v1/aggregate/indicators", audience="coordinator"),
     Endpoint(
