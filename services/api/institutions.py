@@ -1,5 +1,5 @@
 """What an institution's system reads and does: its cases, their timelines, the referrals
-addressed to it, and its answers to them.
+addressed to it, its answers to them, and the withdrawal of referrals it sent.
 
 Reads go through ``consumers.queries`` (always as one institution), so a case it takes no part in
 answers exactly like a case that does not exist. Every answer with case data is access-logged.
@@ -19,7 +19,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 from sqlalchemy import select
 
 from consumers import queries
-from consumers.referrals import next_status
+from consumers.referrals import ANSWERED_BY_SENDER, next_status
 from consumers.views import referrals
 from producers.events import new_event, new_header
 from schemas.models import model_for
@@ -33,6 +33,7 @@ router = APIRouter(prefix="/v1", tags=["institutions"])
 DeclineReason = cast(
     type[StrEnum], model_for("ReferralDeclined").model_fields["reason_code"].annotation
 )
+RevokeReason = cast(type[StrEnum], model_for("ReferralRevoked").model_fields["reason"].annotation)
 Outcome = cast(type[StrEnum], model_for("ReferralCompleted").model_fields["outcome"].annotation)
 CaseStatus = Literal["open", "closed"]
 ReferralStatus = Literal["sent", "accepted", "declined", "completed", "revoked", "expired"]
@@ -129,6 +130,11 @@ class CompleteReferral(_Answer):
     completed_at: AwareDatetime | None = Field(default=None, description="Default: now.")
 
 
+class RevokeReferral(_Answer):
+    reason: RevokeReason  # type: ignore[valid-type]
+    revoked_at: AwareDatetime | None = Field(default=None, description="Default: now.")
+
+
 _ANSWER_RESPONSES: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorBody},
     409: {"model": ErrorBody, "description": "The referral's status does not allow this answer."},
@@ -145,11 +151,13 @@ def _answer(
 ) -> Receipt:
     """Publish the recipient's answer; ``at`` (default now) is when it happened."""
     context: ApiContext = reader.context
+    side = referrals.c.sender if event_type in ANSWERED_BY_SENDER else referrals.c.recipient
     with context.platform.views_engine.connect() as conn:
         referral = conn.execute(
             select(referrals.c.case_id, referrals.c.status)
             .where(referrals.c.referral_id == str(referral_id))
-            .where(referrals.c.recipient == reader.institution)
+            # The sender withdraws a referral; the recipient answers it. Anyone else: not found.
+            .where(side == reader.institution)
         ).first()
     if referral is None:
         raise not_found("referral")
@@ -167,6 +175,7 @@ def _answer(
         "ReferralAccepted": "accepted_at",
         "ReferralDeclined": "declined_at",
         "ReferralCompleted": "completed_at",
+        "ReferralRevoked": "revoked_at",
     }[event_type]
     event = new_event(
         event_type,
@@ -242,4 +251,17 @@ def complete_referral(
         body,
         body.completed_at,
         outcome=body.outcome,
+    )
+
+
+@router.post(
+    "/referrals/{referral_id}/revoke",
+    status_code=202,
+    response_model=Receipt,
+    responses=_ANSWER_RESPONSES,
+)
+def revoke_referral(referral_id: uuid.UUID, body: RevokeReferral, reader: CaseReader) -> Receipt:
+    """Withdraw a referral this institution sent, with a coded reason (ReferralRevoked)."""
+    return _answer(
+        reader, referral_id, "ReferralRevoked", body, body.revoked_at, reason=body.reason
     )

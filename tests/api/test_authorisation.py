@@ -27,6 +27,7 @@ class Endpoint:
     body: Any = None
     audience: str = "institution"  # institution | coordinator | public | admin
     ok: int = 200  # what the NGO gets for its own case
+    institution: str = "ngo"  # the institution whose own case, referral or submission it is
 
 
 ENDPOINTS = (
@@ -50,6 +51,14 @@ ENDPOINTS = (
         "/v1/referrals/{referral}/complete",
         {"actor_role": "NGO_COUNSELLOR", "outcome": "GOAL_ACHIEVED"},
         ok=409,
+    ),
+    # Only the sender withdraws a referral: here the CSR that sent X is the institution caller.
+    Endpoint(
+        "POST",
+        "/v1/referrals/{referral}/revoke",
+        {"actor_role": "CASE_MANAGER", "reason": "SENT_IN_ERROR"},
+        ok=202,
+        institution="owner",
     ),
     Endpoint("GET", "/v1/submissions/{event}"),
     Endpoint("GET", "/v1/inbox"),
@@ -139,7 +148,8 @@ def test_every_endpoint_answers_every_caller_as_the_matrix_says(
         for caller in CALLERS:
             answers: dict[str, Any] = {}
             for target in targets:
-                headers = {} if caller == "anonymous" else world.headers(caller)
+                who = endpoint.institution if caller == "ngo" else caller
+                headers = {} if caller == "anonymous" else world.headers(who)
                 path = _fill(endpoint, world, target, submissions)
                 response = client.request(
                     endpoint.method, path, json=_body(endpoint, world, client), headers=headers
