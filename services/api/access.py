@@ -53,6 +53,7 @@ class Reader:
     purpose: str
     actor_role: str
     context: ApiContext
+    basis: str | None = None  # fixed for auditors (AUDIT); else from the case's participation
 
     @property
     def institution(self) -> str:
@@ -83,7 +84,7 @@ class Reader:
                 accessor_role=self.actor_role,
                 accessed_at=now,
                 purpose=self.purpose,
-                access_basis=access_basis(roles.get(case_id, ())),
+                access_basis=self.basis or access_basis(roles.get(case_id, ())),
                 resource=resource,
                 # The views hold pseudonymous references only; sealed identifiers stay sealed.
                 identified=False,

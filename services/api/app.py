@@ -2,8 +2,8 @@
 
 Audiences: institutions' systems (ingest, their cases, referrals and inbox), the schema registry
 (Confluent's REST subset, reads open to Kafka tooling, writes for admins), and operators
-(health and metrics), coordinators (the aggregate's indicators and the dashboard). Auditor
-routes join when the audit lands.
+(health and metrics), coordinators (the aggregate's indicators and the dashboard) and auditors
+(archive verification, point-in-time history, the access log).
 """
 
 from __future__ import annotations
@@ -15,9 +15,11 @@ from fastapi import Depends, FastAPI
 
 from consumers.runner import metadata as runner_metadata
 from services.api import (
+    audit,
     coordinator,
     dashboard,
     errors,
+    identity,
     inbox,
     ingest,
     institutions,
@@ -73,7 +75,9 @@ def create_app(
     app.include_router(ingest.router)
     app.include_router(institutions.router)
     app.include_router(inbox.router)
+    app.include_router(identity.router)
     app.include_router(coordinator.router)
+    app.include_router(audit.router)
     app.include_router(dashboard.router)
     app.include_router(operations.router)
     registry.install(app, dependencies=[Depends(registry_guard)])

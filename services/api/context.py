@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from fastapi import Request
@@ -32,6 +33,12 @@ class Publisher:
 
     platform: Platform
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """For code that publishes on the platform's bus by itself (e.g. ``identify``)."""
+        with self._lock:
+            yield
 
     def publish(self, messages: Sequence[tuple[str, bytes | None, bytes, Headers]]) -> None:
         if not messages:

@@ -7,6 +7,7 @@ that does not exist, and no answer it gets may mention Y at all.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,7 @@ from fastapi.testclient import TestClient
 
 from tests.api.world import NGO, NOW, World, as_json, case_opened
 
+AS_OF = (NOW + dt.timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
 CALLERS = ("anonymous", "invalid", "revoked", "ngo", "coordinator", "auditor", "admin")
 TARGETS = ("own", "foreign", "missing")
 
@@ -64,6 +66,11 @@ ENDPOINTS = (
     Endpoint("GET", "/v1/inbox"),
     Endpoint("GET", "/v1/inbox/stream?duration=0.3"),
     Endpoint("POST", "/v1/events", "new-case", ok=202),
+    Endpoint("GET", "/v1/subjects/{subject}/identity"),
+    Endpoint("GET", "/v1/audit/verify?bus=false", audience="auditor"),
+    Endpoint("GET", "/v1/audit/cases/{case}?as_of=" + AS_OF, audience="auditor"),
+    Endpoint("GET", "/v1/audit/views/ngo.azc?as_of=" + AS_OF, audience="auditor"),
+    Endpoint("GET", "/v1/audit/access?institution=ngo.azc", audience="auditor"),
     Endpoint("GET", "/v1/aggregate/indicators", audience="coordinator"),
     Endpoint(
         "GET", "/v1/aggregate/indicators/reported_cases?by=municipality", audience="coordinator"
@@ -89,12 +96,12 @@ ENDPOINTS = (
 
 def _fill(endpoint: Endpoint, world: World, target: str, submissions: dict[str, str]) -> str:
     ids = {
-        "own": (world.case_x, world.referral_x, submissions["own"]),
-        "foreign": (world.case_y, world.referral_y, submissions["foreign"]),
-        "missing": (uuid.uuid4(), uuid.uuid4(), str(uuid.uuid4())),
+        "own": (world.case_x, world.referral_x, submissions["own"], world.subject_x),
+        "foreign": (world.case_y, world.referral_y, submissions["foreign"], world.subject_y),
+        "missing": (uuid.uuid4(), uuid.uuid4(), str(uuid.uuid4()), uuid.uuid4()),
     }[target]
-    case, referral, event = ids
-    return endpoint.path.format(case=case, referral=referral, event=event)
+    case, referral, event, subject = ids
+    return endpoint.path.format(case=case, referral=referral, event=event, subject=subject)
 
 
 def _body(endpoint: Endpoint, world: World, client: TestClient) -> Any:
@@ -113,6 +120,11 @@ def expected(endpoint: Endpoint, caller: str, target: str) -> int:
         return 401
     if endpoint.audience in {"admin", "coordinator"}:
         return 200 if caller == endpoint.audience else 403
+    if endpoint.audience == "auditor":
+        if caller != "auditor":
+            return 403
+        # An auditor replays every case; only one that never existed is not found.
+        return 404 if "{case}" in endpoint.path and target == "missing" else 200
     if caller != "ngo":
         return 403
     depends_on_target = "{" in endpoint.path

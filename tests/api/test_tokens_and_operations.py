@@ -92,11 +92,11 @@ def test_metrics_count_events_in_rejections_lag_and_projection_positions(
     pipeline.drain()
     text = client.get("/metrics").text
     assert client.get("/metrics").headers["content-type"].startswith("text/plain")
-    # The world's four events plus the new case: accepted; the duplicate opening: rejected.
-    assert 'povezimo_exchange_submissions_total{status="accepted"} 5.0' in text
+    # The world's six events plus the new case: accepted; the duplicate opening: rejected.
+    assert 'povezimo_exchange_submissions_total{status="accepted"} 7.0' in text
     assert 'povezimo_exchange_submissions_total{status="rejected"} 1.0' in text
     assert 'povezimo_exchange_rejections_total{code="case_exists"} 1.0' in text
-    assert 'povezimo_topic_records{topic="case-events"} 5.0' in text
+    assert 'povezimo_topic_records{topic="case-events"} 7.0' in text
     assert 'povezimo_consumer_lag{projection="exchange"} 0.0' in text
     assert 'povezimo_consumer_lag{projection="views"} 0.0' in text
     assert re.search(

@@ -4,14 +4,17 @@ every role, all as real events through the real exchange and projections."""
 from __future__ import annotations
 
 import datetime as dt
+import random
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 from producers.events import new_event, new_header
+from producers.identities import synthetic_person
 from schemas.models import EventModel
 from services.api.tokens import Role, TokenStore
 from services.bootstrap import Platform
+from services.vault import PersonalData
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 OWNER = "csr.lazarevac"  # opens case X and refers it to the NGO
@@ -72,7 +75,10 @@ class World:
     case_y: uuid.UUID = field(default_factory=uuid.uuid4)
     referral_x: uuid.UUID = field(default_factory=uuid.uuid4)
     referral_y: uuid.UUID = field(default_factory=uuid.uuid4)
+    subject_x: uuid.UUID = field(default_factory=uuid.uuid4)
+    subject_y: uuid.UUID = field(default_factory=uuid.uuid4)
     tokens: dict[str, str] = field(default_factory=dict)
+    people: dict[uuid.UUID, PersonalData] = field(default_factory=dict)
 
     def script(self) -> list[tuple[str, EventModel]]:
         """(submitter, event) in causal order."""
@@ -80,6 +86,8 @@ class World:
         return [
             (OWNER, case_opened(OWNER, self.case_x, "lazarevac", at)),
             (FOREIGN, case_opened(FOREIGN, self.case_y, "kragujevac", at)),
+            (OWNER, self.registered(OWNER, self.case_x, self.subject_x, "lazarevac", at)),
+            (FOREIGN, self.registered(FOREIGN, self.case_y, self.subject_y, "kragujevac", at)),
             (
                 OWNER,
                 referral_sent(OWNER, self.case_x, self.referral_x, NGO, at + dt.timedelta(hours=1)),
@@ -95,6 +103,26 @@ class World:
                 ),
             ),
         ]
+
+    def registered(
+        self, source: str, case_id: uuid.UUID, subject_id: uuid.UUID, place: str, at: dt.datetime
+    ) -> EventModel:
+        """A victim registered with made-up identifiers sealed by the platform's vault."""
+        person = synthetic_person(random.Random(str(subject_id)), female=True, birth_year=1990,
+                                  municipality=place)  # fmt: skip
+        self.people[subject_id] = person
+        return event(
+            "SubjectRegistered",
+            source,
+            case_id,
+            at,
+            subject_id=subject_id,
+            role="VICTIM",
+            sex="FEMALE",
+            birth_year=1990,
+            municipality=place,
+            sealed=self.platform.vault.seal(subject_id, person),
+        )
 
     def issue(self, name: str, institution: str, role: Role) -> str:
         issued = TokenStore(self.platform.views_engine).issue(institution, role, now=NOW)
