@@ -4,9 +4,9 @@ read "<5", and a screenshot is written under the test's temporary directory."""
 
 from __future__ import annotations
 
+import functools
 import os
 import re
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,9 +18,10 @@ from typer.testing import CliRunner
 
 from services.cli import app as cli
 from tests.support.brokers import free_port, wait_for_port
+from tests.support.browser import chromium as find_chromium
 
 pytestmark = pytest.mark.browser
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+_browser = functools.cache(find_chromium)  # looked for (or installed) once, when first needed
 CASES = 6
 
 
@@ -30,8 +31,9 @@ def _env() -> dict[str, str]:
 
 @pytest.fixture
 def served_after_a_run(tmp_path: Path) -> Iterator[tuple[str, str]]:
-    if CHROMIUM is None:
-        pytest.skip("headless Chromium is not installed (Debian package `chromium`)")
+    path, why_absent = _browser()
+    if path is None:
+        pytest.skip(why_absent)
     data_dir = tmp_path / "data"
     demo = subprocess.run(
         [sys.executable, "-m", "services.cli", "demo", "--cases", str(CASES),
@@ -61,9 +63,10 @@ def served_after_a_run(tmp_path: Path) -> Iterator[tuple[str, str]]:
 
 
 def chromium(*args: str) -> str:
-    assert CHROMIUM is not None
+    path = _browser()[0]
+    assert path is not None
     done = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+        [path, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
          "--virtual-time-budget=15000", *args],
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
