@@ -65,6 +65,9 @@ class Platform:
 
     def engine_for(self, projection: Projection) -> Engine:
         """Rows and stored offsets of a projection commit in its own database's transaction."""
+        own: Engine | None = getattr(projection, "engine", None)  # the archive brings its store
+        if own is not None:
+            return own
         if getattr(projection, "database", "views") == "aggregate":
             return self.aggregate_engine
         return self.views_engine
@@ -74,9 +77,18 @@ class Platform:
         self.settings.ensure_data_dir()
         return KeyVault(sql_engine(self.settings.resolved_vault_url))
 
+    @cached_property
+    def archive_engine(self) -> Engine:
+        from consumers.archive import create_archive_tables
+
+        self.settings.ensure_data_dir()
+        # Readers (verify, replay, identify) may come before the archive has run once.
+        return create_archive_tables(sql_engine(self.settings.resolved_archive_url))
+
     def projections(self) -> dict[str, Projection]:
         """Every consumer of the platform, by name, in data-path order."""
         from consumers.aggregate import RegionalAggregate
+        from consumers.archive import Archive
         from consumers.deadline_watcher import DeadlineWatcher
         from consumers.exchange import Exchange
         from consumers.inbox import Inboxes
@@ -92,6 +104,11 @@ class Platform:
                 self.institutions,
                 self.pseudonyms,
                 pool_below=self.settings.pool_population,
+            ),
+            Archive(
+                self.archive_engine,
+                self.settings.resolved_archive_key_file,
+                checkpoint_every=self.settings.checkpoint_every,
             ),
         ]
         return {p.name: p for p in found}
@@ -113,5 +130,7 @@ class Platform:
             self.views_engine.dispose()
         if "aggregate_engine" in self.__dict__:
             self.aggregate_engine.dispose()
+        if "archive_engine" in self.__dict__:
+            self.archive_engine.dispose()
         if "vault" in self.__dict__:
             self.vault.engine.dispose()

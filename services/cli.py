@@ -13,6 +13,8 @@ from rich.table import Table
 from schemas import catalogue
 from services import cli_aggregate, cli_projections
 from services.bootstrap import Platform
+from services.cli_api import serve, tokens_app
+from services.cli_audit import audit_app, erase_command, identify_command
 from services.cli_institutions import institutions_app
 from services.demo import run_demo
 from services.settings import Settings
@@ -23,6 +25,11 @@ topics_app = typer.Typer(help="Topics of the bus.")
 app.add_typer(schemas_app, name="schemas")
 app.add_typer(topics_app, name="topics")
 app.add_typer(institutions_app, name="institutions", help="The institutions of the region.")
+app.add_typer(audit_app, name="audit")
+app.command("erase")(erase_command)
+app.command("identify")(identify_command)
+app.add_typer(tokens_app, name="tokens", help="Bearer tokens of the HTTP API.")
+app.command()(serve)
 # Piped output (CI logs, files) gets a width that fits the tables instead of rich's 80.
 console = Console() if sys.stdout.isatty() else Console(width=120)
 

@@ -37,6 +37,21 @@ class Settings(BaseSettings):
         description="SQL URL of the key vault (per-subject data keys), kept apart from the log "
         "and the views; default: SQLite in the data directory.",
     )
+    archive_url: str | None = Field(
+        default=None,
+        description="SQL URL of the audit archive (hash chain, signed checkpoints and its own "
+        "offsets); default: archive.db in the data directory.",
+    )
+    archive_key_file: Path | None = Field(
+        default=None,
+        description="Ed25519 private key that signs archive checkpoints, kept outside the "
+        "archive; default: keys/archive-signing.key in the data directory.",
+    )
+    checkpoint_every: int = Field(
+        default=1000,
+        ge=1,
+        description="Records between signed archive checkpoints (every batch also ends with one).",
+    )
     session_timeout_ms: int | None = Field(
         default=None,
         ge=100,
@@ -100,6 +115,14 @@ class Settings(BaseSettings):
     @cached_property
     def resolved_vault_url(self) -> str:
         return self.vault_url or f"sqlite:///{self.data_dir / 'vault.db'}"
+
+    @cached_property
+    def resolved_archive_url(self) -> str:
+        return self.archive_url or f"sqlite:///{self.data_dir / 'archive.db'}"
+
+    @cached_property
+    def resolved_archive_key_file(self) -> Path:
+        return self.archive_key_file or self.data_dir / "keys" / "archive-signing.key"
 
     def ensure_data_dir(self) -> Path:
         self.data_dir.mkdir(parents=True, exist_ok=True)
