@@ -71,6 +71,7 @@ def views(request: pytest.FixtureRequest) -> tuple[int, str | None]:
     return count, request.getfixturevalue(fixture) if fixture else None
 
 
+@pytest.mark.timeout(int(scaled(300, 3_600)))
 def test_hostile_submissions_are_all_rejected_and_change_no_view(
     tmp_path: Path, views: tuple[int, str | None]
 ) -> None:

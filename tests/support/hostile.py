@@ -346,6 +346,10 @@ STRATEGIES = (
 
 
 def hostile_submissions(arena: Arena) -> st.SearchStrategy[Hostile]:
+    # The pools first: drawing them lazily, inside the draw of a submission, would change what
+    # hypothesis sees between a first run and a replay of the same example.
+    for event in arena.platform.codec.catalogue:
+        arena.record_of(event.name)
     return st.one_of([make(arena) for make in STRATEGIES])
 
 
