@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import Connection, Table, insert, select
 
-from consumers.runner import Outbox, applied_table, record_failure
+from consumers.runner import Outbox, applied_table, is_outage, record_failure
 from schemas import Codec, DecodeError
 from services.bus import Record
 
@@ -88,6 +88,8 @@ class EventProjection:
                 with tx.begin_nested():
                     self.apply(event, tx, out)
             except Exception as error:
+                if is_outage(error):
+                    raise  # the database went away: the batch is retried, the event not blamed
                 record_failure(self.name, event.record, error, tx)
         if fresh:
             tx.execute(

@@ -26,11 +26,13 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    delete,
     insert,
     select,
     update,
 )
 
+from consumers.admission import field_problem, size_problem, time_problem
 from consumers.events import CASE_EVENTS
 from consumers.participation import (
     OPENING_EVENTS,
@@ -45,7 +47,7 @@ from consumers.referrals import (
     TRANSITIONS,
     next_status,
 )
-from consumers.runner import Outbox
+from consumers.runner import Outbox, is_outage
 from schemas import Codec, DecodeError
 from services.bus import Record
 from services.institutions import InstitutionRegistry, may_publish
@@ -127,6 +129,36 @@ class Exchange:
             self.handle(record, tx, out)
 
     def handle(self, record: Record, tx: Connection, out: Outbox) -> None:
+        """Decide one submission; a fault of this record (not of the platform) becomes a rejection.
+
+        The savepoint and the outbox mark undo whatever the record half-did, so a record that
+        trips an unforeseen error (a value a database column refuses, a bug) is answered as
+        ``unprocessable`` instead of failing its batch again and again and stopping the exchange.
+        Outages of the database, the bus or the registry still propagate: the runner waits them
+        out and the record is decided later, never rejected for the platform's own fault.
+        """
+        mark = len(out.messages)
+        try:
+            with tx.begin_nested():
+                self._decide(record, tx, out)
+        except Exception as error:
+            if is_outage(error):
+                raise
+            del out.messages[mark:]
+            log.error(
+                "could not process a submission at %s/%s@%s: %s",
+                record.topic,
+                record.partition,
+                record.offset,
+                type(error).__name__,
+            )
+            problem = Rejected(
+                "unprocessable",
+                f"the exchange could not process this submission ({type(error).__name__})",
+            )
+            self._reject(record, submitter_of(record.topic), problem, None, None, None, tx, out)
+
+    def _decide(self, record: Record, tx: Connection, out: Outbox) -> None:
         institution = submitter_of(record.topic)
         event: dict[str, Any] | None = None
         event_type: str | None = None
@@ -134,10 +166,24 @@ class Exchange:
         try:
             schema_id, event_type, event = self._decode(record)
             header = event["header"]
-            if self._seen(tx, str(header["event_id"])):
-                log.info("dropped duplicate %s from %s", event_type, institution)
-                return
+            before = self._outcome_of(tx, str(header["event_id"]))
+            if before is not None and before.institution == institution:
+                if before.status == "accepted":
+                    log.info("dropped duplicate %s from %s", event_type, institution)
+                    return
+                # Silence would leave the sender believing a corrected resubmission went in.
+                raise Rejected(
+                    "event_id_reused",
+                    f"event_id {header['event_id']} was rejected before: "
+                    "submit the corrected event under a new event_id",
+                )
             self._check(institution, event_type, event, record, tx)
+            # Last, so that a copy sent by another institution gets the same answer whichever
+            # of the two the exchange reads first (topics are read in no fixed order).
+            if before is not None and before.status == "accepted":
+                raise Rejected(
+                    "event_id_taken", f"event_id {header['event_id']} names an accepted event"
+                )
         except Rejected as rejection:
             self._reject(record, institution, rejection, event_type, event, schema_id, tx, out)
             return
@@ -146,6 +192,9 @@ class Exchange:
     # -- the checks, in the order a submitter would fix them ---------------------------------
 
     def _decode(self, record: Record) -> tuple[int, str, dict[str, Any]]:
+        too_large = size_problem(record.value)
+        if too_large:
+            raise Rejected(*too_large)
         try:
             decoded = self.codec.decode(record.value or b"")
         except DecodeError as error:
@@ -170,7 +219,7 @@ class Exchange:
         if header["source_institution"] != institution:
             raise Rejected(
                 "source_mismatch",
-                f"topic says {institution}, header says {header['source_institution']}",
+                f"topic says {institution}, header says {header['source_institution'][:120]!r}",
             )
         if not may_publish(known.kind, event_type):
             raise Rejected(
@@ -183,6 +232,11 @@ class Exchange:
                 f"occurred_at {header['occurred_at']:%Y-%m-%dT%H:%M:%SZ} is after its receipt "
                 f"{received:%Y-%m-%dT%H:%M:%SZ}",
             )
+        for problem in (time_problem(header, received, CLOCK_SKEW), field_problem(event)):
+            if problem:
+                raise Rejected(*problem)
+        if event_type in OPENING_EVENTS:
+            self._check_municipality(event)
         if event_type in TRANSITIONS:
             # Before participation: a recipient that declined is no longer a participant, and
             # "the referral is declined" is what it needs to hear.
@@ -215,6 +269,13 @@ class Exchange:
         if not participant:
             raise Rejected("not_a_participant", f"{institution} takes no part in case {case_id}")
 
+    def _check_municipality(self, event: dict[str, Any]) -> None:
+        municipality = event.get("municipality")
+        if municipality is not None and not self.institutions.by_municipality(municipality):
+            raise Rejected(
+                "unknown_municipality", "no registered institution serves the named municipality"
+            )
+
     def _check_new_referral(self, event: dict[str, Any], tx: Connection) -> None:
         recipient = self.institutions.get(event["to_institution"])
         if recipient is None or not recipient.active:
@@ -244,13 +305,13 @@ class Exchange:
             select(referrals_table).where(referrals_table.c.referral_id == referral_id)
         ).first()
 
-    def _seen(self, tx: Connection, event_id: str) -> bool:
-        return (
-            tx.execute(
-                select(submissions_table.c.event_id).where(submissions_table.c.event_id == event_id)
-            ).first()
-            is not None
-        )
+    def _outcome_of(self, tx: Connection, event_id: str) -> Any:
+        """The status and institution of an event_id decided before, else ``None``."""
+        return tx.execute(
+            select(submissions_table.c.status, submissions_table.c.institution).where(
+                submissions_table.c.event_id == event_id
+            )
+        ).first()
 
     # -- outcomes ----------------------------------------------------------------------------
 
@@ -367,7 +428,10 @@ class Exchange:
             self.codec.encode("SubmissionRejected", answer),
             [("rejection-code", rejection.code.encode())],
         )
-        if event_id:
+        # An unregistered sender has no claim on an event_id (and its topic-given name may not
+        # even fit the column): its submissions are answered, not remembered.
+        known = self.institutions.get(institution) is not None
+        if event_id and known and rejection.code != "event_id_reused":
             self._outcome(
                 tx, record, institution, event_id, "rejected", event_type, case_id, rejection
             )
@@ -383,6 +447,12 @@ class Exchange:
         case_id: str | None,
         rejection: Rejected | None = None,
     ) -> None:
+        if self._outcome_of(tx, event_id) is not None:
+            # Another institution's copy of this event_id was refused before: the id is kept
+            # for the event its own institution has accepted; a refused copy has its answer.
+            if status == "rejected":
+                return
+            tx.execute(delete(submissions_table).where(submissions_table.c.event_id == event_id))
         tx.execute(
             insert(submissions_table).values(
                 event_id=event_id,
