@@ -56,6 +56,12 @@ class Platform:
         self.settings.ensure_data_dir()
         return KeyVault(sql_engine(self.settings.resolved_vault_url))
 
+    @cached_property
+    def outbox_engine(self) -> Engine:
+        """The producer SDK's outbox of the institutions simulated or imported on this machine."""
+        self.settings.ensure_data_dir()
+        return sql_engine(f"sqlite:///{self.settings.data_dir / 'outbox.db'}")
+
     def projections(self) -> dict[str, Projection]:
         """Every consumer of the platform, by name, in data-path order."""
         from consumers.deadline_watcher import DeadlineWatcher
@@ -86,5 +92,7 @@ class Platform:
             self.bus.close()
         if "views_engine" in self.__dict__:
             self.views_engine.dispose()
+        if "outbox_engine" in self.__dict__:
+            self.outbox_engine.dispose()
         if "vault" in self.__dict__:
             self.vault.engine.dispose()

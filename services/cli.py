@@ -47,13 +47,21 @@ def platform(bus: str | None = None, data_dir: Path | None = None) -> Platform:
 def demo(
     bus: BusOption = None,
     data_dir: DataDirOption = None,
-    cases: Annotated[int, typer.Option(help="Cases to simulate.")] = 3,
+    months: Annotated[int, typer.Option(help="Months of the seed network to simulate.")] = 12,
+    scale: Annotated[
+        float, typer.Option(help="Multiply the case rate (e.g. 0.05 for a quick look).")
+    ] = 1.0,
     seed: Annotated[int, typer.Option(help="Same seed, same events.")] = 2006,
 ) -> None:
-    """Simulate cases of the seed network through the exchange and every projection."""
+    """Simulate the seed network through the SDK, the exchange and every projection."""
+    import datetime as dt
+
+    from services.demo import default_start
+
     system = platform(bus, data_dir)
     try:
-        run_demo(system, console, cases, seed)
+        start = default_start(months, dt.datetime.now(dt.UTC).date())
+        run_demo(system, console, months=months, seed=seed, start=start, scale=scale)
     finally:
         system.close()
 

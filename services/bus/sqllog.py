@@ -357,6 +357,7 @@ class SqlLogConsumer:
         self._last_heartbeat_ms = 0
         self._positions: dict[TopicPartition, int] = {}
         self._next_partition = 0
+        self._committed_here: dict[TopicPartition, tuple[int, int]] = {}
         self._closed = False
         self._join()
 
@@ -486,7 +487,10 @@ class SqlLogConsumer:
             time.sleep(min(POLL_INTERVAL_S, max(deadline - time.monotonic(), 0)))
 
     def _fetch(self, max_records: int) -> list[Record]:
-        partitions = sorted(self._positions)
+        # One look at the partition counters first, so only partitions with new records are read
+        # (a pattern subscription may hold hundreds of partitions, most of them idle).
+        ends = self._bus.end_offsets(self._positions)
+        partitions = sorted(tp for tp, pos in self._positions.items() if ends.get(tp, 0) > pos)
         if not partitions:
             return []
         records: list[Record] = []
@@ -514,7 +518,11 @@ class SqlLogConsumer:
                     f"group {self._group!r} rebalanced (generation {self._generation} → "
                     f"{generation}); uncommitted records will be delivered again"
                 )
+            # Partitions whose offset this member already committed in this generation are
+            # skipped: only it may commit them until the next rebalance.
             for tp, offset in to_commit.items():
+                if self._committed_here.get(tp) == (generation, offset):
+                    continue
                 conn.execute(
                     self._bus.upsert(
                         offsets_table,
@@ -522,6 +530,8 @@ class SqlLogConsumer:
                         {"offset": offset},
                     )
                 )
+        for tp, offset in to_commit.items():
+            self._committed_here[tp] = (generation, offset)
 
     def committed(self, tp: TopicPartition) -> int | None:
         with self._bus.engine.connect() as conn:
