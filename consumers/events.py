@@ -83,12 +83,21 @@ class EventProjection:
     def apply_batch(self, records: Sequence[Record], tx: Connection, out: Outbox) -> None:
         events = self._decode(records, tx)
         fresh = self._not_yet_applied(events, tx)
-        for event in fresh:
-            try:
-                with tx.begin_nested():
+        published = len(out.messages)
+        try:
+            # The whole batch under one savepoint; only if an event fails is the batch redone
+            # event by event, so the failing one is recorded and the others still apply.
+            with tx.begin_nested():
+                for event in fresh:
                     self.apply(event, tx, out)
-            except Exception as error:
-                record_failure(self.name, event.record, error, tx)
+        except Exception:
+            del out.messages[published:]
+            for event in fresh:
+                try:
+                    with tx.begin_nested():
+                        self.apply(event, tx, out)
+                except Exception as error:
+                    record_failure(self.name, event.record, error, tx)
         if fresh:
             tx.execute(
                 insert(applied_table),

@@ -11,6 +11,8 @@ from sqlalchemy import Column, Connection, MetaData, String, Table, select
 
 from consumers.events import CaseEvent, EventProjection
 from consumers.participation import (
+    NEEDS_MUNICIPALITY,
+    OPENING_EVENTS,
     add_participants,
     end_referral_participation,
     participation_change,
@@ -66,7 +68,11 @@ class Inboxes(EventProjection):
         self.institutions = institutions
 
     def apply(self, event: CaseEvent, tx: Connection, out: Outbox) -> None:
-        municipality = self._municipality(event, tx)
+        municipality = (
+            self._municipality(event, tx)
+            if event.event_type in OPENING_EVENTS | NEEDS_MUNICIPALITY
+            else None
+        )
         change = participation_change(
             event.event_type,
             event.body,

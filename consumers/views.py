@@ -28,6 +28,7 @@ from sqlalchemy import (
 from consumers import deadlines
 from consumers.events import CaseEvent, EventProjection, as_uuid
 from consumers.participation import (
+    NEEDS_MUNICIPALITY,
     add_participants,
     end_referral_participation,
     participation_change,
@@ -204,11 +205,15 @@ class InstitutionViews(EventProjection):
         self._participation(event, tx)
 
     def _participation(self, event: CaseEvent, tx: Connection) -> None:
-        municipality = tx.execute(
-            cases.select()
-            .with_only_columns(cases.c.municipality)
-            .where(cases.c.case_id == event.case_id)
-        ).scalar_one_or_none()
+        municipality = (
+            tx.execute(
+                cases.select()
+                .with_only_columns(cases.c.municipality)
+                .where(cases.c.case_id == event.case_id)
+            ).scalar_one_or_none()
+            if event.event_type in NEEDS_MUNICIPALITY
+            else None
+        )
         change = participation_change(
             event.event_type,
             event.body,
