@@ -155,7 +155,7 @@ class DeadlineWatcher(EventProjection):
     def _advance_clock(self, moment: dt.datetime, tx: Connection) -> None:
         now = tx.execute(select(clock.c.now).where(clock.c.id == 1)).scalar_one_or_none()
         if now is None:
-            tx.execute(insert(clock).values(id=1, now=moment))
+            tx.execute(insert(clock), dict(id=1, now=moment))
         elif moment > now:
             tx.execute(clock.update().where(clock.c.id == 1).values(now=moment))
 
@@ -169,14 +169,15 @@ class DeadlineWatcher(EventProjection):
         recipient: str | None = None,
     ) -> None:
         tx.execute(
-            insert(open_deadlines).values(
+            insert(open_deadlines),
+            dict(
                 kind=kind,
                 ref=as_uuid(ref),
                 case_id=event.case_id,
                 due_at=due,
                 recipient=recipient,
                 cause_event_id=event.event_id,
-            )
+            ),
         )
 
     def _meet(self, tx: Connection, kind: str, ref: str, met_at: dt.datetime | None) -> None:
@@ -205,14 +206,15 @@ class DeadlineWatcher(EventProjection):
 
     def _verdict(self, tx: Connection, row: Any, met_at: dt.datetime | None, status: str) -> None:
         tx.execute(
-            insert(verdicts).values(
+            insert(verdicts),
+            dict(
                 kind=row.kind,
                 ref=row.ref,
                 case_id=row.case_id,
                 due_at=row.due_at,
                 met_at=met_at,
                 status=status,
-            )
+            ),
         )
 
     def _open_refs(self, tx: Connection, kind: str, case_id: str) -> list[str]:

@@ -114,5 +114,5 @@ class Inboxes(EventProjection):
         if found is not None:
             return found.municipality  # type: ignore[no-any-return]
         municipality = event.get("municipality")
-        tx.execute(inbox_cases.insert().values(case_id=event.case_id, municipality=municipality))
+        tx.execute(inbox_cases.insert(), {"case_id": event.case_id, "municipality": municipality})
         return municipality  # type: ignore[no-any-return]

@@ -258,7 +258,7 @@ class CaseWriter:
                            start + n * HOUR, services=sessions)  # fmt: skip
         meetings = rng.randrange(2, 5) if risk == "HIGH" else rng.randrange(4, 13)
         if rng.random() < 0.12:
-            meetings += rng.randrange(6, 14)  # the long tail: a case the group follows for months
+            meetings += rng.randrange(8, 18)  # the long tail: a case the group follows for months
         self._conferences(s.prosecutor, "PROSECUTOR", "IMMINENT_DANGER_REVIEW", decision,
                           served + DAY * rng.uniform(2, 6), meetings,
                           [NGO, self.legal_aid, *filter(None, [self.mobile_team])])  # fmt: skip

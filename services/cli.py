@@ -13,6 +13,7 @@ from rich.table import Table
 from schemas import catalogue
 from services import cli_projections
 from services.bootstrap import Platform
+from services.cli_import import import_app
 from services.cli_institutions import institutions_app
 from services.demo import run_demo
 from services.settings import Settings
@@ -23,6 +24,7 @@ topics_app = typer.Typer(help="Topics of the bus.")
 app.add_typer(schemas_app, name="schemas")
 app.add_typer(topics_app, name="topics")
 app.add_typer(institutions_app, name="institutions", help="The institutions of the region.")
+app.add_typer(import_app, name="import")
 # Piped output (CI logs, files) gets a width that fits the tables instead of rich's 80.
 console = Console() if sys.stdout.isatty() else Console(width=120)
 

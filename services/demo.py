@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from rich.console import Console
@@ -69,6 +70,31 @@ def run_demo(
         f"{start:%Y-%m} to {simulation.end - dt.timedelta(days=1):%Y-%m} (seed {seed})"
     )
     run = DemoRun(system, simulation, timings)
+    began = time.perf_counter()
+    with _progress(console) as progress:
+        task = progress.add_task("institutions submit", total=simulation.event_count)
+        follow = progress.add_task("projections follow", total=None)
+        run_network(
+            system,
+            simulation,
+            submitted=lambda month, n: progress.update(
+                task, advance=n, description=f"institutions submit {month}"
+            ),
+            followed=lambda n: progress.advance(follow, n),
+        )
+    timings["pipeline"] = time.perf_counter() - began
+    print_summary(run, console)
+    return run
+
+
+def run_network(
+    system: Platform,
+    simulation: Simulation,
+    *,
+    submitted: Callable[[str, int], object] = lambda _month, _n: None,
+    followed: Callable[[int], object] = lambda _n: None,
+) -> None:
+    """Submit the simulation through the SDK, batch by batch, and run every projection."""
     for institution in system.institutions:
         # Created up front, so the exchange's pattern subscription holds them from its first poll.
         system.bus.create_topic(submissions_topic(institution.id))
@@ -77,26 +103,18 @@ def run_demo(
     exchange = runners["exchange"]
     publishers: dict[str, Publisher] = {}
     relay = Relay(system.outbox_engine, system.bus)
-    began = time.perf_counter()
     try:
-        with _progress(console) as progress:
-            task = progress.add_task("institutions submit", total=simulation.event_count)
-            follow = progress.add_task("projections follow", total=None)
-            for month, batches in simulation.by_month():
-                progress.update(task, description=f"institutions submit {month}")
-                for batch in batches:
-                    _submit(system, publishers, batch)
-                    relay.deliver()
-                    exchange.run_until(pipeline.ends_for(exchange))
-                    progress.advance(task, len(batch))
-                pipeline.drain(timeout=600, progress=lambda _n, c: progress.advance(follow, c))
-            relay.deliver()
-            pipeline.drain(timeout=600, progress=lambda _n, c: progress.advance(follow, c))
+        for month, batches in simulation.by_month():
+            for batch in batches:
+                _submit(system, publishers, batch)
+                relay.deliver()
+                exchange.run_until(pipeline.ends_for(exchange))
+                submitted(month, len(batch))
+            pipeline.drain(timeout=600, progress=lambda _name, n: followed(n))
+        relay.deliver()
+        pipeline.drain(timeout=600, progress=lambda _name, n: followed(n))
     finally:
         pipeline.close()
-    timings["pipeline"] = time.perf_counter() - began
-    print_summary(run, console)
-    return run
 
 
 def _submit(system: Platform, publishers: dict[str, Publisher], batch: list[Submission]) -> None:
