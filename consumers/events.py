@@ -84,6 +84,7 @@ class EventProjection:
         events = self._decode(records, tx)
         fresh = self._not_yet_applied(events, tx)
         published = len(out.messages)
+        self.begin_batch()
         try:
             # The whole batch under one savepoint; only if an event fails is the batch redone
             # event by event, so the failing one is recorded and the others still apply.
@@ -92,6 +93,7 @@ class EventProjection:
                     self.apply(event, tx, out)
         except Exception:
             del out.messages[published:]
+            self.begin_batch()
             for event in fresh:
                 try:
                     with tx.begin_nested():
@@ -134,6 +136,9 @@ class EventProjection:
 
     def apply(self, event: CaseEvent, tx: Connection, out: Outbox) -> None:
         raise NotImplementedError
+
+    def begin_batch(self) -> None:
+        """Forget whatever was cached while applying a batch (it may have been rolled back)."""
 
     def after_batch(self, tx: Connection, out: Outbox) -> None:
         """Work that depends on the whole batch (e.g. deadlines passed); nothing by default."""

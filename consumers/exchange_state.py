@@ -99,6 +99,7 @@ class BatchState:
     def __init__(self, tx: Connection) -> None:
         self.tx = tx
         self._decided: set[str] = set()
+        self._looked_up: set[str] = set()  # event ids whose decision (or none) is known
         self._cases: dict[str, Case | None] = {}
         self._participants: dict[str, set[str]] = {}
         self._referrals: dict[str, Referral | None] = {}
@@ -109,7 +110,9 @@ class BatchState:
     def preload(self, event_ids: Iterable[str], case_ids: Iterable[str]) -> None:
         """Read, in a few queries, what deciding these events will ask about."""
         tx = self.tx
-        for chunk in _chunks(set(event_ids)):
+        event_ids = set(event_ids)
+        self._looked_up |= event_ids
+        for chunk in _chunks(event_ids):
             self._decided.update(
                 tx.execute(
                     select(submissions_table.c.event_id).where(
@@ -139,14 +142,15 @@ class BatchState:
     # -- reads -------------------------------------------------------------------------------
 
     def decided(self, event_id: str) -> bool:
-        if event_id not in self._decided:
+        if event_id not in self._decided and event_id not in self._looked_up:
             found = self.tx.execute(
                 select(submissions_table.c.event_id).where(submissions_table.c.event_id == event_id)
             ).first()
+            self._looked_up.add(event_id)
             if found is None:
                 return False
             self._decided.add(event_id)
-        return True
+        return event_id in self._decided
 
     def case(self, case_id: str) -> Case | None:
         if case_id not in self._cases:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import statistics
 from collections import Counter
 
@@ -110,7 +111,7 @@ def test_statutory_timings_with_some_late_institutions(year: Simulation) -> None
     # The coordination group meets every 14 days in a case it follows.
     for case in year.cases:
         held = [s.event.held_at for s in case.submissions if s.event_type == "CaseConferenceHeld"]  # type: ignore[attr-defined]
-        assert all(b - a == dt.timedelta(days=14) for a, b in zip(held, held[1:], strict=False))
+        assert all(b - a == dt.timedelta(days=14) for a, b in itertools.pairwise(held))
 
 
 def test_referrals_reach_the_ngo_legal_aid_and_the_mobile_teams(year: Simulation) -> None:
