@@ -52,6 +52,7 @@ __all__ = [
     "cases_table",
     "participants_table",
     "referrals_table",
+    "rejections_topic",
     "submissions_table",
 ]
 
@@ -63,6 +64,11 @@ class Rejected(Exception):
         super().__init__(f"{code}: {reason}")
         self.code = code
         self.reason = reason
+
+
+def rejections_topic(institution: str) -> str:
+    """Where the exchange answers an institution's refused submissions."""
+    return f"rejections.{institution}"
 
 
 def submitter_of(topic: str) -> str:
@@ -306,7 +312,7 @@ class Exchange:
             "rejected_at": dt.datetime.fromtimestamp(record.timestamp_ms / 1000, dt.UTC),
         }
         out.publish(
-            f"rejections.{institution}",
+            rejections_topic(institution),
             case_id.encode() if case_id else None,
             self.codec.encode("SubmissionRejected", answer),
             [("rejection-code", rejection.code.encode())],

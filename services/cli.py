@@ -13,6 +13,7 @@ from rich.table import Table
 from schemas import catalogue
 from services import cli_projections
 from services.bootstrap import Platform
+from services.cli_deploy import deploy_app
 from services.cli_import import import_app
 from services.cli_institutions import institutions_app
 from services.demo import run_demo
@@ -25,6 +26,7 @@ app.add_typer(schemas_app, name="schemas")
 app.add_typer(topics_app, name="topics")
 app.add_typer(institutions_app, name="institutions", help="The institutions of the region.")
 app.add_typer(import_app, name="import")
+app.add_typer(deploy_app, name="deploy")
 # Piped output (CI logs, files) gets a width that fits the tables instead of rich's 80.
 console = Console() if sys.stdout.isatty() else Console(width=120)
 
@@ -92,11 +94,15 @@ def run(
     ] = False,
     bus: BusOption = None,
     data_dir: DataDirOption = None,
+    projection: Annotated[
+        list[str] | None,
+        typer.Option("--projection", help="Run only this one (repeatable); default: all."),
+    ] = None,
 ) -> None:
     """Run the exchange and every projection (until Ctrl-C, or --until-idle)."""
     system = platform(bus, data_dir)
     try:
-        cli_projections.run(system, console, until_idle)
+        cli_projections.run(system, console, until_idle, projection)
     finally:
         system.close()
 
