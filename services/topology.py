@@ -289,23 +289,13 @@ def compose(registry: InstitutionRegistry) -> dict[str, Any]:
         },
         "volumes": ["vault-data:/var/lib/postgresql/data"],
     }
-    for service, command in (
-        ("exchange", ["povezimo", "run", "--projection", "exchange"]),
-        (
-            "projections",
-            [
-                "povezimo",
-                "run",
-                "--projection",
-                "views",
-                "--projection",
-                "inbox",
-                "--projection",
-                "deadlines",
-            ],
-        ),  # fmt: skip
-        ("api", ["povezimo", "serve", "--host", "0.0.0.0", "--port", "8000"]),
-    ):
+    projections = ["views", "inbox", "deadlines"]
+    commands = {
+        "exchange": ["povezimo", "run", "--projection", "exchange"],
+        "projections": ["povezimo", "run", *(a for p in projections for a in ("--projection", p))],
+        "api": ["povezimo", "serve", "--host", "0.0.0.0", "--port", "8000"],
+    }
+    for service, command in commands.items():
         services[service] = {
             "image": POVEZIMO_IMAGE,
             "command": command,
