@@ -12,6 +12,8 @@ from consumers.exchange import submissions_table
 from consumers.views import referrals, timeline
 from producers.simulator import simulate
 from services.demo import run_network
+from services.institutions import InstitutionRegistry
+from services.topology import topics
 from tests.support.pipeline import platform_for
 
 START = dt.datetime(2025, 3, 1, tzinfo=dt.UTC)
@@ -32,6 +34,7 @@ def test_every_ordinary_submission_is_accepted_and_every_bad_one_refused(tmp_pat
             expired = conn.execute(
                 select(func.count()).where(referrals.c.status == "expired")
             ).scalar_one()
+        used = platform.bus.list_topics()
     finally:
         platform.close()
     for case in simulation.cases:
@@ -43,5 +46,7 @@ def test_every_ordinary_submission_is_accepted_and_every_bad_one_refused(tmp_pat
             else:
                 assert outcome == ("rejected", expected), submission.event_type
     ordinary = simulation.event_count - len(simulation.deliberate)
+    # Production defines every topic the running code used (deploy/ cannot drift from the code).
+    assert used <= {t.name for t in topics(InstitutionRegistry.default())}
     # Views show every accepted event once, plus the platform's expiries of unanswered referrals.
     assert shown == ordinary + expired
