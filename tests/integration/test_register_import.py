@@ -60,18 +60,8 @@ def test_good_rows_become_events_and_bad_rows_are_reported(tmp_path: Path) -> No
 def test_a_file_without_the_required_columns_is_refused_whole(tmp_path: Path) -> None:
     broken = tmp_path / "broken.csv"
     broken.write_text("case_number,opened_on\n1,2024-01-01\n", encoding="utf-8")
-    result = CliRunner().invoke(
-        app,
-        [
-            "import",
-            "csv",
-            str(broken),
-            "--institution",
-            "csr.lazarevac",
-            "--data-dir",
-            str(tmp_path / "d"),
-        ],  # fmt: skip
-    )
+    args = ["import", "csv", str(broken), "--institution", "csr.lazarevac"]
+    result = CliRunner().invoke(app, [*args, "--data-dir", str(tmp_path / "d")])
     assert result.exit_code == 1
     assert "header lacks column(s) violence_types, relationship, victim_sex" in result.output
     shutil.rmtree(tmp_path / "d")
