@@ -25,6 +25,7 @@ from producers.publisher import Publisher, Relay, submissions_topic
 from producers.scenario import Submission
 from producers.simulator import Simulation, simulate
 from services.bootstrap import Platform
+from services.bus import TopicPartition
 
 DEFAULT_START = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 
@@ -95,9 +96,12 @@ def run_network(
     followed: Callable[[int], object] = lambda _n: None,
 ) -> None:
     """Submit the simulation through the SDK, batch by batch, and run every projection."""
+    partitions: dict[str, int] = {}
     for institution in system.institutions:
         # Created up front, so the exchange's pattern subscription holds them from its first poll.
-        system.bus.create_topic(submissions_topic(institution.id))
+        topic = submissions_topic(institution.id)
+        system.bus.create_topic(topic)
+        partitions[topic] = system.bus.partitions_for(topic)
     runners = {name: system.runner(p) for name, p in system.projections().items()}
     pipeline = Pipeline(list(runners.values()), system.bus)
     exchange = runners["exchange"]
@@ -108,7 +112,13 @@ def run_network(
             for batch in batches:
                 _submit(system, publishers, batch)
                 relay.deliver()
-                exchange.run_until(pipeline.ends_for(exchange))
+                # The exchange decides this batch before the next is submitted; only the topics
+                # just written to need looking at (asking a broker about every one is slow).
+                written = {submissions_topic(s.institution) for s in batch}
+                ends = system.bus.end_offsets(
+                    TopicPartition(t, p) for t in sorted(written) for p in range(partitions[t])
+                )
+                exchange.run_until(ends)
                 submitted(month, len(batch))
             pipeline.drain(timeout=600, progress=lambda _name, n: followed(n))
         relay.deliver()
