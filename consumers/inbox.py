@@ -80,7 +80,9 @@ class Inboxes(EventProjection):
             serving=self.institutions.serving_id,
         )
         add_participants(tx, inbox_participants, event.case_id, change.added)
-        recipients = dict.fromkeys(self._participants(event.case_id, tx), "case-update")
+        members = self._participants(event.case_id, tx)
+        members |= {p.institution for p in change.added}
+        recipients = dict.fromkeys(sorted(members), "case-update")
         recipients |= {p.institution: "statutory" for p in change.added if p.role == "statutory"}
         recipients |= addressed(event)
         recipients.pop(event.source, None)  # the source knows what it published
@@ -97,15 +99,24 @@ class Inboxes(EventProjection):
             )
         if change.ended_referral:
             end_referral_participation(tx, inbox_participants, event.case_id, change.ended_referral)
+            self._members.pop(event.case_id, None)  # another participation may keep it in
 
-    def _participants(self, case_id: str, tx: Connection) -> list[str]:
-        return list(
-            tx.execute(
-                select(inbox_participants.c.institution)
-                .where(inbox_participants.c.case_id == case_id)
-                .distinct()
-            ).scalars()
-        )
+    def begin_batch(self) -> None:
+        # Participants of the cases seen in this batch (cleared when a batch starts or is redone).
+        self._members: dict[str, set[str]] = {}
+
+    def _participants(self, case_id: str, tx: Connection) -> set[str]:
+        if not hasattr(self, "_members"):
+            self.begin_batch()
+        if case_id not in self._members:
+            self._members[case_id] = set(
+                tx.execute(
+                    select(inbox_participants.c.institution)
+                    .where(inbox_participants.c.case_id == case_id)
+                    .distinct()
+                ).scalars()
+            )
+        return self._members[case_id]
 
     def _municipality(self, event: CaseEvent, tx: Connection) -> str | None:
         found = tx.execute(

@@ -134,11 +134,13 @@ class ProjectionRunner:
 
     # -- offsets kept with the rows ----------------------------------------------------------
 
-    def stored_offsets(self) -> dict[TopicPartition, int]:
+    def stored_offsets(self, topics: set[str] | None = None) -> dict[TopicPartition, int]:
+        """Offsets stored with the rows (of ``topics`` only, when given)."""
+        query = select(offsets_table).where(offsets_table.c.projection == self.projection.name)
+        if topics is not None and len(topics) <= 100:
+            query = query.where(offsets_table.c.topic.in_(sorted(topics)))
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(offsets_table).where(offsets_table.c.projection == self.projection.name)
-            ).all()
+            rows = conn.execute(query).all()
         return {TopicPartition(r.topic, r.partition): r.next_offset for r in rows}
 
     def _seek_to_stored(self, consumer: Consumer, assigned: set[TopicPartition]) -> None:
@@ -218,7 +220,7 @@ class ProjectionRunner:
                 backoff = min(backoff * 2, max_backoff)
 
     def caught_up(self, ends: dict[TopicPartition, int]) -> bool:
-        stored = self.stored_offsets()
+        stored = self.stored_offsets({tp.topic for tp in ends})
         return all(stored.get(tp, 0) >= end for tp, end in ends.items())
 
     def run_until(

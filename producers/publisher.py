@@ -175,6 +175,8 @@ class Relay:
                     .values(sent=1, attempts=outbox_table.c.attempts + 1, sent_at_ms=_now_ms())
                 )
             delivered += len(rows)
+            if len(rows) < self.batch_size:
+                return delivered  # that was all of it
 
     def run(
         self,
