@@ -93,8 +93,12 @@ def overdue(run: DemoRun) -> RenderableType:
             )
         ).all()
     table = Table("deadline", "institution / verdict", "count", title="overdue and late")
-    for recipient, count in sorted(expired, key=lambda r: -r[1]):
+    ranked = sorted(expired, key=lambda r: (-r[1], r[0]))
+    for recipient, count in ranked[:8]:
         table.add_row("referral unanswered (expired)", recipient, str(count))
+    if len(ranked) > 8:
+        rest = sum(count for _, count in ranked[8:])
+        table.add_row("referral unanswered (expired)", f"{len(ranked) - 8} others", str(rest))
     for kind, state, count in sorted(judged):
         table.add_row(kind, state, str(count))
     return table
