@@ -77,7 +77,7 @@ class Platform:
         ]
         return {p.name: p for p in found}
 
-    def runner(self, projection: Projection) -> ProjectionRunner:
+    def runner(self, projection: Projection, *, max_records: int = 500) -> ProjectionRunner:
         from consumers.runner import ProjectionRunner
 
         return ProjectionRunner(
@@ -85,6 +85,7 @@ class Platform:
             self.bus,
             self.views_engine,
             session_timeout_ms=self.session_timeout_ms or self.settings.session_timeout_ms,
+            max_records=max_records,
         )
 
     def close(self) -> None:

@@ -28,6 +28,7 @@ from services.bootstrap import Platform
 from services.bus import TopicPartition
 
 DEFAULT_START = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+MONTH_BATCH = 50_000  # records a projection reads at once when it follows the month
 
 
 def default_start(months: int, today: dt.date) -> dt.datetime:
@@ -102,7 +103,13 @@ def run_network(
         topic = submissions_topic(institution.id)
         system.bus.create_topic(topic)
         partitions[topic] = system.bus.partitions_for(topic)
-    runners = {name: system.runner(p) for name, p in system.projections().items()}
+    # The projections follow a month at a time, in one batch each: the deadline watcher's clock is
+    # the latest time it has read, and a small batch from one partition of case-events could
+    # carry it past answers still waiting in another partition.
+    runners = {
+        name: system.runner(p, max_records=500 if name == "exchange" else MONTH_BATCH)
+        for name, p in system.projections().items()
+    }
     pipeline = Pipeline(list(runners.values()), system.bus)
     exchange = runners["exchange"]
     publishers: dict[str, Publisher] = {}

@@ -37,6 +37,9 @@ def test_every_ordinary_submission_is_accepted_and_every_bad_one_refused(tmp_pat
         used = platform.bus.list_topics()
     finally:
         platform.close()
+    # The platform expires only referrals left unanswered: none of its expiries comes too late.
+    platform_refused = [outcome for outcome in decided.values() if outcome[0] == "rejected"]
+    assert len(platform_refused) == len(simulation.deliberate)
     for case in simulation.cases:
         for submission in case.submissions:
             outcome = decided[str(submission.event_id)]
