@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Table, insert, select
 
 from consumers.runner import Outbox, applied_table, record_failure
 from schemas import Codec, DecodeError
+from schemas.codec import Decoded
 from services.bus import Record
 
 CASE_EVENTS = "case-events"
@@ -70,6 +71,32 @@ def as_uuid(value: Any) -> str:
     return str(uuid.UUID(str(value)))
 
 
+class DecodeMemo:
+    """Recently decoded records by their bytes, shared by the consumers of one process.
+
+    The exchange decodes a submission and appends the same bytes to ``case-events``, where every
+    projection decodes them again; remembering the last few thousand saves those decodes. A hit
+    returns a copy of the top-level record (consumers treat records as read-only in any case).
+    """
+
+    def __init__(self, size: int = 10_000) -> None:
+        self.size = size
+        self._decoded: dict[tuple[int, bytes], Decoded] = {}
+
+    def decode(self, codec: Codec, value: bytes) -> Decoded:
+        key = (id(codec), value)
+        found = self._decoded.get(key)
+        if found is None:
+            found = codec.decode(value)  # a DecodeError is not remembered: it is raised again
+            if len(self._decoded) >= self.size:
+                del self._decoded[next(iter(self._decoded))]
+            self._decoded[key] = found
+        return Decoded(found.schema_id, found.event_type, dict(found.record))
+
+
+decode_memo = DecodeMemo()
+
+
 class EventProjection:
     """Base of the projections over ``case-events``; subclasses implement ``apply``."""
 
@@ -111,7 +138,7 @@ class EventProjection:
         events = []
         for record in records:
             try:
-                decoded = self.codec.decode(record.value or b"")
+                decoded = decode_memo.decode(self.codec, record.value or b"")
             except DecodeError as error:
                 record_failure(self.name, record, error, tx)
                 continue

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table
 
-from consumers.events import CASE_EVENTS
+from consumers.events import CASE_EVENTS, decode_memo
 from consumers.exchange_state import (
     TABLES,
     BatchState,
@@ -136,7 +136,7 @@ class Exchange:
 
     def _decode(self, record: Record) -> tuple[int, str, dict[str, Any]]:
         try:
-            decoded = self.codec.decode(record.value or b"")
+            decoded = decode_memo.decode(self.codec, record.value or b"")
         except DecodeError as error:
             code = error.code if error.code in {"unknown_schema_id", "not_an_event"} else None
             raise Rejected(code or "undecodable", str(error)) from None
