@@ -30,6 +30,7 @@ from sqlalchemy import (
     insert,
     select,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 
 from services.bus import Bus, BusError, Consumer, Headers, Record, TopicPartition
@@ -152,21 +153,22 @@ class ProjectionRunner:
         latest: dict[TopicPartition, int] = {}
         for record in records:
             latest[record.topic_partition] = record.offset + 1
-        for tp, offset in latest.items():
-            keys = {
-                "projection": self.projection.name,
-                "topic": tp.topic,
-                "partition": tp.partition,
-            }
-            updated = tx.execute(
-                offsets_table.update()
-                .where(offsets_table.c.projection == keys["projection"])
-                .where(offsets_table.c.topic == tp.topic)
-                .where(offsets_table.c.partition == tp.partition)
-                .values(next_offset=offset)
-            ).rowcount
-            if not updated:
-                tx.execute(insert(offsets_table).values(**keys, next_offset=offset))
+        rows = [
+            {"projection": self.projection.name, "topic": tp.topic, "partition": tp.partition,
+             "next_offset": offset}
+            for tp, offset in latest.items()
+        ]  # fmt: skip
+        if rows:
+            # One statement for every partition of the batch (INSERT … ON CONFLICT DO UPDATE).
+            dialect = postgresql if tx.dialect.name == "postgresql" else sqlite
+            statement = dialect.insert(offsets_table)
+            tx.execute(
+                statement.on_conflict_do_update(
+                    index_elements=["projection", "topic", "partition"],
+                    set_={"next_offset": statement.excluded.next_offset},
+                ),
+                rows,
+            )
 
     # -- running -----------------------------------------------------------------------------
 

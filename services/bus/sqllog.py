@@ -324,6 +324,15 @@ class SqlLogBus:
             return statement.on_conflict_do_nothing(index_elements=list(keys))
         return statement.on_conflict_do_update(index_elements=list(keys), set_=values)
 
+    def upsert_many(self, table: Table, update: Sequence[str]) -> Any:
+        """INSERT … ON CONFLICT (primary key) DO UPDATE ``update``, for executemany."""
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(table)
+        return statement.on_conflict_do_update(
+            index_elements=[c.name for c in table.primary_key.columns],
+            set_={name: statement.excluded[name] for name in update},
+        )
+
     def close(self) -> None:
         self.engine.dispose()
 
@@ -532,16 +541,14 @@ class SqlLogConsumer:
                 )
             # Partitions whose offset this member already committed in this generation are
             # skipped: only it may commit them until the next rebalance.
-            for tp, offset in to_commit.items():
-                if self._committed_here.get(tp) == (generation, offset):
-                    continue
-                conn.execute(
-                    self._bus.upsert(
-                        offsets_table,
-                        {"group_id": self._group, "topic": tp.topic, "partition": tp.partition},
-                        {"offset": offset},
-                    )
-                )
+            rows = [
+                {"group_id": self._group, "topic": tp.topic, "partition": tp.partition,
+                 "offset": offset}
+                for tp, offset in to_commit.items()
+                if self._committed_here.get(tp) != (generation, offset)
+            ]  # fmt: skip
+            if rows:
+                conn.execute(self._bus.upsert_many(offsets_table, ["offset"]), rows)
         for tp, offset in to_commit.items():
             self._committed_here[tp] = (generation, offset)
 
