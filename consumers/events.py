@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Table, insert, select
 
 from consumers.runner import Outbox, applied_table, is_outage, record_failure
 from schemas import Codec, DecodeError
+from schemas.codec import Decoded
 from services.bus import Record
 
 CASE_EVENTS = "case-events"
@@ -70,6 +71,32 @@ def as_uuid(value: Any) -> str:
     return str(uuid.UUID(str(value)))
 
 
+class DecodeMemo:
+    """Recently decoded records by their bytes, shared by the consumers of one process.
+
+    The exchange decodes a submission and appends the same bytes to ``case-events``, where every
+    projection decodes them again; remembering the last few thousand saves those decodes. A hit
+    returns a copy of the top-level record (consumers treat records as read-only in any case).
+    """
+
+    def __init__(self, size: int = 10_000) -> None:
+        self.size = size
+        self._decoded: dict[tuple[int, bytes], Decoded] = {}
+
+    def decode(self, codec: Codec, value: bytes) -> Decoded:
+        key = (id(codec), value)
+        found = self._decoded.get(key)
+        if found is None:
+            found = codec.decode(value)  # a DecodeError is not remembered: it is raised again
+            if len(self._decoded) >= self.size:
+                del self._decoded[next(iter(self._decoded))]
+            self._decoded[key] = found
+        return Decoded(found.schema_id, found.event_type, dict(found.record))
+
+
+decode_memo = DecodeMemo()
+
+
 class EventProjection:
     """Base of the projections over ``case-events``; subclasses implement ``apply``."""
 
@@ -83,14 +110,27 @@ class EventProjection:
     def apply_batch(self, records: Sequence[Record], tx: Connection, out: Outbox) -> None:
         events = self._decode(records, tx)
         fresh = self._not_yet_applied(events, tx)
-        for event in fresh:
-            try:
-                with tx.begin_nested():
+        published = len(out.messages)
+        self.begin_batch()
+        try:
+            # The whole batch under one savepoint; only if an event fails is the batch redone
+            # event by event, so the failing one is recorded and the others still apply.
+            with tx.begin_nested():
+                for event in fresh:
                     self.apply(event, tx, out)
-            except Exception as error:
-                if is_outage(error):
-                    raise  # the database went away: the batch is retried, the event not blamed
-                record_failure(self.name, event.record, error, tx)
+        except Exception as error:
+            if is_outage(error):
+                raise  # the database went away: the batch is retried, no event is blamed
+            del out.messages[published:]
+            self.begin_batch()
+            for event in fresh:
+                try:
+                    with tx.begin_nested():
+                        self.apply(event, tx, out)
+                except Exception as error:
+                    if is_outage(error):
+                        raise
+                    record_failure(self.name, event.record, error, tx)
         if fresh:
             tx.execute(
                 insert(applied_table),
@@ -102,7 +142,7 @@ class EventProjection:
         events = []
         for record in records:
             try:
-                decoded = self.codec.decode(record.value or b"")
+                decoded = decode_memo.decode(self.codec, record.value or b"")
             except DecodeError as error:
                 record_failure(self.name, record, error, tx)
                 continue
@@ -127,6 +167,9 @@ class EventProjection:
 
     def apply(self, event: CaseEvent, tx: Connection, out: Outbox) -> None:
         raise NotImplementedError
+
+    def begin_batch(self) -> None:
+        """Forget whatever was cached while applying a batch (it may have been rolled back)."""
 
     def after_batch(self, tx: Connection, out: Outbox) -> None:
         """Work that depends on the whole batch (e.g. deadlines passed); nothing by default."""

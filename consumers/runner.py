@@ -31,6 +31,7 @@ from sqlalchemy import (
     insert,
     select,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from schemas.registry import RegistryError
@@ -154,11 +155,13 @@ class ProjectionRunner:
 
     # -- offsets kept with the rows ----------------------------------------------------------
 
-    def stored_offsets(self) -> dict[TopicPartition, int]:
+    def stored_offsets(self, topics: set[str] | None = None) -> dict[TopicPartition, int]:
+        """Offsets stored with the rows (of ``topics`` only, when given)."""
+        query = select(offsets_table).where(offsets_table.c.projection == self.projection.name)
+        if topics is not None and len(topics) <= 100:
+            query = query.where(offsets_table.c.topic.in_(sorted(topics)))
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(offsets_table).where(offsets_table.c.projection == self.projection.name)
-            ).all()
+            rows = conn.execute(query).all()
         return {TopicPartition(r.topic, r.partition): r.next_offset for r in rows}
 
     def _seek_to_stored(self, consumer: Consumer, assigned: set[TopicPartition]) -> None:
@@ -174,21 +177,22 @@ class ProjectionRunner:
         latest: dict[TopicPartition, int] = {}
         for record in records:
             latest[record.topic_partition] = record.offset + 1
-        for tp, offset in latest.items():
-            keys = {
-                "projection": self.projection.name,
-                "topic": tp.topic,
-                "partition": tp.partition,
-            }
-            updated = tx.execute(
-                offsets_table.update()
-                .where(offsets_table.c.projection == keys["projection"])
-                .where(offsets_table.c.topic == tp.topic)
-                .where(offsets_table.c.partition == tp.partition)
-                .values(next_offset=offset)
-            ).rowcount
-            if not updated:
-                tx.execute(insert(offsets_table).values(**keys, next_offset=offset))
+        rows = [
+            {"projection": self.projection.name, "topic": tp.topic, "partition": tp.partition,
+             "next_offset": offset}
+            for tp, offset in latest.items()
+        ]  # fmt: skip
+        if rows:
+            # One statement for every partition of the batch (INSERT … ON CONFLICT DO UPDATE).
+            dialect = postgresql if tx.dialect.name == "postgresql" else sqlite
+            statement = dialect.insert(offsets_table)
+            tx.execute(
+                statement.on_conflict_do_update(
+                    index_elements=["projection", "topic", "partition"],
+                    set_={"next_offset": statement.excluded.next_offset},
+                ),
+                rows,
+            )
 
     # -- running -----------------------------------------------------------------------------
 
@@ -254,7 +258,7 @@ class ProjectionRunner:
                 backoff = min(backoff * 2, max_backoff)
 
     def caught_up(self, ends: dict[TopicPartition, int]) -> bool:
-        stored = self.stored_offsets()
+        stored = self.stored_offsets({tp.topic for tp in ends})
         return all(stored.get(tp, 0) >= end for tp, end in ends.items())
 
     def run_until(

@@ -15,6 +15,8 @@ from services import cli_aggregate, cli_projections
 from services.bootstrap import Platform
 from services.cli_api import serve, tokens_app
 from services.cli_audit import audit_app, erase_command, identify_command
+from services.cli_deploy import deploy_app
+from services.cli_import import import_app
 from services.cli_institutions import institutions_app
 from services.demo import run_demo
 from services.settings import Settings
@@ -30,6 +32,8 @@ app.command("erase")(erase_command)
 app.command("identify")(identify_command)
 app.add_typer(tokens_app, name="tokens", help="Bearer tokens of the HTTP API.")
 app.command()(serve)
+app.add_typer(import_app, name="import")
+app.add_typer(deploy_app, name="deploy")
 # Piped output (CI logs, files) gets a width that fits the tables instead of rich's 80.
 console = Console() if sys.stdout.isatty() else Console(width=120)
 
@@ -54,13 +58,21 @@ def platform(bus: str | None = None, data_dir: Path | None = None) -> Platform:
 def demo(
     bus: BusOption = None,
     data_dir: DataDirOption = None,
-    cases: Annotated[int, typer.Option(help="Cases to simulate.")] = 3,
+    months: Annotated[int, typer.Option(help="Months of the seed network to simulate.")] = 12,
+    scale: Annotated[
+        float, typer.Option(help="Multiply the case rate (e.g. 0.05 for a quick look).")
+    ] = 1.0,
     seed: Annotated[int, typer.Option(help="Same seed, same events.")] = 2006,
 ) -> None:
-    """Simulate cases of the seed network through the exchange and every projection."""
+    """Simulate the seed network through the SDK, the exchange and every projection."""
+    import datetime as dt
+
+    from services.demo import default_start
+
     system = platform(bus, data_dir)
     try:
-        run_demo(system, console, cases, seed)
+        start = default_start(months, dt.datetime.now(dt.UTC).date())
+        run_demo(system, console, months=months, seed=seed, start=start, scale=scale)
     finally:
         system.close()
 
@@ -89,11 +101,15 @@ def run(
     ] = False,
     bus: BusOption = None,
     data_dir: DataDirOption = None,
+    projection: Annotated[
+        list[str] | None,
+        typer.Option("--projection", help="Run only this one (repeatable); default: all."),
+    ] = None,
 ) -> None:
     """Run the exchange and every projection (until Ctrl-C, or --until-idle)."""
     system = platform(bus, data_dir)
     try:
-        cli_projections.run(system, console, until_idle)
+        cli_projections.run(system, console, until_idle, projection)
     finally:
         system.close()
 

@@ -1,0 +1,119 @@
+"""The demo's summary: one function per section, printed in the order of ``SECTIONS``.
+
+A section takes the finished ``DemoRun`` and returns something rich can print (or ``None`` to
+stay silent). The regional aggregate and the audit archive add theirs by appending to
+``SECTIONS``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+
+from rich.console import Console, RenderableType
+from rich.table import Table
+from sqlalchemy import func, select
+
+from consumers.deadline_watcher import verdicts
+from consumers.exchange import submissions_table
+from consumers.pipeline import partitions_of
+from consumers.views import referrals
+from services.demo import DemoRun
+
+Section = Callable[[DemoRun], RenderableType | None]
+
+
+def outcomes(run: DemoRun) -> tuple[Counter[str], Counter[str], Counter[str]]:
+    """Accepted/rejected counts of the simulated submissions, rejection codes, unexpected ones."""
+    deliberate = {str(k): v for k, v in run.simulation.deliberate.items()}
+    ours = {str(s.event_id) for c in run.simulation.cases for s in c.submissions}
+    status, codes, unexpected = Counter[str](), Counter[str](), Counter[str]()
+    with run.system.views_engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                submissions_table.c.event_id, submissions_table.c.status, submissions_table.c.code
+            )
+        )
+        for event_id, state, code in rows:
+            if event_id not in ours:
+                continue
+            status[state] += 1
+            if state == "rejected":
+                codes[code] += 1
+                if deliberate.get(event_id) != code:
+                    unexpected[code] += 1
+    return status, codes, unexpected
+
+
+def published(run: DemoRun) -> RenderableType:
+    status, _codes, unexpected = outcomes(run)
+    total = run.simulation.event_count
+    table = Table("", "events", title="what the institutions submitted")
+    table.add_row("published", str(total))
+    table.add_row("accepted", str(status["accepted"]))
+    table.add_row("rejected", str(status["rejected"]))
+    table.add_row("  of them deliberate bad submissions", str(len(run.simulation.deliberate)))
+    table.add_row("  of them unexpected", str(sum(unexpected.values())))
+    return table
+
+
+def rejection_reasons(run: DemoRun) -> RenderableType | None:
+    _status, codes, _unexpected = outcomes(run)
+    if not codes:
+        return None
+    table = Table("code", "rejections", title="top rejection reasons")
+    for code, count in codes.most_common(6):
+        table.add_row(code, str(count))
+    return table
+
+
+def inboxes(run: DemoRun) -> RenderableType:
+    bus = run.system.bus
+    topics = sorted(t for t in bus.list_topics() if t.startswith("inbox."))
+    ends = bus.end_offsets([tp for t in topics for tp in partitions_of(bus, [t])])
+    counts = Counter[str]()
+    for tp, end in ends.items():
+        counts[tp.topic.removeprefix("inbox.")] += end
+    table = Table("institution", "inbox messages", title="inbox of each institution")
+    for institution, count in sorted(counts.items()):
+        table.add_row(institution, str(count))
+    return table
+
+
+def overdue(run: DemoRun) -> RenderableType:
+    with run.system.views_engine.connect() as conn:
+        expired = conn.execute(
+            select(referrals.c.recipient, func.count())
+            .where(referrals.c.status == "expired")
+            .group_by(referrals.c.recipient)
+        ).all()
+        judged = conn.execute(
+            select(verdicts.c.kind, verdicts.c.status, func.count()).group_by(
+                verdicts.c.kind, verdicts.c.status
+            )
+        ).all()
+    table = Table("deadline", "institution / verdict", "count", title="overdue and late")
+    ranked = sorted(expired, key=lambda r: (-r[1], r[0]))
+    for recipient, count in ranked[:8]:
+        table.add_row("referral unanswered (expired)", recipient, str(count))
+    if len(ranked) > 8:
+        rest = sum(count for _, count in ranked[8:])
+        table.add_row("referral unanswered (expired)", f"{len(ranked) - 8} others", str(rest))
+    for kind, state, count in sorted(judged):
+        table.add_row(kind, state, str(count))
+    return table
+
+
+def timings(run: DemoRun) -> RenderableType:
+    parts = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in run.timings.items())
+    return f"[dim]timings: {parts}[/]"
+
+
+SECTIONS: list[Section] = [published, rejection_reasons, inboxes, overdue, timings]
+
+
+def print_summary(run: DemoRun, console: Console) -> None:
+    for section in SECTIONS:
+        shown = section(run)
+        if shown is not None:
+            console.print(shown)
