@@ -402,6 +402,7 @@ function render() {
   drawFunnel(data.funnel);
   drawTimeliness(data.timeliness);
   drawVictims(data.victims);
+  document.body.dataset.charts = String(Object.keys(charts).length);
 }
 
 async function load() {
