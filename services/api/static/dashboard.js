@@ -37,14 +37,15 @@ const LABELS = {
     MALE: "Muški",
     unknown: "Nepoznato",
     onlyTable: "Nijedna vrednost nije dovoljno velika za grafikon; vidi tabelu.",
+    bySexInTable: "Grafikon: sve žrtve po starosnom dobu; podela po polu je u tabeli (vrednosti po polu su ispod praga).",
     referrals_sent: "Poslato",
     referrals_accepted: "Prihvaćeno",
     referrals_declined: "Odbijeno",
     referrals_completed: "Završeno",
-    timely_extension_proposal: "Predlog produženja u roku od 24 h",
-    timely_court_decision: "Odluka suda u roku od 24 h",
+    timely_extension_proposal: "Predlog produženja u roku od 24\u00a0h",
+    timely_court_decision: "Odluka suda u roku od 24\u00a0h",
     timely_p1_answer: "Odgovor na hitno (P1) upućivanje u roku",
-    timely_group_review: "Razmatranje na grupi za koordinaciju u roku od 15 dana",
+    timely_group_review: "Razmatranje na grupi za koordinaciju u roku od 15\u00a0dana",
   },
   en: {
     title: "Povezimo – regional overview",
@@ -78,14 +79,15 @@ const LABELS = {
     MALE: "Male",
     unknown: "Unknown",
     onlyTable: "No value is large enough to be charted; see the table.",
+    bySexInTable: "Chart: all victims by age band; the split by sex is in the table (its values are below the threshold).",
     referrals_sent: "Sent",
     referrals_accepted: "Accepted",
     referrals_declined: "Declined",
     referrals_completed: "Completed",
-    timely_extension_proposal: "Extension proposed within 24 h",
-    timely_court_decision: "Court decided within 24 h",
+    timely_extension_proposal: "Extension proposed within 24\u00a0h",
+    timely_court_decision: "Court decided within 24\u00a0h",
     timely_p1_answer: "Urgent (P1) referral answered in time",
-    timely_group_review: "Coordination group review within 15 days",
+    timely_group_review: "Coordination group review within 15\u00a0days",
   },
 };
 const FUNNEL = ["referrals_sent", "referrals_accepted", "referrals_declined", "referrals_completed"];
@@ -233,13 +235,16 @@ function drawCases(release) {
     const total = monthTotal(m);
     return total !== null && total !== undefined && total > visible(m) ? total - visible(m) : null;
   };
-  const datasets = areas.map((a, k) => ({
+  // An area with no released value in any month has no bar and no legend entry: the table has it.
+  const drawn = areas.filter((a) => months.some((m) => value(m, a)));
+  const datasets = drawn.map((a, k) => ({
     label: areaName(a),
     data: months.map((m) => value(m, a) || null),
     backgroundColor: COLOURS[k % COLOURS.length],
     stack: "cases",
+    maxBarThickness: 90,
   }));
-  datasets.push({ label: t("withheldTogether"), data: months.map(together), backgroundColor: WITHHELD_GREY, stack: "cases" });
+  datasets.push({ label: t("withheldTogether"), data: months.map(together), backgroundColor: WITHHELD_GREY, stack: "cases", maxBarThickness: 90 });
   const items = months.map((m, index) => {
     const total = monthTotal(m);
     const known = total !== null && total !== undefined;
@@ -357,13 +362,31 @@ function drawVictims(release) {
   const { find, rows: sexes, cols: bands } = cellsOf(release);
   const released = (s, b) => { const found = find(s, b); return found && found.count ? found.count : null; };
   const anyReleased = sexes.some((s) => bands.some((b) => released(s, b) !== null));
-  document.getElementById("victims-chart").parentElement.hidden = !anyReleased;
+  // Where every cell by sex is withheld the age bands' totals may still be released: chart those.
+  const bandTotals = bands.map((b) => find(TOTAL, b)).filter(Boolean);
+  const anyTotal = bandTotals.some((row) => row.count);
+  document.getElementById("victims-chart").parentElement.hidden = !anyReleased && !anyTotal;
   const sexName = (s) => t(s === "unknown" ? "unknown" : s);
-  if (anyReleased) {
+  const bandName = (b) => (b === "unknown" ? t("unknown") : b);
+  if (!anyReleased && anyTotal) {
+    const count = (b) => (find(TOTAL, b) ? find(TOTAL, b).count : 0);
+    draw("victims-chart", {
+      type: "bar",
+      data: { labels: bands.map(bandName), datasets: [{ label: t("total"), data: bands.map((b) => count(b) || null), backgroundColor: COLOURS[6], maxBarThickness: 60 }] },
+      options: {
+        scales: { y: { beginAtZero: true, ticks: { precision: 0 }, grace: "10%" } },
+        plugins: {
+          legend: { display: false },
+          tooltip: { callbacks: { label: (point) => show(count(bands[point.dataIndex]), release) } },
+          barLabels: { items: bands.map((b, index) => ({ index, at: count(b) || 0, text: show(count(b), release), withheld: count(b) === null })) },
+        },
+      },
+    });
+  } else if (anyReleased) {
     draw("victims-chart", {
       type: "bar",
       data: {
-        labels: bands.map((b) => (b === "unknown" ? t("unknown") : b)),
+        labels: bands.map(bandName),
         datasets: sexes.map((s, k) => ({ label: sexName(s), data: bands.map((b) => released(s, b)), backgroundColor: COLOURS[(k + 3) % COLOURS.length] })),
       },
       options: {
@@ -381,7 +404,7 @@ function drawVictims(release) {
   } else draw("victims-chart", null);
   const table = document.getElementById("victims-table");
   table.replaceChildren();
-  if (!anyReleased) table.createCaption().textContent = t("onlyTable");
+  if (!anyReleased) table.createCaption().textContent = t(anyTotal ? "bySexInTable" : "onlyTable");
   header(table, [`${t("sex")} \\ ${t("ageBand")}`, ...bands.map((b) => (b === "unknown" ? t("unknown") : b)), t("total")]);
   for (const s of withTotal(sexes, (s) => bands.some((b) => find(s, b)))) {
     const row = table.insertRow();
