@@ -20,6 +20,8 @@ def test_the_vendored_chart_library_is_served_as_recorded(client: TestClient) ->
     assert '<script src="/dashboard/vendor/chart.umd.min.js"></script>' in page
     assert "//" not in re.sub(r'src="/dashboard/[^"]*"', "", page).split("<body>")[1]  # no CDN
 
+    labels = client.get("/dashboard/dashboard-labels.js")
+    assert labels.status_code == 200 and "Tok upućivanja" in labels.text
     served = client.get("/dashboard/vendor/chart.umd.min.js")
     assert served.status_code == 200
     assert served.headers["content-type"].startswith("text/javascript")
