@@ -63,6 +63,12 @@ def demo(
         float, typer.Option(help="Multiply the case rate (e.g. 0.05 for a quick look).")
     ] = 1.0,
     seed: Annotated[int, typer.Option(help="Same seed, same events.")] = 2006,
+    serve_after: Annotated[
+        bool,
+        typer.Option("--serve", help="Then serve the API and the dashboard, with a token."),
+    ] = False,
+    host: Annotated[str, typer.Option(help="Address for --serve.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port for --serve.")] = 8000,
 ) -> None:
     """Simulate the seed network through the SDK, the exchange and every projection."""
     import datetime as dt
@@ -73,8 +79,22 @@ def demo(
     try:
         start = default_start(months, dt.datetime.now(dt.UTC).date())
         run_demo(system, console, months=months, seed=seed, start=start, scale=scale)
+        if serve_after:
+            _serve_the_demo(system, host, port)
     finally:
         system.close()
+
+
+def _serve_the_demo(system: Platform, host: str, port: int) -> None:
+    from producers.events import PLATFORM_INSTITUTION
+    from services.api.tokens import Role
+    from services.cli_api import issue_token, run_server
+
+    token = issue_token(system, PLATFORM_INSTITUTION, Role.COORDINATOR, "povezimo demo --serve")
+    console.print(f"dashboard:  http://{host}:{port}/dashboard#token={token}")
+    console.print(f"API docs:   http://{host}:{port}/docs")
+    console.print(f"coordinator token (shown once): {token}")
+    run_server(system, console, host=host, port=port)
 
 
 @app.command()

@@ -1,8 +1,8 @@
 """The demo's summary: one function per section, printed in the order of ``SECTIONS``.
 
 A section takes the finished ``DemoRun`` and returns something rich can print (or ``None`` to
-stay silent). The regional aggregate and the audit archive add theirs by appending to
-``SECTIONS``.
+stay silent). The regional table goes through the same release door as the API and the CLI, so
+the demo shows coordinators exactly what they may see.
 """
 
 from __future__ import annotations
@@ -18,7 +18,11 @@ from consumers.deadline_watcher import verdicts
 from consumers.exchange import submissions_table
 from consumers.pipeline import partitions_of
 from consumers.views import referrals
+from services.archive_verify import Verification, cross_check, verify_chain
+from services.bootstrap import Platform
 from services.demo import DemoRun
+from services.release import Release, ReleaseRequest, release
+from services.signing import load_public_key
 
 Section = Callable[[DemoRun], RenderableType | None]
 
@@ -104,12 +108,72 @@ def overdue(run: DemoRun) -> RenderableType:
     return table
 
 
+def regional_table(run: DemoRun) -> RenderableType:
+    """Reported cases by municipality (small ones pooled) and quarter, disclosure-controlled."""
+    settings = run.system.settings
+    published = release(
+        run.system,
+        ReleaseRequest(
+            "reported_cases", ("municipality", "quarter"), settings.disclosure_threshold
+        ),
+    )
+    return pivot(published, "municipality", "quarter", "count")
+
+
+def pivot(published: Release, rows: str, columns: str, measure: str) -> Table:
+    """A long release as a cross table; withheld cells read "<threshold"."""
+    cells = {(r[rows], r[columns]): r[measure] for r in published.rows}
+    across = sorted({c for _, c in cells}, key=lambda c: (c == "*", c))
+    down = sorted({r for r, _ in cells}, key=lambda r: (r == "*", r))
+    withheld = f"<{published.threshold}"
+    table = Table(
+        rows,
+        *("total" if c == "*" else c for c in across),
+        title=f"regional table: {published.indicator.replace('_', ' ')} by {rows} and {columns}",
+        caption=f"{withheld}: withheld, with the cells that would give it away",
+    )
+    for row in down:
+        values = [cells.get((row, c)) for c in across]
+        table.add_row(
+            "total" if row == "*" else row,
+            *(withheld if v is None else str(v) for v in values),
+        )
+    return table
+
+
+def audit_verification(run: DemoRun) -> RenderableType:
+    """``audit verify``: the archive's hash chain, signatures, and the bus, record by record."""
+    system = run.system
+    result = verify_archive(system)
+    mark = "[green]intact[/]" if result.intact else "[bold red]BROKEN[/]"
+    return f"audit verify: {mark} {result.summary()}"
+
+
+def verify_archive(system: Platform) -> Verification:
+    key = load_public_key(system.settings.resolved_archive_key_file)
+    with system.archive_engine.connect() as conn:
+        result = verify_chain(conn, key)
+        if result.breach is None:
+            result.bus = cross_check(
+                system.bus, conn, session_timeout_ms=system.settings.session_timeout_ms
+            )
+    return result
+
+
 def timings(run: DemoRun) -> RenderableType:
     parts = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in run.timings.items())
     return f"[dim]timings: {parts}[/]"
 
 
-SECTIONS: list[Section] = [published, rejection_reasons, inboxes, overdue, timings]
+SECTIONS: list[Section] = [
+    published,
+    rejection_reasons,
+    inboxes,
+    overdue,
+    regional_table,
+    audit_verification,
+    timings,
+]
 
 
 def print_summary(run: DemoRun, console: Console) -> None:

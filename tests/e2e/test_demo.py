@@ -11,7 +11,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
+
+from tests.support.brokers import free_port, wait_for_port
 
 SMALL = ("--months", "2", "--scale", "0.05")
 
@@ -61,6 +64,9 @@ def test_the_demo_runs_on_the_embedded_default_and_summarises_the_network(
     assert seen["of them unexpected"] == 0
     assert "inbox of each institution" in first.stdout and "ngo.azc" in first.stdout
     assert "overdue and late" in first.stdout and "referral_answer" in first.stdout
+    assert "regional table: reported cases" in " ".join(first.stdout.split())
+    assert "<5" in first.stdout  # a few cases per municipality: small cells are withheld
+    assert "audit verify: intact" in first.stdout
     data_dir = tmp_path / "povezimo-data"
     logged = case_events(data_dir)
     assert logged >= seen["accepted"]
@@ -82,3 +88,33 @@ def test_the_demo_runs_over_kafka(tmp_path: Path, tansu_url: str) -> None:
     seen = counts(result.stdout)
     assert seen["accepted"] + seen["rejected"] == seen["published"] > 20
     assert seen["of them unexpected"] == 0
+
+
+def test_demo_serve_prints_a_working_dashboard_address_and_coordinator_token(
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POVEZIMO_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "services.cli", "demo", *SMALL, "--serve", "--port", str(port)],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        printed = []
+        for line in process.stdout:
+            printed.append(line)
+            if line.startswith("coordinator token"):
+                break
+        token = printed[-1].split(":", 1)[1].strip()
+        assert any(f"http://127.0.0.1:{port}/dashboard#token={token}" in x for x in printed)
+        wait_for_port(port, timeout=60)
+        bearer = {"Authorization": f"Bearer {token}"}
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as api:
+            assert api.get("/dashboard").status_code == 200
+            released = api.get("/v1/aggregate/indicators/reported_cases?by=year", headers=bearer)
+            assert released.status_code == 200, released.text
+            assert api.get("/v1/cases", headers=bearer).status_code == 403  # coordinators only
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
