@@ -177,5 +177,9 @@ def assert_exactly_once(
     assert set(in_log) == accepted, "an accepted event is missing from case-events"
     if in_the_log:
         assert max(in_log.values()) == 1, "an event is in case-events twice"
-    assert comparable(platform) == clean
+    now = comparable(platform)
+    differ = sorted(k for k in {*now, *clean} if now.get(k) != clean.get(k))
+    assert not differ, (
+        f"views differ from a clean run: {[(k, now.get(k), clean.get(k)) for k in differ]}"
+    )
     return len(accepted), sum(in_log.values()) - len(in_log)
