@@ -50,7 +50,10 @@ def test_a_sealed_instant_opens_only_with_its_id() -> None:
     assert str(sealed) not in at.isoformat()
 
 
-def test_the_key_file_is_created_once_outside_the_aggregate(tmp_path: Path) -> None:
+def test_the_key_file_is_created_once_outside_the_aggregate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("POVEZIMO_PSEUDONYM_KEY", raising=False)  # the file, not a given key
     settings = Settings(data_dir=tmp_path)
     first = load_key(settings)
     assert len(first) == 32 and load_key(settings) == first
