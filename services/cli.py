@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from schemas import catalogue
-from services import cli_projections
+from services import cli_bench, cli_projections
 from services.bootstrap import Platform
 from services.cli_institutions import institutions_app
 from services.demo import run_demo
@@ -23,6 +23,7 @@ topics_app = typer.Typer(help="Topics of the bus.")
 app.add_typer(schemas_app, name="schemas")
 app.add_typer(topics_app, name="topics")
 app.add_typer(institutions_app, name="institutions", help="The institutions of the region.")
+app.command(name="bench")(cli_bench.bench)
 # Piped output (CI logs, files) gets a width that fits the tables instead of rich's 80.
 console = Console() if sys.stdout.isatty() else Console(width=120)
 

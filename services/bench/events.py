@@ -26,14 +26,20 @@ CASE_SPACING = dt.timedelta(minutes=19)
 CASES_IN_FLIGHT = 16
 
 
-def bench_events(n: int, seed: int) -> Iterator[Submission]:
-    """Exactly ``n`` submissions, deterministic for ``seed``, in the order they are submitted."""
+def bench_events(
+    n: int, seed: int, *, cases_in_flight: int = CASES_IN_FLIGHT
+) -> Iterator[Submission]:
+    """Exactly ``n`` submissions, deterministic for ``seed``, in the order they are submitted.
+
+    ``cases_in_flight`` cases interleave (the k-th event of each, then the (k+1)-th): at a paced
+    load, more cases in flight leave more time between two events of one case.
+    """
     rng = random.Random(seed)
     produced = 0
     case_number = 0
     while produced < n:
         block = []
-        for _ in range(CASES_IN_FLIGHT):
+        for _ in range(cases_in_flight):
             municipality = MUNICIPALITIES[case_number % len(MUNICIPALITIES)]
             block.append(coordinated_case(rng, START + case_number * CASE_SPACING, municipality))
             case_number += 1
@@ -63,11 +69,15 @@ class EventSet:
         seed: int,
         codec: Codec,
         progress: Callable[[int], object] | None = None,
+        *,
+        cases_in_flight: int = CASES_IN_FLIGHT,
     ) -> EventSet:
         events = cls(seed)
         # Institution and event-type names repeat: intern them so a million rows share strings.
         names: dict[str, str] = {}
-        for count, submission in enumerate(bench_events(n, seed), start=1):
+        for count, submission in enumerate(
+            bench_events(n, seed, cases_in_flight=cases_in_flight), start=1
+        ):
             event_type = submission.event_type
             events.institutions.append(
                 names.setdefault(submission.institution, submission.institution)

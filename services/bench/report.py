@@ -1,0 +1,166 @@
+"""The compact table ``povezimo bench`` prints (and the README records), and its JSON."""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.table import Table
+
+from services.bench.suite import BenchResults
+
+
+def _rate(value: float) -> str:
+    return f"{value:,.0f}/s"
+
+
+def _ratio(value: float | None) -> str:
+    return "–" if value is None or math.isnan(value) else f"{value:.3f}"
+
+
+def _median(values: Sequence[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def _size(n: int) -> str:
+    return f"{n // 1_000_000}M" if n % 1_000_000 == 0 else f"{n // 1000}k" if n >= 1000 else str(n)
+
+
+def rows(results: BenchResults) -> list[tuple[str, str, str, str, str, str]]:
+    """(measurement, where, ours, against, ratio, target) — medians of the repetitions."""
+    found: list[tuple[str, str, str, str, str, str]] = []
+    for scaling in results.scaling():
+        bus = scaling.bus
+        for size in sorted(scaling.sizes, key=lambda s: s.events):
+            found.append(
+                (
+                    "replay ÷ bare decode",
+                    f"{bus} {_size(size.events)}",
+                    _rate(size.rate),
+                    _rate(size.decode_rate),
+                    _ratio(size.ratio),
+                    "≥ 0.5" if bus == "sqlite" else "",
+                )
+            )
+        if len(scaling.sizes) > 1:
+            found.append(
+                (
+                    "scaling: events/s largest ÷ smallest",
+                    f"{bus} {_size(scaling.largest.events)} ÷ {_size(scaling.smallest.events)}",
+                    _rate(scaling.largest.rate),
+                    _rate(scaling.smallest.rate),
+                    _ratio(scaling.rate_ratio),
+                    "≈ 1",
+                )
+            )
+        found.append(
+            (
+                "6 M replay, extrapolated",
+                f"{bus} from {_size(scaling.largest.events)}",
+                f"{scaling.decade_minutes:,.1f} min",
+                "",
+                "",
+                "≤ 10 min",
+            )
+        )
+        found.append(
+            (
+                "peak RSS during replay",
+                f"{bus} {_size(scaling.largest.events)} vs {_size(scaling.smallest.events)}",
+                f"{scaling.largest.peak_rss_mb:,.0f} MB",
+                f"{scaling.smallest.peak_rss_mb:,.0f} MB",
+                _ratio(scaling.rss_growth),
+                "≤ 300 MB, ≈ 1",
+            )
+        )
+    for size, runs in sorted(results.peer.items()):
+        found.append(
+            (
+                "case counts: ours ÷ eventsourcing",
+                f"sqlite {_size(size)}, same durability",
+                _rate(_median([r.ours_rate for r in runs])),
+                _rate(_median([r.peer_rate for r in runs])),
+                _ratio(_median([r.ratio for r in runs])),
+                "" if all(r.ours_counts == r.peer_counts for r in runs) else "VIEWS DIFFER",
+            )
+        )
+    if results.peer_library_default:
+        runs = results.peer_library_default
+        found.append(
+            (
+                "case counts: ours ÷ eventsourcing",
+                f"sqlite {_size(runs[0].events)}, library defaults",
+                _rate(_median([r.ours_rate for r in runs])),
+                _rate(_median([r.peer_rate for r in runs])),
+                _ratio(_median([r.ratio for r in runs])),
+                "",
+            )
+        )
+    if results.ingest:
+        runs = results.ingest
+        raw = _median([r.raw_rate for r in runs])
+        found.append(
+            (
+                "ingest: bus port ÷ raw kafka-python",
+                f"tansu {_size(runs[0].events)}",
+                _rate(_median([r.port_rate for r in runs])),
+                _rate(raw),
+                _ratio(_median([r.port_rate / r.raw_rate for r in runs])),
+                "",
+            )
+        )
+        sdk = [r for r in runs if r.sdk_rate]
+        found.append(
+            (
+                "ingest: producer SDK ÷ raw kafka-python",
+                f"tansu {_size(runs[0].events)}",
+                _rate(_median([r.sdk_rate or 0.0 for r in sdk])) if sdk else "not in this tree",
+                _rate(raw),
+                _ratio(_median([(r.sdk_rate or 0.0) / r.raw_rate for r in sdk]) if sdk else None),
+                "≥ 0.8",
+            )
+        )
+    for bus, latency_runs in results.latency.items():
+        samples = sum(r.samples for r in latency_runs)
+        lost = sum(r.lost for r in latency_runs)
+        rate = results.options.latency_rate
+        found.append(
+            (
+                "referral latency p50 / p99",
+                f"{bus}, {rate:g} events/s, {samples} referrals"
+                + (f", {lost} lost" if lost else ""),
+                f"{_median([r.p50 for r in latency_runs]) * 1000:,.0f} ms",
+                f"{_median([r.p99 for r in latency_runs]) * 1000:,.0f} ms",
+                "",
+                "p99 ≤ 250 ms",
+            )
+        )
+    return found
+
+
+def table(results: BenchResults) -> Table:
+    options = results.options
+    title = f"povezimo bench — medians of {options.repeat} repetition(s), seed {options.seed}"
+    rendered = Table(title=title)
+    for column in ("measurement", "where", "ours", "against", "ratio", "target"):
+        rendered.add_column(column, no_wrap=column != "measurement")
+    for row in rows(results):
+        rendered.add_row(*row)
+    return rendered
+
+
+def markdown(results: BenchResults) -> str:
+    """The same table in Markdown, for the README's Performance section."""
+    lines = [
+        "| measurement | where | ours | against | ratio | target |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    lines += ["| " + " | ".join(row) + " |" for row in rows(results)]
+    return "\n".join(lines)
+
+
+def write_json(results: BenchResults, path: Path) -> None:
+    path.write_text(json.dumps(results.as_dict(), indent=2, default=str) + "\n")
