@@ -106,8 +106,8 @@ def replay_all(bus: str, settings: dict[str, str], events: int) -> ReplayRun:
         if applied < events:
             raise RuntimeError(f"{name} applied {applied} of {events} events")
     peak = _peak_rss_mb()
-    values = _case_log_values(system.bus, events)
-    decode_seconds = bare_decode_seconds(values, _writer_schemas(system))
+    values = case_log_values(system.bus, events)
+    decode_seconds = bare_decode_seconds(values, writer_schemas(system))
     system.close()
     return ReplayRun(
         bus=bus,
@@ -130,7 +130,7 @@ def bare_decode_seconds(values: list[bytes], schemas: dict[int, Any]) -> float:
     return time.perf_counter() - started
 
 
-def _writer_schemas(system: Any) -> dict[int, Any]:
+def writer_schemas(system: Any) -> dict[int, Any]:
     codec = system.codec
     ids = codec.register_all()
     return {
@@ -141,7 +141,7 @@ def _writer_schemas(system: Any) -> dict[int, Any]:
     }
 
 
-def _case_log_values(bus: Bus, events: int) -> list[bytes]:
+def case_log_values(bus: Bus, events: int) -> list[bytes]:
     """Every value of ``case-events`` (read untimed by a group of its own)."""
     consumer = bus.consumer(f"bench.ceiling.{time.monotonic_ns()}", [CASE_EVENTS])
     ends = bus.end_offsets(partitions_of(bus, [CASE_EVENTS]))
