@@ -35,8 +35,10 @@ class ReplayRun:
     bus: str
     events: int
     seconds: float  # reset to caught up, every projection one after the other
+    cpu_seconds: float  # of this process in that time: steadier than wall time on a busy machine
     join_seconds: float  # of which: waiting for a group assignment and the first batch
     decode_seconds: float
+    decode_cpu_seconds: float
     peak_rss_mb: float
     baseline_rss_mb: float
     per_projection: dict[str, float] = field(default_factory=dict)
@@ -53,8 +55,19 @@ class ReplayRun:
         return self.events / working if working > 0 else 0.0
 
     @property
+    def cpu_rate(self) -> float:
+        """Events per second of this process's CPU time (joins included, so a lower bound)."""
+        return self.events / self.cpu_seconds if self.cpu_seconds else 0.0
+
+    @property
     def decode_rate(self) -> float:
         return self.events / self.decode_seconds if self.decode_seconds else 0.0
+
+    @property
+    def cpu_ratio(self) -> float:
+        """The same ratio in CPU time: what contention on a shared machine does not move."""
+        cpu_decode = self.events / self.decode_cpu_seconds if self.decode_cpu_seconds else 0.0
+        return self.cpu_rate / cpu_decode if cpu_decode else 0.0
 
     @property
     def ratio(self) -> float:
@@ -66,8 +79,10 @@ class ReplayRun:
         found |= {
             "rate": round(self.rate),
             "steady_rate": round(self.steady_rate),
+            "cpu_rate": round(self.cpu_rate),
             "decode_rate": round(self.decode_rate),
             "ratio": round(self.ratio, 3),
+            "cpu_ratio": round(self.cpu_ratio, 3),
         }
         return found
 
@@ -86,6 +101,7 @@ def replay_all(bus: str, settings: dict[str, str], events: int) -> ReplayRun:
     system.codec  # noqa: B018  (schemas loaded before the clock starts, as in a running process)
     per_projection: dict[str, float] = {}
     joins = 0.0
+    cpu_started = time.process_time()
     for name, projection in system.projections().items():
         if name in NOT_REPLAYABLE:
             continue
@@ -105,16 +121,19 @@ def replay_all(bus: str, settings: dict[str, str], events: int) -> ReplayRun:
         runner.close()
         if applied < events:
             raise RuntimeError(f"{name} applied {applied} of {events} events")
+    cpu_seconds = time.process_time() - cpu_started
     peak = _peak_rss_mb()
     values = case_log_values(system.bus, events)
-    decode_seconds = bare_decode_seconds(values, writer_schemas(system))
+    decode_seconds, decode_cpu_seconds = bare_decode_times(values, writer_schemas(system))
     system.close()
     return ReplayRun(
         bus=bus,
         events=events,
         seconds=sum(per_projection.values()),
+        cpu_seconds=cpu_seconds,
         join_seconds=joins,
         decode_seconds=decode_seconds,
+        decode_cpu_seconds=decode_cpu_seconds,
         peak_rss_mb=peak,
         baseline_rss_mb=baseline,
         per_projection=per_projection,
@@ -123,11 +142,16 @@ def replay_all(bus: str, settings: dict[str, str], events: int) -> ReplayRun:
 
 def bare_decode_seconds(values: list[bytes], schemas: dict[int, Any]) -> float:
     """Time to decode ``values`` with fastavro alone: the ceiling of any Avro consumer."""
+    return bare_decode_times(values, schemas)[0]
+
+
+def bare_decode_times(values: list[bytes], schemas: dict[int, Any]) -> tuple[float, float]:
+    """Wall and CPU seconds to decode ``values`` with fastavro alone."""
     reader = schemaless_reader
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     for value in values:
         reader(io.BytesIO(value[5:]), schemas[int.from_bytes(value[1:5], "big")], None)
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu_started
 
 
 def writer_schemas(system: Any) -> dict[int, Any]:
