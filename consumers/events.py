@@ -83,18 +83,37 @@ class EventProjection:
     def apply_batch(self, records: Sequence[Record], tx: Connection, out: Outbox) -> None:
         events = self._decode(records, tx)
         fresh = self._not_yet_applied(events, tx)
-        for event in fresh:
-            try:
-                with tx.begin_nested():
-                    self.apply(event, tx, out)
-            except Exception as error:
-                record_failure(self.name, event.record, error, tx)
+        self._apply_all(fresh, tx, out)
         if fresh:
             tx.execute(
                 insert(applied_table),
                 [{"projection": self.name, "event_id": e.event_id} for e in fresh],
             )
         self.after_batch(tx, out)
+
+    def _apply_all(self, events: list[CaseEvent], tx: Connection, out: Outbox) -> None:
+        """Apply ``events``; one that raises is kept as a failure and the others still apply.
+
+        A savepoint per event costs two statements per event, a fifth of a small projection's
+        replay time; so the whole batch runs under one savepoint, and only a batch in which an
+        event fails is rolled back (outputs included) and applied again event by event.
+        """
+        published = len(out.messages)
+        try:
+            with tx.begin_nested():
+                for event in events:
+                    self.apply(event, tx, out)
+            return
+        except Exception:
+            del out.messages[published:]
+        for event in events:
+            published = len(out.messages)
+            try:
+                with tx.begin_nested():
+                    self.apply(event, tx, out)
+            except Exception as error:
+                del out.messages[published:]  # what a failed event would have sent goes too
+                record_failure(self.name, event.record, error, tx)
 
     def _decode(self, records: Sequence[Record], tx: Connection) -> list[CaseEvent]:
         events = []
