@@ -26,6 +26,8 @@ class SizeSummary:
     rate: float  # median events/s, all projections rebuilt (group joins excluded)
     decode_rate: float
     ratio: float  # median of replay ÷ bare decode
+    cpu_rate: float  # median events per CPU-second of the replaying process
+    cpu_ratio: float  # the ratio in CPU time
     peak_rss_mb: float  # the largest peak of the repetitions
     repetitions: int
 
@@ -36,6 +38,8 @@ class SizeSummary:
             "rate": round(self.rate),
             "decode_rate": round(self.decode_rate),
             "ratio": round(self.ratio, 3),
+            "cpu_rate": round(self.cpu_rate),
+            "cpu_ratio": round(self.cpu_ratio, 3),
             "peak_rss_mb": round(self.peak_rss_mb, 1),
             "repetitions": self.repetitions,
         }
@@ -49,6 +53,8 @@ def summarise(runs: Sequence[ReplayRun]) -> SizeSummary:
         rate=statistics.median(r.steady_rate for r in runs),
         decode_rate=statistics.median(r.decode_rate for r in runs),
         ratio=statistics.median(r.ratio for r in runs),
+        cpu_rate=statistics.median(r.cpu_rate for r in runs),
+        cpu_ratio=statistics.median(r.cpu_ratio for r in runs),
         peak_rss_mb=max(r.peak_rss_mb for r in runs),
         repetitions=len(runs),
     )

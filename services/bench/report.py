@@ -37,11 +37,11 @@ def rows(results: BenchResults) -> list[tuple[str, str, str, str, str, str]]:
         for size in sorted(scaling.sizes, key=lambda s: s.events):
             found.append(
                 (
-                    "replay ÷ bare decode",
+                    "replay ÷ bare decode (wall; CPU)",
                     f"{bus} {_size(size.events)}",
-                    _rate(size.rate),
+                    f"{_rate(size.rate)}; {_rate(size.cpu_rate)}",
                     _rate(size.decode_rate),
-                    _ratio(size.ratio),
+                    f"{_ratio(size.ratio)}; {_ratio(size.cpu_ratio)}",
                     "≥ 0.5" if bus == "sqlite" else "",
                 )
             )
