@@ -268,11 +268,7 @@ class InstitutionViews(EventProjection):
 
     @handles("SubjectErased")
     def _erased(self, event: CaseEvent, tx: Connection) -> None:
-        tx.execute(
-            update(subjects)
-            .where(subjects.c.subject_id == as_uuid(event["subject_id"]))
-            .values(erased=True, birth_year=None, municipality=None, sex=None)
-        )
+        erase_subject(tx, as_uuid(event["subject_id"]))
 
     # -- referrals ---------------------------------------------------------------------------
 
@@ -432,6 +428,15 @@ class InstitutionViews(EventProjection):
             completed_at=event["completed_at"],
             outcome=event["outcome"],
         )
+
+
+def erase_subject(tx: Connection, subject_id: str) -> None:
+    """Keep only that the subject existed and is erased (a point-in-time replay applies it too)."""
+    tx.execute(
+        update(subjects)
+        .where(subjects.c.subject_id == subject_id)
+        .values(erased=True, birth_year=None, municipality=None, sex=None)
+    )
 
 
 def _exists(tx: Connection, table: Table, key: Column[Any], value: str) -> bool:

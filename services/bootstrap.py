@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from schemas import Codec, SchemaRegistry, open_registry
 from services.bus import Bus, open_bus
 from services.institutions import InstitutionRegistry
+from services.pseudonyms import Pseudonymiser, pseudonymiser_for
 from services.settings import Settings
 from services.sql import sql_engine
 from services.vault import KeyVault
@@ -52,12 +53,42 @@ class Platform:
         return sql_engine(self.settings.resolved_views_url)
 
     @cached_property
+    def aggregate_engine(self) -> Engine:
+        """The regional aggregate's own database: a coordinator's store holds no view rows."""
+        self.settings.ensure_data_dir()
+        return sql_engine(self.settings.resolved_aggregate_url)
+
+    @cached_property
+    def pseudonyms(self) -> Pseudonymiser:
+        self.settings.ensure_data_dir()
+        return pseudonymiser_for(self.settings)
+
+    def engine_for(self, projection: Projection) -> Engine:
+        """Rows and stored offsets of a projection commit in its own database's transaction."""
+        own: Engine | None = getattr(projection, "engine", None)  # the archive brings its store
+        if own is not None:
+            return own
+        if getattr(projection, "database", "views") == "aggregate":
+            return self.aggregate_engine
+        return self.views_engine
+
+    @cached_property
     def vault(self) -> KeyVault:
         self.settings.ensure_data_dir()
         return KeyVault(sql_engine(self.settings.resolved_vault_url))
 
+    @cached_property
+    def archive_engine(self) -> Engine:
+        from consumers.archive import create_archive_tables
+
+        self.settings.ensure_data_dir()
+        # Readers (verify, replay, identify) may come before the archive has run once.
+        return create_archive_tables(sql_engine(self.settings.resolved_archive_url))
+
     def projections(self) -> dict[str, Projection]:
         """Every consumer of the platform, by name, in data-path order."""
+        from consumers.aggregate import RegionalAggregate
+        from consumers.archive import Archive
         from consumers.deadline_watcher import DeadlineWatcher
         from consumers.exchange import Exchange
         from consumers.inbox import Inboxes
@@ -68,6 +99,17 @@ class Platform:
             InstitutionViews(self.codec, self.institutions),
             Inboxes(self.codec, self.institutions),
             DeadlineWatcher(self.codec),
+            RegionalAggregate(
+                self.codec,
+                self.institutions,
+                self.pseudonyms,
+                pool_below=self.settings.pool_population,
+            ),
+            Archive(
+                self.archive_engine,
+                self.settings.resolved_archive_key_file,
+                checkpoint_every=self.settings.checkpoint_every,
+            ),
         ]
         return {p.name: p for p in found}
 
@@ -77,7 +119,7 @@ class Platform:
         return ProjectionRunner(
             projection,
             self.bus,
-            self.views_engine,
+            self.engine_for(projection),
             session_timeout_ms=self.session_timeout_ms or self.settings.session_timeout_ms,
         )
 
@@ -86,5 +128,9 @@ class Platform:
             self.bus.close()
         if "views_engine" in self.__dict__:
             self.views_engine.dispose()
+        if "aggregate_engine" in self.__dict__:
+            self.aggregate_engine.dispose()
+        if "archive_engine" in self.__dict__:
+            self.archive_engine.dispose()
         if "vault" in self.__dict__:
             self.vault.engine.dispose()

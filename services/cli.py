@@ -11,8 +11,10 @@ from rich.console import Console
 from rich.table import Table
 
 from schemas import catalogue
-from services import cli_bench, cli_projections
+from services import cli_aggregate, cli_bench, cli_projections
 from services.bootstrap import Platform
+from services.cli_api import serve, tokens_app
+from services.cli_audit import audit_app, erase_command, identify_command
 from services.cli_institutions import institutions_app
 from services.demo import run_demo
 from services.settings import Settings
@@ -23,6 +25,11 @@ topics_app = typer.Typer(help="Topics of the bus.")
 app.add_typer(schemas_app, name="schemas")
 app.add_typer(topics_app, name="topics")
 app.add_typer(institutions_app, name="institutions", help="The institutions of the region.")
+app.add_typer(audit_app, name="audit")
+app.command("erase")(erase_command)
+app.command("identify")(identify_command)
+app.add_typer(tokens_app, name="tokens", help="Bearer tokens of the HTTP API.")
+app.command()(serve)
 app.command(name="bench")(cli_bench.bench)
 # Piped output (CI logs, files) gets a width that fits the tables instead of rich's 80.
 console = Console() if sys.stdout.isatty() else Console(width=120)
@@ -88,6 +95,38 @@ def run(
     system = platform(bus, data_dir)
     try:
         cli_projections.run(system, console, until_idle)
+    finally:
+        system.close()
+
+
+@app.command()
+def aggregate(
+    by: Annotated[
+        str, typer.Option("--by", help="Dimensions, rows first: municipality,month,…")
+    ] = "municipality,month",
+    indicator: Annotated[
+        str, typer.Option("--indicator", help="What to count (see --list).")
+    ] = "reported_cases",
+    output: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+    threshold: Annotated[
+        int | None, typer.Option("--threshold", help="Withhold counts below it (default 5).")
+    ] = None,
+    epsilon: Annotated[
+        float | None, typer.Option("--epsilon", help="Add differentially private noise.")
+    ] = None,
+    list_: Annotated[bool, typer.Option("--list", help="List the indicators.")] = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Indicators of the pseudonymised regional aggregate, under disclosure control."""
+    if list_:
+        cli_aggregate.list_indicators(console)
+        return
+    system = platform(data_dir=data_dir)
+    try:
+        cli_aggregate.aggregate(
+            system, console, by=by, indicator=indicator, output=output,
+            threshold=threshold, epsilon=epsilon,
+        )  # fmt: skip
     finally:
         system.close()
 

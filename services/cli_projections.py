@@ -15,8 +15,9 @@ from consumers.pipeline import Pipeline, partitions_of
 from services.bootstrap import Platform
 
 # The exchange is the gate, not a projection of the log: rebuilding it would append every
-# accepted submission to case-events again. Everything downstream of case-events can be replayed.
-NOT_REPLAYABLE = {"exchange"}
+# accepted submission to case-events again. The archive is the audit record itself: dropping it
+# would throw away its signed history. Everything else downstream of case-events can be replayed.
+NOT_REPLAYABLE = {"exchange", "archive"}
 
 
 def replay(

@@ -271,29 +271,33 @@ class _Municipality(NamedTuple):
     local_government: str
     police_unit: str  # middle segment of the police id: the police administration
     police_name: str
+    population: int  # 2022 census, approximate; the aggregate pools small municipalities
 
 
 SEED_MUNICIPALITIES: tuple[_Municipality, ...] = (
     _Municipality("lazarevac", "Lazarevac", BELGRADE, "Gradska opština Lazarevac", "pu-beograd",
-                  "Policijska uprava za grad Beograd – Policijska stanica Lazarevac"),
+                  "Policijska uprava za grad Beograd – Policijska stanica Lazarevac", 55_146),
     _Municipality("palilula", "Palilula", BELGRADE, "Gradska opština Palilula", "pu-beograd",
-                  "Policijska uprava za grad Beograd – Policijska stanica Palilula"),
+                  "Policijska uprava za grad Beograd – Policijska stanica Palilula", 182_624),
     _Municipality("zvezdara", "Zvezdara", BELGRADE, "Gradska opština Zvezdara", "pu-beograd",
-                  "Policijska uprava za grad Beograd – Policijska stanica Zvezdara"),
+                  "Policijska uprava za grad Beograd – Policijska stanica Zvezdara", 172_625),
     _Municipality("vozdovac", "Voždovac", BELGRADE, "Gradska opština Voždovac", "pu-beograd",
-                  "Policijska uprava za grad Beograd – Policijska stanica Voždovac"),
+                  "Policijska uprava za grad Beograd – Policijska stanica Voždovac", 174_864),
     _Municipality("kragujevac", "Kragujevac", "sumadijski", "Grad Kragujevac", "pu-kragujevac",
-                  "Policijska uprava Kragujevac"),
+                  "Policijska uprava Kragujevac", 171_186),
     _Municipality("loznica", "Loznica", "macvanski", "Grad Loznica", "pu-sabac",
-                  "Policijska uprava Šabac – Policijska stanica Loznica"),
+                  "Policijska uprava Šabac – Policijska stanica Loznica", 72_062),
     _Municipality("cuprija", "Ćuprija", "pomoravski", "Opština Ćuprija", "pu-jagodina",
-                  "Policijska uprava Jagodina – Policijska stanica Ćuprija"),
+                  "Policijska uprava Jagodina – Policijska stanica Ćuprija", 26_018),
     _Municipality("golubac", "Golubac", "branicevski", "Opština Golubac", "pu-pozarevac",
-                  "Policijska uprava Požarevac – Policijska stanica Golubac"),
+                  "Policijska uprava Požarevac – Policijska stanica Golubac", 6_744),
     _Municipality("smederevska-palanka", "Smederevska Palanka", "podunavski",
                   "Opština Smederevska Palanka", "pu-smederevo",
-                  "Policijska uprava Smederevo – Policijska stanica Smederevska Palanka"),
+                  "Policijska uprava Smederevo – Policijska stanica Smederevska Palanka", 44_709),
 )  # fmt: skip
+
+MUNICIPALITIES: dict[str, _Municipality] = {m.slug: m for m in SEED_MUNICIPALITIES}
+
 
 # Basic courts and basic public prosecutors' offices serving the nine municipalities, by the Law
 # on Seats and Territorial Jurisdiction of Courts and Public Prosecutors' Offices (Sl. glasnik RS

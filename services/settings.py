@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -36,6 +37,21 @@ class Settings(BaseSettings):
         description="SQL URL of the key vault (per-subject data keys), kept apart from the log "
         "and the views; default: SQLite in the data directory.",
     )
+    archive_url: str | None = Field(
+        default=None,
+        description="SQL URL of the audit archive (hash chain, signed checkpoints and its own "
+        "offsets); default: archive.db in the data directory.",
+    )
+    archive_key_file: Path | None = Field(
+        default=None,
+        description="Ed25519 private key that signs archive checkpoints, kept outside the "
+        "archive; default: keys/archive-signing.key in the data directory.",
+    )
+    checkpoint_every: int = Field(
+        default=1000,
+        ge=1,
+        description="Records between signed archive checkpoints (every batch also ends with one).",
+    )
     session_timeout_ms: int | None = Field(
         default=None,
         ge=100,
@@ -43,6 +59,37 @@ class Settings(BaseSettings):
     )
     default_partitions: int = Field(
         default=3, ge=1, description="Partitions of a topic the platform creates."
+    )
+    aggregate_url: str | None = Field(
+        default=None,
+        description="SQL URL of the regional aggregate's own database (never the views'); "
+        "default: SQLite in the data directory.",
+    )
+    pseudonym_key: SecretStr | None = Field(
+        default=None,
+        description="Secret of the aggregate's keyed pseudonyms; default: the key file.",
+    )
+    pseudonym_key_file: Path | None = Field(
+        default=None,
+        description="Key file (outside the aggregate store), created with random bytes on first "
+        "use; default: keys/pseudonym.key in the data directory.",
+    )
+    pseudonym_epoch: Literal["year", "quarter", "month", "none"] = Field(
+        default="year", description="How long a pseudonym lives before its key rotates."
+    )
+    pool_population: int = Field(
+        default=20_000,
+        ge=0,
+        description="Municipalities with fewer inhabitants are pooled into their district.",
+    )
+    disclosure_threshold: int = Field(
+        default=5, ge=1, description="Released counts from 1 to threshold-1 are suppressed."
+    )
+    privacy_budget: float = Field(
+        default=3.0, gt=0, description="Total epsilon that differentially private releases spend."
+    )
+    contribution_bound: int = Field(
+        default=3, ge=1, description="Most units one person adds to a differentially private count."
     )
 
     @cached_property
@@ -54,12 +101,28 @@ class Settings(BaseSettings):
         return self.registry_url or f"sqlite:///{self.data_dir / 'registry.db'}"
 
     @cached_property
+    def resolved_aggregate_url(self) -> str:
+        return self.aggregate_url or f"sqlite:///{self.data_dir / 'aggregate.db'}"
+
+    @cached_property
+    def resolved_pseudonym_key_file(self) -> Path:
+        return self.pseudonym_key_file or self.data_dir / "keys" / "pseudonym.key"
+
+    @cached_property
     def resolved_views_url(self) -> str:
         return self.views_url or f"sqlite:///{self.data_dir / 'views.db'}"
 
     @cached_property
     def resolved_vault_url(self) -> str:
         return self.vault_url or f"sqlite:///{self.data_dir / 'vault.db'}"
+
+    @cached_property
+    def resolved_archive_url(self) -> str:
+        return self.archive_url or f"sqlite:///{self.data_dir / 'archive.db'}"
+
+    @cached_property
+    def resolved_archive_key_file(self) -> Path:
+        return self.archive_key_file or self.data_dir / "keys" / "archive-signing.key"
 
     def ensure_data_dir(self) -> Path:
         self.data_dir.mkdir(parents=True, exist_ok=True)

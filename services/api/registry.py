@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Sequence
 from typing import Annotated, Any
 
+import avro.schema
+from avro.errors import AvroException
 from fastapi import APIRouter, Body, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
@@ -12,6 +16,8 @@ from pydantic import BaseModel, Field
 from schemas.registry import IncompatibleSchema, SchemaNotFound, SchemaRegistry
 
 CONTENT_TYPE = "application/vnd.schemaregistry.v1+json"
+MAX_ID = 2**31 - 1
+VERSION = re.compile(r"-?[0-9]{1,10}")  # ASCII digits only: "²".isdigit() is True too
 
 
 class SchemaBody(BaseModel):
@@ -59,13 +65,22 @@ def _avro_schema(body: SchemaBody) -> Any:
     if body.schemaType.upper() != "AVRO":
         raise RegistryProblem(422, 42201, f"schema type {body.schemaType} is not supported")
     try:
-        return json.loads(body.schema_)
+        schema = json.loads(body.schema_)
     except json.JSONDecodeError as error:
         raise RegistryProblem(422, 42201, f"invalid schema: {error}") from error
+    # Parsed by the reference implementation before anything is stored or compared: a subject's
+    # first version has nothing to be checked against, so the registry would keep it unparsed.
+    try:
+        avro.schema.parse(json.dumps(schema))
+    except (AvroException, ValueError, TypeError, RecursionError) as error:
+        raise RegistryProblem(422, 42201, f"invalid schema: {str(error)[:300]}") from error
+    return schema
 
 
 @router.get("/schemas/ids/{schema_id}", response_model=SchemaText, response_model_by_alias=True)
 def schema_by_id(schema_id: int, registry: Registry) -> SchemaText:
+    if not 0 <= schema_id <= MAX_ID:  # Confluent ids are int32: anything else was never issued
+        raise RegistryProblem(404, 40403, f"schema {schema_id} not found")
     try:
         return SchemaText(schema_=registry.schema_by_id(schema_id))
     except SchemaNotFound as error:
@@ -91,10 +106,12 @@ def versions(subject: str, registry: Registry) -> list[int]:
     response_model_by_alias=True,
 )
 def version(subject: str, version: str, registry: Registry) -> SubjectVersion:
-    if version != "latest" and not version.lstrip("-").isdigit():
-        raise RegistryProblem(422, 42202, f"invalid version {version!r}")
+    if version != "latest" and not (
+        VERSION.fullmatch(version) and -1 <= int(version) <= MAX_ID and int(version) != 0
+    ):
+        raise RegistryProblem(422, 42202, f"invalid version {version[:20]!r}")
     try:
-        found = registry.version(subject, version)
+        found = registry.version(subject, "latest" if version in {"latest", "-1"} else version)
     except SchemaNotFound as error:
         code = 40402 if subject in registry.subjects() else 40401
         raise RegistryProblem(404, code, str(error)) from error
@@ -126,8 +143,9 @@ def compatibility(
     )
 
 
-def install(app: FastAPI) -> None:
-    """Mount the registry routes and answer their errors the way Confluent clients expect."""
+def install(app: FastAPI, dependencies: Sequence[Any] = ()) -> None:
+    """Mount the registry routes and answer their errors the way Confluent clients expect;
+    ``dependencies`` (e.g. an authorisation check) run before every route."""
 
     @app.exception_handler(RegistryProblem)
     def _problem(_request: Request, problem: RegistryProblem) -> JSONResponse:
@@ -137,7 +155,7 @@ def install(app: FastAPI) -> None:
             media_type=CONTENT_TYPE,
         )
 
-    app.include_router(router)
+    app.include_router(router, dependencies=list(dependencies))
 
 
 def registry_app(registry: SchemaRegistry) -> FastAPI:

@@ -1,0 +1,105 @@
+"""What the regional aggregate's projection stands on: pseudonymous idempotency, failure notes
+without content, and sealed clocks.
+
+The shared ``EventProjection`` keeps applied event ids and a failed record's bytes: fine for the
+views, wrong here, where an event id links a pseudonym back to the log and the bytes hold the case
+id. So this base keeps a keyed pseudonym of each applied event id, and notes a failure only by its
+place in the log and the error's type (an error message may quote an id).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert, select
+
+from consumers.aggregate_tables import applied, clocks, failures
+from consumers.events import CaseEvent, EventProjection
+from consumers.runner import Outbox
+from schemas import Codec, DecodeError
+from services.bus import Record
+from services.pseudonyms import Pseudonymiser
+
+log = logging.getLogger("consumers.aggregate")
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """A case as the aggregate knows it: its pseudonym, the epoch of that pseudonym, its month."""
+
+    case_ps: str
+    epoch: str
+    month: str
+    review: str | None
+
+
+class PseudonymousProjection(EventProjection):
+    def __init__(self, codec: Codec, pseudonyms: Pseudonymiser) -> None:
+        super().__init__(codec)
+        self.ps = pseudonyms
+
+    def _id(self, kind: str, raw: Any, case: CaseFacts) -> str:
+        return self.ps.pseudonym(kind, raw, case.epoch)
+
+    # -- the batch: our own idempotency and failure notes, free of raw ids --------------------
+
+    def apply_batch(self, records: Sequence[Record], tx: Connection, out: Outbox) -> None:
+        for record in records:
+            try:
+                decoded = self.codec.decode(record.value or b"")
+            except DecodeError as error:
+                self._failed(record, error, tx)
+                continue
+            event = CaseEvent(record, decoded.event_type, decoded.record)
+            event_ps = self.ps.pseudonym("event", event.event_id, "all")
+            if tx.execute(select(applied).where(applied.c.event_ps == event_ps)).first():
+                continue
+            try:
+                with tx.begin_nested():
+                    self.apply(event, tx, out)
+            except Exception as error:
+                self._failed(record, error, tx)
+            tx.execute(insert(applied).values(event_ps=event_ps))
+
+    def _failed(self, record: Record, error: BaseException, tx: Connection) -> None:
+        kind = type(error).__name__
+        log.error(
+            "aggregate: cannot apply %s/%s@%s: %s", *record.topic_partition, record.offset, kind
+        )
+        where = (
+            (failures.c.topic == record.topic)
+            & (failures.c.partition == record.partition)
+            & (failures.c.offset == record.offset)
+        )
+        tx.execute(delete(failures).where(where))
+        tx.execute(
+            insert(failures).values(
+                topic=record.topic, partition=record.partition, offset=record.offset, error=kind
+            )
+        )
+
+    # -- sealed clocks ----------------------------------------------------------------------
+
+    def _clock_ps(self, kind: str, raw: Any, case: CaseFacts) -> str:
+        return self._id(f"clock/{kind}", raw, case)
+
+    def _set_clock(
+        self, tx: Connection, kind: str, raw: Any, case: CaseFacts, at: dt.datetime
+    ) -> None:
+        clock_ps = self._clock_ps(kind, raw, case)
+        sealed = self.ps.seal_instant(kind, raw, case.epoch, at)
+        tx.execute(delete(clocks).where(clocks.c.clock_ps == clock_ps))
+        tx.execute(insert(clocks).values(clock_ps=clock_ps, sealed_at=sealed))
+
+    def _clock(self, tx: Connection, kind: str, raw: Any, case: CaseFacts) -> dt.datetime | None:
+        sealed = tx.execute(
+            select(clocks.c.sealed_at).where(clocks.c.clock_ps == self._clock_ps(kind, raw, case))
+        ).scalar_one_or_none()
+        return None if sealed is None else self.ps.open_instant(kind, raw, case.epoch, sealed)
+
+    def _drop_clock(self, tx: Connection, kind: str, raw: Any, case: CaseFacts) -> None:
+        tx.execute(delete(clocks).where(clocks.c.clock_ps == self._clock_ps(kind, raw, case)))

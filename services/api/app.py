@@ -1,0 +1,95 @@
+"""The HTTP application: ``create_app(platform)`` wires routers by audience to one platform.
+
+Audiences: institutions' systems (ingest, their cases, referrals and inbox), the schema registry
+(Confluent's REST subset, reads open to Kafka tooling, writes for admins), and operators
+(health and metrics), coordinators (the aggregate's indicators and the dashboard) and auditors
+(archive verification, point-in-time history, the access log).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI
+
+from consumers.runner import metadata as runner_metadata
+from services.api import (
+    audit,
+    coordinator,
+    dashboard,
+    errors,
+    identity,
+    inbox,
+    ingest,
+    institutions,
+    operations,
+    registry,
+)
+from services.api.auth import registry_guard
+from services.api.background import BackgroundPipeline
+from services.api.context import ApiContext, Clock, Publisher, utc_now
+from services.api.metrics import Metrics
+from services.api.tokens import TokenStore
+from services.bootstrap import Platform
+
+__all__ = ["create_app"]
+
+
+def create_app(
+    platform: Platform,
+    *,
+    clock: Clock = utc_now,
+    background: BackgroundPipeline | None = None,
+) -> FastAPI:
+    """The API over ``platform``; ``background`` runs the pipeline while the app runs."""
+    tokens = TokenStore(platform.views_engine)
+    _create_tables(platform)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if background is not None:
+            background.start()
+        try:
+            yield
+        finally:
+            if background is not None:
+                background.stop()
+
+    app = FastAPI(
+        title="Povezimo",
+        version="1",
+        description="The exchange of case events between the institutions of a region, over HTTP.",
+        lifespan=lifespan,
+    )
+    app.state.context = ApiContext(
+        platform=platform,
+        tokens=tokens,
+        publisher=Publisher(platform),
+        metrics=Metrics(platform),
+        clock=clock,
+        pipeline=background,
+    )
+    app.state.registry = platform.registry
+    errors.install(app)
+    app.include_router(ingest.router)
+    app.include_router(institutions.router)
+    app.include_router(inbox.router)
+    app.include_router(identity.router)
+    app.include_router(coordinator.router)
+    app.include_router(audit.router)
+    app.include_router(dashboard.router)
+    app.include_router(operations.router)
+    registry.install(app, dependencies=[Depends(registry_guard)])
+    return app
+
+
+def _create_tables(platform: Platform) -> None:
+    """Every table the routes read exists, even before the pipeline first ran."""
+    runner_metadata.create_all(platform.views_engine)
+    ingest.metadata.create_all(platform.views_engine)
+    for projection in platform.projections().values():
+        engine = platform.engine_for(projection)
+        runner_metadata.create_all(engine)
+        for table in projection.tables:
+            table.create(engine, checkfirst=True)

@@ -1,0 +1,44 @@
+"""The coordinator dashboard: one page and its script, served by the API itself.
+
+The page holds no data; its script reads the coordinator endpoints (``/v1/aggregate/...``) with
+the coordinator's token, so it shows only what a disclosure-controlled release shows.
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+
+from services.api.errors import not_found
+
+router = APIRouter(include_in_schema=False)
+ASSETS = {
+    "dashboard.html": "text/html; charset=utf-8",
+    "dashboard.js": "text/javascript; charset=utf-8",
+    "dashboard.css": "text/css; charset=utf-8",
+}
+# The page runs only its own script and talks only to this server.
+POLICY = "default-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'"
+
+
+def _asset(name: str) -> Response:
+    if name not in ASSETS:
+        raise not_found("file")
+    body = files("services.api").joinpath("static", name).read_bytes()
+    return Response(
+        body,
+        media_type=ASSETS[name],
+        headers={"Content-Security-Policy": POLICY, "Cache-Control": "no-cache"},
+    )
+
+
+@router.get("/dashboard")
+def dashboard() -> Response:
+    return _asset("dashboard.html")
+
+
+@router.get("/dashboard/{name}")
+def dashboard_asset(name: str) -> Response:
+    return _asset(name)

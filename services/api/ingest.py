@@ -1,0 +1,212 @@
+"""HTTP ingest: an institution posts an event as JSON; it is validated against the model derived
+from its Avro schema, encoded and published to the caller's own ``submissions.<institution>``.
+
+The exchange then decides, as for any Kafka producer; ``GET /v1/submissions/{event_id}`` tells the
+caller what it decided. Nobody publishes as another institution: the topic comes from the token,
+and a ``source_institution`` that names someone else is refused here already.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Depends
+from pydantic import BaseModel, Field, ValidationError
+from sqlalchemy import Column, MetaData, String, Table, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from consumers.exchange import submissions_table
+from schemas import EncodeError
+from schemas.models import EventModel, event_models, model_for
+from services.api.auth import InstitutionPrincipal
+from services.api.context import ApiContext, api_context
+from services.api.errors import ApiError, ErrorBody, Problem, not_found, problems_of
+from services.api.tokens import Principal
+from services.sql import UtcDateTime
+
+metadata = MetaData()
+api_submissions = Table(
+    "api_submissions",
+    metadata,
+    Column("event_id", String(36), primary_key=True),
+    Column("institution", String(120), nullable=False),
+    Column("event_type", String(60), nullable=False),
+    Column("case_id", String(36), nullable=False),
+    Column("submitted_at", UtcDateTime, nullable=False),
+)
+
+router = APIRouter(prefix="/v1", tags=["ingest"])
+Context = Annotated[ApiContext, Depends(api_context)]
+
+
+class Receipt(BaseModel):
+    event_id: uuid.UUID
+    status: Literal["submitted"] = "submitted"
+    status_url: str = Field(description="Where the exchange's decision can be read.")
+
+
+class SubmissionStatus(BaseModel):
+    event_id: uuid.UUID
+    status: Literal["pending", "accepted", "rejected"]
+    event_type: str | None = None
+    case_id: uuid.UUID | None = None
+    code: str | None = Field(default=None, description="Machine-readable rejection code.")
+    reason: str | None = None
+
+
+def _problem(location: list[str | int], code: str, message: str) -> ApiError:
+    return ApiError(
+        422, "invalid_event", message, [Problem(location=location, code=code, message=message)]
+    )
+
+
+def parse_event(body: Any, principal: Principal) -> EventModel:
+    """The event a JSON body describes, validated; a missing source is the caller's own."""
+    if not isinstance(body, dict):
+        raise _problem(["body"], "object_expected", "the body must be a JSON object (an event)")
+    header = body.get("header")
+    if not isinstance(header, dict):
+        raise _problem(["body", "header"], "object_expected", "the event needs a header object")
+    event_type = header.get("event_type")
+    if not isinstance(event_type, str):
+        raise _problem(
+            ["body", "header", "event_type"], "missing", "header.event_type names the event"
+        )
+    try:
+        model = model_for(event_type)
+    except LookupError:
+        raise _problem(
+            ["body", "header", "event_type"],
+            "unknown_event_type",
+            f"{event_type!r} is not an event of the catalogue",
+        ) from None
+    source = header.get("source_institution", principal.institution)
+    if source != principal.institution:
+        raise ApiError(
+            403,
+            "source_mismatch",
+            f"this token publishes as {principal.institution}; the event names another source",
+        )
+    try:
+        return model.model_validate({**body, "header": {**header, "source_institution": source}})
+    except ValidationError as error:
+        raise ApiError(
+            422, "invalid_event", f"not a valid {event_type}", problems_of(error, ["body"])
+        ) from None
+
+
+def publish_submission(context: ApiContext, principal: Principal, event: EventModel) -> Receipt:
+    """Encode and publish ``event`` to the caller's submissions topic; durable on return."""
+    header = event.header  # type: ignore[attr-defined]
+    try:
+        value = context.platform.codec.encode(event.event_type, event.to_avro())
+    except EncodeError as error:
+        raise _problem(["body"], "avro_encoding", error.reason) from None
+    context.publisher.publish(
+        [
+            (
+                f"submissions.{principal.institution}",
+                str(header.case_id).encode(),
+                value,
+                (("event-type", event.event_type.encode()), ("submitted-via", b"http")),
+            )
+        ]
+    )
+    try:
+        with context.platform.views_engine.begin() as tx:
+            tx.execute(
+                insert(api_submissions).values(
+                    event_id=str(header.event_id),
+                    institution=principal.institution,
+                    event_type=event.event_type,
+                    case_id=str(header.case_id),
+                    submitted_at=context.clock(),
+                )
+            )
+    except IntegrityError:
+        pass  # a retry of the same event: the exchange drops the duplicate as well
+    context.metrics.submitted.labels(event.event_type).inc()
+    return Receipt(event_id=header.event_id, status_url=f"/v1/submissions/{header.event_id}")
+
+
+def _event_schemas() -> dict[str, Any]:
+    """The body as OpenAPI documents it (``parse_event`` does the checking)."""
+    return {
+        "description": "One event of the catalogue as JSON; header.event_type says which.",
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["header"],
+                    "properties": {"header": {"type": "object"}},
+                    "description": "Event types: " + ", ".join(sorted(event_models())),
+                }
+            }
+        },
+    }
+
+
+_REFUSALS: dict[int | str, dict[str, Any]] = {
+    403: {"model": ErrorBody, "description": "Not an institution token, or source_mismatch."},
+    422: {"model": ErrorBody, "description": "The event is not valid: problems lists why."},
+}
+
+
+@router.post(
+    "/events",
+    status_code=202,
+    response_model=Receipt,
+    responses=_REFUSALS,
+    openapi_extra={"requestBody": _event_schemas()},
+)
+def post_event(
+    principal: InstitutionPrincipal,
+    context: Context,
+    body: Annotated[Any, Body()] = None,
+) -> Receipt:
+    """Submit an event as the token's institution; the exchange then accepts or rejects it."""
+    try:
+        event = parse_event(body, principal)
+    except ApiError as error:
+        context.metrics.refused.labels(error.code).inc()
+        raise
+    return publish_submission(context, principal, event)
+
+
+@router.get(
+    "/submissions/{event_id}",
+    response_model=SubmissionStatus,
+    responses={404: {"model": ErrorBody}},
+)
+def submission_status(
+    event_id: uuid.UUID, principal: InstitutionPrincipal, context: Context
+) -> SubmissionStatus:
+    """Whether the exchange accepted a submission into case-events, or rejected it and why."""
+    key = str(event_id)
+    with context.platform.views_engine.connect() as conn:
+        decided = conn.execute(
+            select(submissions_table)
+            .where(submissions_table.c.event_id == key)
+            .where(submissions_table.c.institution == principal.institution)
+        ).first()
+        if decided is not None:
+            return SubmissionStatus(
+                event_id=event_id,
+                status=decided.status,
+                event_type=decided.event_type,
+                case_id=decided.case_id,
+                code=decided.code,
+                reason=decided.reason,
+            )
+        posted = conn.execute(
+            select(api_submissions)
+            .where(api_submissions.c.event_id == key)
+            .where(api_submissions.c.institution == principal.institution)
+        ).first()
+    if posted is None:
+        raise not_found("submission")
+    return SubmissionStatus(
+        event_id=event_id, status="pending", event_type=posted.event_type, case_id=posted.case_id
+    )

@@ -1,0 +1,145 @@
+"""``povezimo serve`` (the HTTP API) and ``povezimo tokens`` (who may call it)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from services.api.tokens import Role, TokenStore
+from services.bootstrap import Platform
+from services.settings import Settings
+
+tokens_app = typer.Typer(help="Bearer tokens of the HTTP API: issue, list, revoke.")
+
+BusOption = Annotated[
+    str | None, typer.Option("--bus", help="kafka://…, sqlite:///… or postgresql://…")
+]
+DataDirOption = Annotated[
+    Path | None, typer.Option("--data-dir", help="Where embedded data lives.")
+]
+
+
+def _console() -> Console:
+    return Console() if sys.stdout.isatty() else Console(width=120)
+
+
+def _platform(bus: str | None, data_dir: Path | None) -> Platform:
+    overrides: dict[str, object] = {}
+    if bus:
+        overrides["bus_url"] = bus
+    if data_dir:
+        overrides["data_dir"] = data_dir
+    return Platform(Settings(**overrides))  # type: ignore[arg-type]
+
+
+def _fail(message: str) -> NoReturn:
+    Console(stderr=True).print(f"[red]error:[/] {message}")
+    raise typer.Exit(2)
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    with_pipeline: Annotated[
+        bool | None,
+        typer.Option(
+            "--with-pipeline/--without-pipeline",
+            help="Run the exchange and projections in this process "
+            "(default: on for the embedded SQL bus, off for Kafka).",
+        ),
+    ] = None,
+    bus: BusOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Serve the HTTP API (ingest, institutions, inbox, registry, health and metrics)."""
+    import uvicorn
+
+    from services.api.app import create_app
+    from services.api.background import BackgroundPipeline
+
+    system = _platform(bus, data_dir)
+    embedded = not system.settings.resolved_bus_url.startswith("kafka")
+    background = (
+        BackgroundPipeline(system.settings)
+        if (embedded if with_pipeline is None else with_pipeline)
+        else None
+    )
+    app = create_app(system, background=background)
+    console = _console()
+    console.print(
+        f"povezimo API on http://{host}:{port} (bus {system.bus.url}; pipeline "
+        f"{'in this process' if background else 'elsewhere'}); docs at /docs"
+    )
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="info")
+    finally:
+        system.close()
+
+
+@tokens_app.command("issue")
+def tokens_issue(
+    institution: Annotated[str, typer.Option("--institution", help="Institution id.")],
+    role: Annotated[Role, typer.Option("--role", help="What the token may do.")],
+    label: Annotated[str | None, typer.Option(help="A note for the list, e.g. a system.")] = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Issue a token; it is shown once and stored only as a hash."""
+    system = _platform(None, data_dir)
+    try:
+        known = system.institutions.get(institution)
+        if known is None:
+            _fail(f"{institution!r} is not a registered institution (see povezimo institutions)")
+        if role is Role.INSTITUTION and (not known.active or known.kind == "PLATFORM"):
+            _fail(f"{institution} cannot hold an institution token (inactive or the platform)")
+        issued = TokenStore(system.views_engine).issue(
+            institution, role, now=dt.datetime.now(dt.UTC), label=label
+        )
+    finally:
+        system.close()
+    console = _console()
+    console.print(f"token id {issued.token_id} ({issued.role} of {issued.institution})")
+    console.print("the token (shown once, keep it secret):", style="bold")
+    print(issued.secret)
+
+
+@tokens_app.command("list")
+def tokens_list(data_dir: DataDirOption = None) -> None:
+    """Issued tokens (ids, never the secrets)."""
+    system = _platform(None, data_dir)
+    try:
+        found = TokenStore(system.views_engine).list()
+    finally:
+        system.close()
+    table = Table("token id", "institution", "role", "label", "issued (UTC)", "revoked (UTC)")
+    for token in found:
+        table.add_row(
+            token.token_id,
+            token.institution,
+            token.role.value,
+            token.label or "",
+            f"{token.issued_at:%Y-%m-%d %H:%M}",
+            f"{token.revoked_at:%Y-%m-%d %H:%M}" if token.revoked_at else "",
+        )
+    _console().print(table)
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(
+    token_id: Annotated[str, typer.Argument(help="Token id (or a unique prefix of it).")],
+    data_dir: DataDirOption = None,
+) -> None:
+    """Revoke a token: from now on it answers 401."""
+    system = _platform(None, data_dir)
+    try:
+        revoked = TokenStore(system.views_engine).revoke(token_id, now=dt.datetime.now(dt.UTC))
+    finally:
+        system.close()
+    if not revoked:
+        _fail(f"no single token with id {token_id!r}")
+    _console().print(f"revoked {token_id}")

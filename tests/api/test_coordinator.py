@@ -1,0 +1,120 @@
+"""Coordinators read the regional aggregate through the release door only: small counts withheld
+with their complements, JSON or CSV, never a policy looser than the platform's."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import uuid
+
+import pytest
+from fastapi.testclient import TestClient
+
+from consumers.pipeline import Pipeline
+from producers.scenario import Submission
+from services.bootstrap import Platform
+from services.release import ReleaseRequest, release
+from tests.api.world import NOW, OWNER, World, case_opened
+from tests.support.pipeline import submit
+
+
+@pytest.fixture
+def region(world: World, platform: Platform, pipeline: Pipeline) -> World:
+    """Six more cases in Lazarevac, so that some counts are large enough to be shown."""
+    at = NOW - dt.timedelta(days=1)
+    submit(
+        platform,
+        [Submission(OWNER, case_opened(OWNER, uuid.uuid4(), "lazarevac", at)) for _ in range(6)],
+    )
+    pipeline.drain()
+    return world
+
+
+def test_a_table_withholds_small_counts_and_the_totals_that_would_give_them_back(
+    client: TestClient, region: World, platform: Platform
+) -> None:
+    answer = client.get(
+        "/v1/aggregate/indicators/reported_cases",
+        params={"by": "municipality"},
+        headers=region.headers("coordinator"),
+    )
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    counts = {row["municipality"]: row["count"] for row in body["rows"]}
+    assert body["threshold"] == 5 and body["by"] == ["municipality"]
+    # Kragujevac's single case is withheld, and so is one more position: otherwise 7 - 6 = 1.
+    assert counts["kragujevac"] is None
+    assert sum(v is None for v in counts.values()) >= 2
+    assert not any(v is not None and 0 < v < 5 for v in counts.values())
+    # The same release as the CLI's door gives: the API adds nothing and loosens nothing.
+    door = release(platform, ReleaseRequest("reported_cases", ("municipality",), 5))
+    assert body["rows"] == door.rows
+
+
+def test_csv_is_the_same_release_with_withheld_values_left_empty(
+    client: TestClient, region: World
+) -> None:
+    headers = region.headers("coordinator")
+    params = {"by": "municipality,month"}
+    as_json = client.get("/v1/aggregate/indicators/reported_cases", params=params, headers=headers)
+    as_csv = client.get(
+        "/v1/aggregate/indicators/reported_cases",
+        params={**params, "format": "csv"},
+        headers=headers,
+    )
+    assert as_csv.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(as_csv.text)))
+    expected = [
+        {k: "" if v is None else str(v) for k, v in row.items()} for row in as_json.json()["rows"]
+    ]
+    assert rows == expected
+    assert any(r["count"] == "" for r in rows)
+
+
+def test_requests_the_release_door_refuses_are_answered_with_its_code(
+    client: TestClient, region: World
+) -> None:
+    headers = region.headers("coordinator")
+    cases = {
+        ("reported_cases", "municipality", 2): (422, "threshold_below_policy"),
+        ("no_such_indicator", "month", None): (404, "unknown_indicator"),
+        ("reported_cases", "household", None): (422, "unknown_dimension"),
+        ("reported_cases", ",", None): (422, "no_dimension"),
+    }
+    for (indicator, by, threshold), (status, code) in cases.items():
+        params: dict[str, str | int] = {"by": by}
+        if threshold:
+            params["threshold"] = threshold
+        answer = client.get(f"/v1/aggregate/indicators/{indicator}", params=params, headers=headers)
+        assert (answer.status_code, answer.json()["code"]) == (status, code), indicator
+    stricter = client.get(
+        "/v1/aggregate/indicators/reported_cases",
+        params={"by": "municipality", "threshold": 10},
+        headers=headers,
+    )
+    assert stricter.status_code == 200 and stricter.json()["threshold"] == 10
+
+
+def test_only_coordinators_read_the_aggregate_and_they_read_nothing_else(
+    client: TestClient, region: World
+) -> None:
+    path = "/v1/aggregate/indicators/reported_cases?by=month"
+    for caller in ("ngo", "auditor", "admin"):
+        assert client.get(path, headers=region.headers(caller)).status_code == 403
+    assert client.get(path).status_code == 401
+    listed = client.get("/v1/aggregate/indicators", headers=region.headers("coordinator")).json()
+    assert {"reported_cases", "referrals_sent", "timely_p1_answer"} <= {i["name"] for i in listed}
+    assert client.get("/v1/cases", headers=region.headers("coordinator")).status_code == 403
+
+
+def test_the_dashboard_page_and_its_script_are_served_without_data(client: TestClient) -> None:
+    page = client.get("/dashboard")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "/dashboard/dashboard.js" in page.text
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assert (
+        client.get("/dashboard/dashboard.js").headers["content-type"].startswith("text/javascript")
+    )
+    assert client.get("/dashboard/../app.py").status_code == 404
+    assert client.get("/dashboard/secrets.txt").status_code == 404
