@@ -123,6 +123,21 @@ def rows(results: BenchResults) -> list[tuple[str, str, str, str, str, str]]:
                 "≥ 0.8",
             )
         )
+    for bus, http_runs in results.http.items():
+        requests = sum(len(r.latencies) for r in http_runs)
+        failed = sum(len(r.latencies) - r.accepted for r in http_runs)
+        where = f"{bus}, {results.options.http_rate:g}/s offered, {requests} requests"
+        found.append(
+            (
+                "HTTP ingest: achieved rate, p50 / p99",
+                where + (f", {failed} not 202" if failed else ""),
+                _rate(_median([r.achieved_rate for r in http_runs])),
+                f"{_median([r.percentile(50) for r in http_runs]) * 1000:,.0f} ms / "
+                f"{_median([r.percentile(99) for r in http_runs]) * 1000:,.0f} ms",
+                "",
+                "",
+            )
+        )
     for bus, latency_runs in results.latency.items():
         samples = sum(r.samples for r in latency_runs)
         lost = sum(r.lost for r in latency_runs)

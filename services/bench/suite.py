@@ -21,6 +21,7 @@ from rich.progress import (
 )
 
 from services.bench.events import EventSet
+from services.bench.http_ingest import HttpIngestResult, measure_http_ingest
 from services.bench.ingest import IngestRun, measure_ingest
 from services.bench.latency import LatencyResult, measure_referral_latency
 from services.bench.memory import Scaling, summarise
@@ -28,7 +29,7 @@ from services.bench.peer import PeerRun, peer_in_child, store_peer_events
 from services.bench.replay import ReplayRun, replay_in_child
 from services.bench.workspace import Workspace, append_case_log, platform_of
 
-MEASUREMENTS = ("replay", "peer", "ingest", "latency")
+MEASUREMENTS = ("replay", "peer", "ingest", "http", "latency")
 
 
 @dataclass
@@ -41,6 +42,8 @@ class BenchOptions:
     latency_seconds: float = 60.0
     latency_rate: float = 50.0
     ingest_events: int = 10_000
+    http_rate: float = 100.0
+    http_seconds: float = 20.0
     peer_max_events: int = 100_000  # the peer at library defaults (an fsync per event) is slow
 
 
@@ -52,6 +55,7 @@ class BenchResults:
     peer_library_default: list[PeerRun] = field(default_factory=list)
     ingest: list[IngestRun] = field(default_factory=list)
     latency: dict[str, list[LatencyResult]] = field(default_factory=dict)
+    http: dict[str, list[HttpIngestResult]] = field(default_factory=dict)
 
     def scaling(self) -> list[Scaling]:
         found = []
@@ -74,6 +78,7 @@ class BenchResults:
             "peer": {str(n): [r.as_dict() for r in runs] for n, runs in self.peer.items()},
             "peer_library_default": [r.as_dict() for r in self.peer_library_default],
             "ingest": [r.as_dict() for r in self.ingest],
+            "http": {bus: [r.as_dict() for r in runs] for bus, runs in self.http.items()},
             "latency": {
                 bus: {
                     "runs": [r.as_dict() for r in runs],
@@ -129,6 +134,19 @@ def run_bench(options: BenchOptions, root: Path, console: Console) -> BenchResul
                 results.ingest.append(measure_ingest(workspace, sample))
                 progress.advance(task)
             progress.remove_task(task)
+        if "http" in options.only:
+            for bus in options.buses:
+                task = progress.add_task(
+                    f"{bus}: HTTP ingest at {options.http_rate:g} requests/s", total=options.repeat
+                )
+                for _ in range(options.repeat):
+                    results.http.setdefault(bus, []).append(
+                        measure_http_ingest(
+                            workspace, bus, rate=options.http_rate, seconds=options.http_seconds
+                        )
+                    )
+                    progress.advance(task)
+                progress.remove_task(task)
         if "latency" in options.only:
             _latency(workspace, options, results, progress)
     return results
