@@ -76,6 +76,21 @@ def rows(results: BenchResults) -> list[tuple[str, str, str, str, str, str]]:
                 "≤ 300 MB, ≈ 1",
             )
         )
+    for (bus, size), parallel in sorted(results.parallel.items()):
+        # Both with their group joins: each parallel process joins its own group.
+        one_by_one = results.replay.get((bus, size), [])
+        sequential = [_median([r.rate for r in one_by_one])] if one_by_one else []
+        rate = _median([r.rate for r in parallel])
+        found.append(
+            (
+                "replay, a process per projection ÷ one",
+                f"{bus} {_size(size)}",
+                _rate(rate),
+                _rate(sequential[0]) if sequential else "–",
+                _ratio(rate / sequential[0]) if sequential and sequential[0] else "–",
+                "",
+            )
+        )
     for size, runs in sorted(results.peer.items()):
         found.append(
             (

@@ -25,11 +25,12 @@ from services.bench.http_ingest import HttpIngestResult, measure_http_ingest
 from services.bench.ingest import IngestRun, measure_ingest
 from services.bench.latency import LatencyResult, measure_referral_latency
 from services.bench.memory import Scaling, summarise
+from services.bench.parallel import ParallelReplayRun, replay_in_parallel
 from services.bench.peer import PeerRun, peer_in_child, store_peer_events
 from services.bench.replay import ReplayRun, replay_in_child
 from services.bench.workspace import Workspace, append_case_log, platform_of
 
-MEASUREMENTS = ("replay", "peer", "ingest", "http", "latency")
+MEASUREMENTS = ("replay", "parallel", "peer", "ingest", "http", "latency")
 
 
 @dataclass
@@ -56,6 +57,7 @@ class BenchResults:
     ingest: list[IngestRun] = field(default_factory=list)
     latency: dict[str, list[LatencyResult]] = field(default_factory=dict)
     http: dict[str, list[HttpIngestResult]] = field(default_factory=dict)
+    parallel: dict[tuple[str, int], list[ParallelReplayRun]] = field(default_factory=dict)
 
     def scaling(self) -> list[Scaling]:
         found = []
@@ -75,6 +77,10 @@ class BenchResults:
                 f"{bus}:{n}": [r.as_dict() for r in runs] for (bus, n), runs in self.replay.items()
             },
             "scaling": [s.as_dict() for s in self.scaling()],
+            "parallel": {
+                f"{bus}:{n}": [r.as_dict() for r in runs]
+                for (bus, n), runs in self.parallel.items()
+            },
             "peer": {str(n): [r.as_dict() for r in runs] for n, runs in self.peer.items()},
             "peer_library_default": [r.as_dict() for r in self.peer_library_default],
             "ingest": [r.as_dict() for r in self.ingest],
@@ -125,7 +131,7 @@ def run_bench(options: BenchOptions, root: Path, console: Console) -> BenchResul
             largest, options.seed, workspace.codec, lambda n: progress.advance(task, n)
         )
         progress.remove_task(task)
-        if {"replay", "peer"} & set(options.only):
+        if {"replay", "parallel", "peer"} & set(options.only):
             _replay_and_peer(workspace, events, options, results, progress)
         if "ingest" in options.only:
             sample = events.head(min(options.ingest_events, len(events)))
@@ -159,7 +165,7 @@ def _replay_and_peer(
     results: BenchResults,
     progress: Progress,
 ) -> None:
-    buses = options.buses if "replay" in options.only else ["sqlite"]
+    buses = options.buses if {"replay", "parallel"} & set(options.only) else ["sqlite"]
     for bus in buses:
         for size in sorted(options.sizes):
             log = events.head(size)
@@ -175,6 +181,15 @@ def _replay_and_peer(
                     runs = results.replay.setdefault((bus, size), [])
                     for _ in range(options.repeat):
                         runs.append(replay_in_child(bus, settings, size))
+                        progress.advance(task)
+                    progress.remove_task(task)
+                if "parallel" in options.only:
+                    task = progress.add_task(
+                        f"{bus}: replay {size:,}, a process per projection", total=options.repeat
+                    )
+                    parallel = results.parallel.setdefault((bus, size), [])
+                    for _ in range(options.repeat):
+                        parallel.append(replay_in_parallel(bus, settings, size))
                         progress.advance(task)
                     progress.remove_task(task)
                 if bus == "sqlite" and "peer" in options.only:
