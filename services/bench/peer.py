@@ -198,7 +198,7 @@ def peer_case_counts(
     for leftover in (view, view.with_name(view.name + "-wal"), view.with_name(view.name + "-shm")):
         leftover.unlink(missing_ok=True)
     app = log_cls(env=_env(store))
-    recorder = InfrastructureFactory.construct(env=_env(view)).tracking_recorder(view_cls)
+    recorder: Any = InfrastructureFactory.construct(env=_env(view)).tracking_recorder(view_cls)
     recorder.synchronous = synchronous
     projection = projection_cls(view=recorder)
     started = time.perf_counter()

@@ -109,12 +109,14 @@ def replay_all(bus: str, settings: dict[str, str], events: int) -> ReplayRun:
         runner.reset()
         ends = system.bus.end_offsets(partitions_of(system.bus, runner.projection.topics))
         first: list[float] = []
+
+        def note_first_batch(_count: int, first: list[float] = first) -> None:
+            if not first:
+                first.append(time.perf_counter())
+
         started = time.perf_counter()
         applied = runner.run_until(
-            ends,
-            timeout=24 * 3600,
-            publish=False,
-            progress=lambda _n, first=first: first or first.append(time.perf_counter()),
+            ends, timeout=24 * 3600, publish=False, progress=note_first_batch
         )
         per_projection[name] = time.perf_counter() - started
         joins += (first[0] - started) if first else 0.0

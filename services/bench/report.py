@@ -34,14 +34,14 @@ def rows(results: BenchResults) -> list[tuple[str, str, str, str, str, str]]:
     found: list[tuple[str, str, str, str, str, str]] = []
     for scaling in results.scaling():
         bus = scaling.bus
-        for size in sorted(scaling.sizes, key=lambda s: s.events):
+        for summary in sorted(scaling.sizes, key=lambda s: s.events):
             found.append(
                 (
                     "replay ÷ bare decode (wall; CPU)",
-                    f"{bus} {_size(size.events)}",
-                    f"{_rate(size.rate)}; {_rate(size.cpu_rate)}",
-                    _rate(size.decode_rate),
-                    f"{_ratio(size.ratio)}; {_ratio(size.cpu_ratio)}",
+                    f"{bus} {_size(summary.events)}",
+                    f"{_rate(summary.rate)}; {_rate(summary.cpu_rate)}",
+                    _rate(summary.decode_rate),
+                    f"{_ratio(summary.ratio)}; {_ratio(summary.cpu_ratio)}",
                     "≥ 0.5" if bus == "sqlite" else "",
                 )
             )
@@ -91,26 +91,26 @@ def rows(results: BenchResults) -> list[tuple[str, str, str, str, str, str]]:
                 "",
             )
         )
-    for size, runs in sorted(results.peer.items()):
+    for size, peer_runs in sorted(results.peer.items()):
         found.append(
             (
                 "case counts: ours ÷ eventsourcing",
                 f"sqlite {_size(size)}, same durability",
-                _rate(_median([r.ours_rate for r in runs])),
-                _rate(_median([r.peer_rate for r in runs])),
-                _ratio(_median([r.ratio for r in runs])),
-                "" if all(r.ours_counts == r.peer_counts for r in runs) else "VIEWS DIFFER",
+                _rate(_median([r.ours_rate for r in peer_runs])),
+                _rate(_median([r.peer_rate for r in peer_runs])),
+                _ratio(_median([r.ratio for r in peer_runs])),
+                "" if all(r.ours_counts == r.peer_counts for r in peer_runs) else "VIEWS DIFFER",
             )
         )
     if results.peer_library_default:
-        runs = results.peer_library_default
+        defaults = results.peer_library_default
         found.append(
             (
                 "case counts: ours ÷ eventsourcing",
-                f"sqlite {_size(runs[0].events)}, library defaults",
-                _rate(_median([r.ours_rate for r in runs])),
-                _rate(_median([r.peer_rate for r in runs])),
-                _ratio(_median([r.ratio for r in runs])),
+                f"sqlite {_size(defaults[0].events)}, library defaults",
+                _rate(_median([r.ours_rate for r in defaults])),
+                _rate(_median([r.peer_rate for r in defaults])),
+                _ratio(_median([r.ratio for r in defaults])),
                 "",
             )
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import statistics
 from collections.abc import Iterator, Sequence
@@ -173,7 +174,7 @@ def _replay_and_peer(
                 settings = workspace.settings(f"replay-{bus}-{size}", url)
                 system = platform_of(settings)
                 task = progress.add_task(f"{bus}: write {size:,} events to case-events", total=size)
-                append_case_log(system.bus, log, lambda n, t=task: progress.advance(t, n))
+                append_case_log(system.bus, log, functools.partial(progress.advance, task))
                 system.close()
                 progress.remove_task(task)
                 if "replay" in options.only:
@@ -252,7 +253,7 @@ def _latency(
                     load,
                     rate=options.latency_rate,
                     seconds=options.latency_seconds,
-                    progress=lambda n, t=task: progress.advance(t, n),
+                    progress=functools.partial(progress.advance, task),
                 )
             )
         progress.remove_task(task)
