@@ -80,7 +80,11 @@ class DeadlineWatcher(EventProjection):
     tables = (open_deadlines, verdicts, clock)
 
     def apply(self, event: CaseEvent, tx: Connection, out: Outbox) -> None:
+        self._apply(event, tx)
+        # Last, so an event that fails to apply does not move the clock either.
         self._advance_clock(event.recorded_at, tx)
+
+    def _apply(self, event: CaseEvent, tx: Connection) -> None:
         kind = event.event_type
         if kind == "ReferralSent":
             due = deadlines.referral_due(event.occurred_at, event["urgency"], event.get("due_at"))
@@ -110,7 +114,7 @@ class DeadlineWatcher(EventProjection):
             self._open(tx, "extension_decision", event["measure_id"], event, due)
 
     def after_batch(self, tx: Connection, out: Outbox) -> None:
-        now = tx.execute(select(clock.c.now).where(clock.c.id == 1)).scalar_one_or_none()
+        now = self._store_clock(tx)
         if now is not None:
             self.judge_passed(tx, out, now)
 
@@ -152,12 +156,25 @@ class DeadlineWatcher(EventProjection):
 
     # -- bookkeeping -------------------------------------------------------------------------
 
+    def begin_batch(self) -> None:
+        self._latest: dt.datetime | None = None
+
     def _advance_clock(self, moment: dt.datetime, tx: Connection) -> None:
+        """Remember the latest time of the batch; ``after_batch`` moves the stored clock once."""
+        latest = getattr(self, "_latest", None)
+        self._latest = moment if latest is None or moment > latest else latest
+
+    def _store_clock(self, tx: Connection) -> dt.datetime | None:
         now = tx.execute(select(clock.c.now).where(clock.c.id == 1)).scalar_one_or_none()
-        if now is None:
-            tx.execute(insert(clock).values(id=1, now=moment))
-        elif moment > now:
-            tx.execute(clock.update().where(clock.c.id == 1).values(now=moment))
+        latest = getattr(self, "_latest", None)
+        if latest is not None and now is None:
+            tx.execute(insert(clock), {"id": 1, "now": latest})
+            now = latest
+        elif latest is not None and now is not None and latest > now:
+            tx.execute(clock.update().where(clock.c.id == 1).values(now=latest))
+            now = latest
+        self._latest = None
+        return now  # type: ignore[no-any-return]
 
     def _open(
         self,
@@ -169,14 +186,15 @@ class DeadlineWatcher(EventProjection):
         recipient: str | None = None,
     ) -> None:
         tx.execute(
-            insert(open_deadlines).values(
+            insert(open_deadlines),
+            dict(
                 kind=kind,
                 ref=as_uuid(ref),
                 case_id=event.case_id,
                 due_at=due,
                 recipient=recipient,
                 cause_event_id=event.event_id,
-            )
+            ),
         )
 
     def _meet(self, tx: Connection, kind: str, ref: str, met_at: dt.datetime | None) -> None:
@@ -205,14 +223,15 @@ class DeadlineWatcher(EventProjection):
 
     def _verdict(self, tx: Connection, row: Any, met_at: dt.datetime | None, status: str) -> None:
         tx.execute(
-            insert(verdicts).values(
+            insert(verdicts),
+            dict(
                 kind=row.kind,
                 ref=row.ref,
                 case_id=row.case_id,
                 due_at=row.due_at,
                 met_at=met_at,
                 status=status,
-            )
+            ),
         )
 
     def _open_refs(self, tx: Connection, kind: str, case_id: str) -> list[str]:

@@ -15,8 +15,9 @@ from typing import Any, ClassVar
 
 from sqlalchemy import Connection, Table, insert, select
 
-from consumers.runner import Outbox, applied_table, record_failure
+from consumers.runner import Outbox, applied_table, is_outage, record_failure
 from schemas import Codec, DecodeError
+from schemas.codec import Decoded
 from services.bus import Record
 
 CASE_EVENTS = "case-events"
@@ -70,6 +71,32 @@ def as_uuid(value: Any) -> str:
     return str(uuid.UUID(str(value)))
 
 
+class DecodeMemo:
+    """Recently decoded records by their bytes, shared by the consumers of one process.
+
+    The exchange decodes a submission and appends the same bytes to ``case-events``, where every
+    projection decodes them again; remembering the last few thousand saves those decodes. A hit
+    returns a copy of the top-level record (consumers treat records as read-only in any case).
+    """
+
+    def __init__(self, size: int = 10_000) -> None:
+        self.size = size
+        self._decoded: dict[tuple[int, bytes], Decoded] = {}
+
+    def decode(self, codec: Codec, value: bytes) -> Decoded:
+        key = (id(codec), value)
+        found = self._decoded.get(key)
+        if found is None:
+            found = codec.decode(value)  # a DecodeError is not remembered: it is raised again
+            if len(self._decoded) >= self.size:
+                del self._decoded[next(iter(self._decoded))]
+            self._decoded[key] = found
+        return Decoded(found.schema_id, found.event_type, dict(found.record))
+
+
+decode_memo = DecodeMemo()
+
+
 class EventProjection:
     """Base of the projections over ``case-events``; subclasses implement ``apply``."""
 
@@ -83,7 +110,29 @@ class EventProjection:
     def apply_batch(self, records: Sequence[Record], tx: Connection, out: Outbox) -> None:
         events = self._decode(records, tx)
         fresh = self._not_yet_applied(events, tx)
-        self._apply_all(fresh, tx, out)
+        published = len(out.messages)
+        self.begin_batch()
+        try:
+            # The whole batch under one savepoint; only if an event fails is the batch redone
+            # event by event, so the failing one is recorded and the others still apply.
+            with tx.begin_nested():
+                for event in fresh:
+                    self.apply(event, tx, out)
+        except Exception as error:
+            if is_outage(error):
+                raise  # the database went away: the batch is retried, no event is blamed
+            del out.messages[published:]
+            self.begin_batch()
+            for event in fresh:
+                sent = len(out.messages)
+                try:
+                    with tx.begin_nested():
+                        self.apply(event, tx, out)
+                except Exception as error:
+                    if is_outage(error):
+                        raise
+                    del out.messages[sent:]  # what the failed event would have sent goes too
+                    record_failure(self.name, event.record, error, tx)
         if fresh:
             tx.execute(
                 insert(applied_table),
@@ -91,35 +140,11 @@ class EventProjection:
             )
         self.after_batch(tx, out)
 
-    def _apply_all(self, events: list[CaseEvent], tx: Connection, out: Outbox) -> None:
-        """Apply ``events``; one that raises is kept as a failure and the others still apply.
-
-        A savepoint per event costs two statements per event, a fifth of a small projection's
-        replay time; so the whole batch runs under one savepoint, and only a batch in which an
-        event fails is rolled back (outputs included) and applied again event by event.
-        """
-        published = len(out.messages)
-        try:
-            with tx.begin_nested():
-                for event in events:
-                    self.apply(event, tx, out)
-            return
-        except Exception:
-            del out.messages[published:]
-        for event in events:
-            published = len(out.messages)
-            try:
-                with tx.begin_nested():
-                    self.apply(event, tx, out)
-            except Exception as error:
-                del out.messages[published:]  # what a failed event would have sent goes too
-                record_failure(self.name, event.record, error, tx)
-
     def _decode(self, records: Sequence[Record], tx: Connection) -> list[CaseEvent]:
         events = []
         for record in records:
             try:
-                decoded = self.codec.decode(record.value or b"")
+                decoded = decode_memo.decode(self.codec, record.value or b"")
             except DecodeError as error:
                 record_failure(self.name, record, error, tx)
                 continue
@@ -144,6 +169,9 @@ class EventProjection:
 
     def apply(self, event: CaseEvent, tx: Connection, out: Outbox) -> None:
         raise NotImplementedError
+
+    def begin_batch(self) -> None:
+        """Forget whatever was cached while applying a batch (it may have been rolled back)."""
 
     def after_batch(self, tx: Connection, out: Outbox) -> None:
         """Work that depends on the whole batch (e.g. deadlines passed); nothing by default."""

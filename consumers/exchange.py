@@ -16,28 +16,20 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import (
-    BigInteger,
-    Boolean,
-    Column,
-    Connection,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    insert,
-    select,
-    update,
-)
+from sqlalchemy import Connection, Table
 
-from consumers.events import CASE_EVENTS
-from consumers.participation import (
-    OPENING_EVENTS,
-    add_participants,
-    end_referral_participation,
-    participation_change,
+from consumers.admission import field_problem, size_problem, time_problem
+from consumers.events import CASE_EVENTS, decode_memo
+from consumers.exchange_state import (
+    TABLES,
+    BatchState,
+    Referral,
+    cases_table,
+    participants_table,
+    referrals_table,
+    submissions_table,
 )
+from consumers.participation import OPENING_EVENTS, participation_change
 from consumers.referrals import (
     ANSWERED_BY_RECIPIENT,
     ANSWERED_BY_SENDER,
@@ -45,7 +37,7 @@ from consumers.referrals import (
     TRANSITIONS,
     next_status,
 )
-from consumers.runner import Outbox
+from consumers.runner import Outbox, is_outage
 from schemas import Codec, DecodeError
 from services.bus import Record
 from services.institutions import InstitutionRegistry, may_publish
@@ -55,47 +47,15 @@ log = logging.getLogger(__name__)
 SUBMISSIONS = re.compile(r"submissions\..+")
 CLOCK_SKEW = dt.timedelta(minutes=5)
 _REJECTION_IDS = uuid.UUID("5d1c1d0e-7c6a-4b8e-9b52-0f3c2f6e9a11")
-
-metadata = MetaData()
-submissions_table = Table(
-    "exchange_submissions",
-    metadata,
-    Column("event_id", String(36), primary_key=True),
-    Column("status", String(10), nullable=False),  # accepted | rejected
-    Column("code", String(50), nullable=True),
-    Column("reason", Text, nullable=True),
-    Column("institution", String(120), nullable=False),
-    Column("event_type", String(60), nullable=True),
-    Column("case_id", String(36), nullable=True),
-    Column("topic", String(249), nullable=False),
-    Column("partition", Integer, nullable=False),
-    Column("offset", BigInteger, nullable=False),
-)
-cases_table = Table(
-    "exchange_cases",
-    metadata,
-    Column("case_id", String(36), primary_key=True),
-    Column("opened_by", String(120), nullable=False),
-    Column("municipality", String(60), nullable=True),
-    Column("closed", Boolean, nullable=False, default=False),
-)
-participants_table = Table(
-    "exchange_participants",
-    metadata,
-    Column("case_id", String(36), primary_key=True),
-    Column("institution", String(120), primary_key=True),
-    Column("role", String(30), primary_key=True),
-    Column("via", String(36), primary_key=True),
-)
-referrals_table = Table(
-    "exchange_referrals",
-    metadata,
-    Column("referral_id", String(36), primary_key=True),
-    Column("case_id", String(36), nullable=False),
-    Column("sender", String(120), nullable=False),
-    Column("recipient", String(120), nullable=False),
-    Column("status", String(12), nullable=False),
-)
+__all__ = [
+    "Exchange",
+    "Rejected",
+    "cases_table",
+    "participants_table",
+    "referrals_table",
+    "rejections_topic",
+    "submissions_table",
+]
 
 
 class Rejected(Exception):
@@ -107,6 +67,11 @@ class Rejected(Exception):
         self.reason = reason
 
 
+def rejections_topic(institution: str) -> str:
+    """Where the exchange answers an institution's refused submissions."""
+    return f"rejections.{institution}"
+
+
 def submitter_of(topic: str) -> str:
     return topic.removeprefix("submissions.")
 
@@ -116,38 +81,123 @@ class Exchange:
 
     name = "exchange"
     topics = SUBMISSIONS
-    tables: Sequence[Table] = (submissions_table, cases_table, participants_table, referrals_table)
+    tables: Sequence[Table] = TABLES
 
     def __init__(self, codec: Codec, institutions: InstitutionRegistry) -> None:
         self.codec = codec
         self.institutions = institutions
 
     def apply_batch(self, records: Sequence[Record], tx: Connection, out: Outbox) -> None:
+        published = len(out.messages)
+        try:
+            with tx.begin_nested():
+                self._decide_batch(records, tx, out)
+        except Exception as error:
+            if is_outage(error):
+                raise
+            # A record tripped an unforeseen fault: decide the batch again record by record, so
+            # that one is answered as unprocessable and every other as it deserves.
+            del out.messages[published:]
+            for record in records:
+                self.handle(record, tx, out)
+
+    def _decide_batch(self, records: Sequence[Record], tx: Connection, out: Outbox) -> None:
+        """The fast path: what the batch asks about is read in a few queries, written in bulk."""
+        decoded: list[tuple[int, str, dict[str, Any]] | Rejected] = []
         for record in records:
-            self.handle(record, tx, out)
+            try:
+                decoded.append(self._decode(record))
+            except Rejected as rejection:
+                decoded.append(rejection)
+        state = BatchState(tx)
+        headers = [d[2]["header"] for d in decoded if not isinstance(d, Rejected)]
+        state.preload((str(h["event_id"]) for h in headers), (str(h["case_id"]) for h in headers))
+        for record, outcome in zip(records, decoded, strict=True):
+            self._decide(record, out, state, outcome)
+        state.flush()
 
     def handle(self, record: Record, tx: Connection, out: Outbox) -> None:
+        """Decide one submission alone; a fault of this record (not of the platform) rejects it.
+
+        The savepoint and the outbox mark undo whatever the record half-did, so a record that
+        trips an unforeseen error (a value a database column refuses, a bug) is answered as
+        ``unprocessable`` instead of failing its batch again and again and stopping the exchange.
+        Outages of the database, the bus or the registry still propagate: the runner waits them
+        out and the record is decided later, never rejected for the platform's own fault.
+        """
+        mark = len(out.messages)
+        try:
+            with tx.begin_nested():
+                state = BatchState(tx)
+                self._decide(record, out, state)
+                state.flush()
+        except Exception as error:
+            if is_outage(error):
+                raise
+            del out.messages[mark:]
+            log.error(
+                "could not process a submission at %s/%s@%s: %s",
+                record.topic,
+                record.partition,
+                record.offset,
+                type(error).__name__,
+            )
+            problem = Rejected(
+                "unprocessable",
+                f"the exchange could not process this submission ({type(error).__name__})",
+            )
+            state = BatchState(tx)
+            self._reject(record, submitter_of(record.topic), problem, None, None, None, state, out)
+            state.flush()
+
+    def _decide(
+        self,
+        record: Record,
+        out: Outbox,
+        state: BatchState,
+        decoded: tuple[int, str, dict[str, Any]] | Rejected | None = None,
+    ) -> None:
         institution = submitter_of(record.topic)
         event: dict[str, Any] | None = None
         event_type: str | None = None
         schema_id: int | None = None
         try:
-            schema_id, event_type, event = self._decode(record)
+            if decoded is None:
+                decoded = self._decode(record)
+            if isinstance(decoded, Rejected):
+                raise decoded
+            schema_id, event_type, event = decoded
             header = event["header"]
-            if self._seen(tx, str(header["event_id"])):
-                log.info("dropped duplicate %s from %s", event_type, institution)
-                return
-            self._check(institution, event_type, event, record, tx)
+            event_id = str(header["event_id"])
+            before = state.outcome(event_id)
+            if before is not None and before.institution == institution:
+                if before.status == "accepted":
+                    log.info("dropped duplicate %s from %s", event_type, institution)
+                    return
+                # Silence would leave the sender believing a corrected resubmission went in.
+                raise Rejected(
+                    "event_id_reused",
+                    f"event_id {event_id} was rejected before: "
+                    "submit the corrected event under a new event_id",
+                )
+            self._check(institution, event_type, event, record, state)
+            # Last, so that a copy sent by another institution gets the same answer whichever
+            # of the two the exchange reads first (topics are read in no fixed order).
+            if before is not None and before.status == "accepted":
+                raise Rejected("event_id_taken", f"event_id {event_id} names an accepted event")
         except Rejected as rejection:
-            self._reject(record, institution, rejection, event_type, event, schema_id, tx, out)
-            return
-        self._accept(record, institution, event_type, event, tx, out)
+            self._reject(record, institution, rejection, event_type, event, schema_id, state, out)
+        else:
+            self._accept(record, institution, event_type, event, state, out)
 
     # -- the checks, in the order a submitter would fix them ---------------------------------
 
     def _decode(self, record: Record) -> tuple[int, str, dict[str, Any]]:
+        too_large = size_problem(record.value)
+        if too_large:
+            raise Rejected(*too_large)
         try:
-            decoded = self.codec.decode(record.value or b"")
+            decoded = decode_memo.decode(self.codec, record.value or b"")
         except DecodeError as error:
             code = error.code if error.code in {"unknown_schema_id", "not_an_event"} else None
             raise Rejected(code or "undecodable", str(error)) from None
@@ -161,7 +211,7 @@ class Exchange:
         event_type: str,
         event: dict[str, Any],
         record: Record,
-        tx: Connection,
+        state: BatchState,
     ) -> None:
         header = event["header"]
         known = self.institutions.get(institution)
@@ -170,7 +220,7 @@ class Exchange:
         if header["source_institution"] != institution:
             raise Rejected(
                 "source_mismatch",
-                f"topic says {institution}, header says {header['source_institution']}",
+                f"topic says {institution}, header says {header['source_institution'][:120]!r}",
             )
         if not may_publish(known.kind, event_type):
             raise Rejected(
@@ -183,21 +233,24 @@ class Exchange:
                 f"occurred_at {header['occurred_at']:%Y-%m-%dT%H:%M:%SZ} is after its receipt "
                 f"{received:%Y-%m-%dT%H:%M:%SZ}",
             )
+        for problem in (time_problem(header, received, CLOCK_SKEW), field_problem(event)):
+            if problem:
+                raise Rejected(*problem)
+        if event_type in OPENING_EVENTS:
+            self._check_municipality(event)
         if event_type in TRANSITIONS:
             # Before participation: a recipient that declined is no longer a participant, and
             # "the referral is declined" is what it needs to hear.
-            self._check_referral_answer(institution, event_type, event, tx)
-        self._check_case(institution, known.kind, event_type, event, tx)
+            self._check_referral_answer(institution, event_type, event, state)
+        self._check_case(institution, known.kind, event_type, event, state)
         if event_type == "ReferralSent":
-            self._check_new_referral(event, tx)
+            self._check_new_referral(event, state)
 
     def _check_case(
-        self, institution: str, kind: str, event_type: str, event: dict[str, Any], tx: Connection
+        self, institution: str, kind: str, event_type: str, event: dict[str, Any], state: BatchState
     ) -> None:
         case_id = str(event["header"]["case_id"])
-        exists = tx.execute(
-            select(cases_table.c.case_id).where(cases_table.c.case_id == case_id)
-        ).first()
+        exists = state.case(case_id) is not None
         if event_type == "CaseOpened" and exists:
             raise Rejected("case_exists", f"case {case_id} is already open")
         if event_type in OPENING_EVENTS and not exists:
@@ -206,27 +259,28 @@ class Exchange:
             raise Rejected("unknown_case", f"no case {case_id}")
         if kind == "PLATFORM":
             return
-        participant = tx.execute(
-            select(participants_table.c.case_id)
-            .where(participants_table.c.case_id == case_id)
-            .where(participants_table.c.institution == institution)
-            .limit(1)
-        ).first()
-        if not participant:
+        if not state.participates(case_id, institution):
             raise Rejected("not_a_participant", f"{institution} takes no part in case {case_id}")
 
-    def _check_new_referral(self, event: dict[str, Any], tx: Connection) -> None:
+    def _check_municipality(self, event: dict[str, Any]) -> None:
+        municipality = event.get("municipality")
+        if municipality is not None and not self.institutions.by_municipality(municipality):
+            raise Rejected(
+                "unknown_municipality", "no registered institution serves the named municipality"
+            )
+
+    def _check_new_referral(self, event: dict[str, Any], state: BatchState) -> None:
         recipient = self.institutions.get(event["to_institution"])
         if recipient is None or not recipient.active:
             raise Rejected("unknown_recipient", f"{event['to_institution']} is not registered")
-        if self._referral(str(event["referral_id"]), tx):
+        if state.referral(str(event["referral_id"])) is not None:
             raise Rejected("referral_exists", f"referral {event['referral_id']} was already sent")
 
     def _check_referral_answer(
-        self, institution: str, event_type: str, event: dict[str, Any], tx: Connection
+        self, institution: str, event_type: str, event: dict[str, Any], state: BatchState
     ) -> None:
         referral_id = str(event["referral_id"])
-        referral = self._referral(referral_id, tx)
+        referral = state.referral(referral_id)
         if referral is None or referral.case_id != str(event["header"]["case_id"]):
             raise Rejected("unknown_referral", f"no referral {referral_id} in this case")
         if event_type in ANSWERED_BY_RECIPIENT and institution != referral.recipient:
@@ -239,19 +293,6 @@ class Exchange:
                 f"{event_type} cannot follow a referral that is {referral.status}",
             )
 
-    def _referral(self, referral_id: str, tx: Connection) -> Any:
-        return tx.execute(
-            select(referrals_table).where(referrals_table.c.referral_id == referral_id)
-        ).first()
-
-    def _seen(self, tx: Connection, event_id: str) -> bool:
-        return (
-            tx.execute(
-                select(submissions_table.c.event_id).where(submissions_table.c.event_id == event_id)
-            ).first()
-            is not None
-        )
-
     # -- outcomes ----------------------------------------------------------------------------
 
     def _accept(
@@ -260,7 +301,7 @@ class Exchange:
         institution: str,
         event_type: str,
         event: dict[str, Any],
-        tx: Connection,
+        state: BatchState,
         out: Outbox,
     ) -> None:
         header = event["header"]
@@ -275,59 +316,41 @@ class Exchange:
                 ("submission", f"{record.topic}/{record.partition}/{record.offset}".encode()),
             ],
         )
-        self._update_case_state(institution, event_type, event, tx)
+        self._update_case_state(institution, event_type, event, state)
         self._outcome(
-            tx, record, institution, str(header["event_id"]), "accepted", event_type, case_id
+            state, record, institution, str(header["event_id"]), "accepted", event_type, case_id
         )
 
     def _update_case_state(
-        self, institution: str, event_type: str, event: dict[str, Any], tx: Connection
+        self, institution: str, event_type: str, event: dict[str, Any], state: BatchState
     ) -> None:
         case_id = str(event["header"]["case_id"])
-        case = tx.execute(select(cases_table).where(cases_table.c.case_id == case_id)).first()
+        case = state.case(case_id)
         if case is None:
-            municipality = event.get("municipality")
-            tx.execute(
-                insert(cases_table).values(
-                    case_id=case_id, opened_by=institution, municipality=municipality, closed=False
-                )
-            )
+            state.open_case(case_id, institution, event.get("municipality"))
         elif event_type in {"CaseClosed", "CaseReopened"}:
-            tx.execute(
-                update(cases_table)
-                .where(cases_table.c.case_id == case_id)
-                .values(closed=event_type == "CaseClosed")
-            )
+            state.set_closed(case_id, event_type == "CaseClosed")
         change = participation_change(
             event_type,
             event,
             case_municipality=case.municipality if case else event.get("municipality"),
             serving=self.institutions.serving_id,
         )
-        add_participants(tx, participants_table, case_id, change.added)
+        state.add_participants(case_id, change.added)
         if change.ended_referral:
-            end_referral_participation(tx, participants_table, case_id, change.ended_referral)
-        self._update_referral(institution, event_type, event, tx)
-
-    def _update_referral(
-        self, institution: str, event_type: str, event: dict[str, Any], tx: Connection
-    ) -> None:
+            state.end_referral_participation(case_id, change.ended_referral)
         if event_type == "ReferralSent":
-            tx.execute(
-                insert(referrals_table).values(
+            state.add_referral(
+                Referral(
                     referral_id=str(event["referral_id"]),
-                    case_id=str(event["header"]["case_id"]),
+                    case_id=case_id,
                     sender=institution,
                     recipient=event["to_institution"],
                     status=SENT,
                 )
             )
         elif event_type in TRANSITIONS:
-            tx.execute(
-                update(referrals_table)
-                .where(referrals_table.c.referral_id == str(event["referral_id"]))
-                .values(status=TRANSITIONS[event_type][0])
-            )
+            state.set_referral_status(str(event["referral_id"]), TRANSITIONS[event_type][0])
 
     def _reject(
         self,
@@ -337,7 +360,7 @@ class Exchange:
         event_type: str | None,
         event: dict[str, Any] | None,
         schema_id: int | None,
-        tx: Connection,
+        state: BatchState,
         out: Outbox,
     ) -> None:
         header = (event or {}).get("header") or {}
@@ -362,19 +385,22 @@ class Exchange:
             "rejected_at": dt.datetime.fromtimestamp(record.timestamp_ms / 1000, dt.UTC),
         }
         out.publish(
-            f"rejections.{institution}",
+            rejections_topic(institution),
             case_id.encode() if case_id else None,
             self.codec.encode("SubmissionRejected", answer),
             [("rejection-code", rejection.code.encode())],
         )
-        if event_id:
+        # An unregistered sender has no claim on an event_id (and its topic-given name may not
+        # even fit the column): its submissions are answered, not remembered.
+        known = self.institutions.get(institution) is not None
+        if event_id and known and rejection.code != "event_id_reused":
             self._outcome(
-                tx, record, institution, event_id, "rejected", event_type, case_id, rejection
+                state, record, institution, event_id, "rejected", event_type, case_id, rejection
             )
 
     def _outcome(
         self,
-        tx: Connection,
+        state: BatchState,
         record: Record,
         institution: str,
         event_id: str,
@@ -383,17 +409,15 @@ class Exchange:
         case_id: str | None,
         rejection: Rejected | None = None,
     ) -> None:
-        tx.execute(
-            insert(submissions_table).values(
-                event_id=event_id,
-                status=status,
-                code=rejection.code if rejection else None,
-                reason=rejection.reason if rejection else None,
-                institution=institution,
-                event_type=event_type,
-                case_id=case_id,
-                topic=record.topic,
-                partition=record.partition,
-                offset=record.offset,
-            )
+        state.record_outcome(
+            event_id=event_id,
+            status=status,
+            code=rejection.code if rejection else None,
+            reason=rejection.reason if rejection else None,
+            institution=institution,
+            event_type=event_type,
+            case_id=case_id,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
         )

@@ -11,6 +11,8 @@ from sqlalchemy import Column, Connection, MetaData, String, Table, select
 
 from consumers.events import CaseEvent, EventProjection
 from consumers.participation import (
+    NEEDS_MUNICIPALITY,
+    OPENING_EVENTS,
     add_participants,
     end_referral_participation,
     participation_change,
@@ -66,7 +68,11 @@ class Inboxes(EventProjection):
         self.institutions = institutions
 
     def apply(self, event: CaseEvent, tx: Connection, out: Outbox) -> None:
-        municipality = self._municipality(event, tx)
+        municipality = (
+            self._municipality(event, tx)
+            if event.event_type in OPENING_EVENTS | NEEDS_MUNICIPALITY
+            else None
+        )
         change = participation_change(
             event.event_type,
             event.body,
@@ -74,7 +80,9 @@ class Inboxes(EventProjection):
             serving=self.institutions.serving_id,
         )
         add_participants(tx, inbox_participants, event.case_id, change.added)
-        recipients = dict.fromkeys(self._participants(event.case_id, tx), "case-update")
+        members = self._participants(event.case_id, tx)
+        members |= {p.institution for p in change.added}
+        recipients = dict.fromkeys(sorted(members), "case-update")
         recipients |= {p.institution: "statutory" for p in change.added if p.role == "statutory"}
         recipients |= addressed(event)
         recipients.pop(event.source, None)  # the source knows what it published
@@ -91,15 +99,24 @@ class Inboxes(EventProjection):
             )
         if change.ended_referral:
             end_referral_participation(tx, inbox_participants, event.case_id, change.ended_referral)
+            self._members.pop(event.case_id, None)  # another participation may keep it in
 
-    def _participants(self, case_id: str, tx: Connection) -> list[str]:
-        return list(
-            tx.execute(
-                select(inbox_participants.c.institution)
-                .where(inbox_participants.c.case_id == case_id)
-                .distinct()
-            ).scalars()
-        )
+    def begin_batch(self) -> None:
+        # Participants of the cases seen in this batch (cleared when a batch starts or is redone).
+        self._members: dict[str, set[str]] = {}
+
+    def _participants(self, case_id: str, tx: Connection) -> set[str]:
+        if not hasattr(self, "_members"):
+            self.begin_batch()
+        if case_id not in self._members:
+            self._members[case_id] = set(
+                tx.execute(
+                    select(inbox_participants.c.institution)
+                    .where(inbox_participants.c.case_id == case_id)
+                    .distinct()
+                ).scalars()
+            )
+        return self._members[case_id]
 
     def _municipality(self, event: CaseEvent, tx: Connection) -> str | None:
         found = tx.execute(
@@ -108,5 +125,5 @@ class Inboxes(EventProjection):
         if found is not None:
             return found.municipality  # type: ignore[no-any-return]
         municipality = event.get("municipality")
-        tx.execute(inbox_cases.insert().values(case_id=event.case_id, municipality=municipality))
+        tx.execute(inbox_cases.insert(), {"case_id": event.case_id, "municipality": municipality})
         return municipality  # type: ignore[no-any-return]

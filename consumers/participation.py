@@ -13,10 +13,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Table, delete, insert, select
+from sqlalchemy import Connection, Table, delete
+from sqlalchemy.dialects import postgresql, sqlite
 
 OPENING_EVENTS = frozenset({"CaseOpened", "ReportReceived"})
 REFERRAL_ENDINGS = frozenset({"ReferralDeclined", "ReferralRevoked", "ReferralExpired"})
+# The only events whose participation change depends on the case's municipality (who serves it).
+NEEDS_MUNICIPALITY = frozenset({"UrgentMeasureImposed"})
 
 # Who serves a municipality for a kind of institution: (municipality, kind) → institution id.
 Serving = Callable[[str, str], str | None]
@@ -96,23 +99,16 @@ def add_participants(
     tx: Connection, table: Table, case_id: str, added: Sequence[Participation]
 ) -> None:
     """Record participations in ``table`` (case_id, institution, role, via), once each."""
-    for participation in added:
-        exists = tx.execute(
-            select(table.c.case_id)
-            .where(table.c.case_id == case_id)
-            .where(table.c.institution == participation.institution)
-            .where(table.c.role == participation.role)
-            .where(table.c.via == participation.via)
-        ).first()
-        if not exists:
-            tx.execute(
-                insert(table).values(
-                    case_id=case_id,
-                    institution=participation.institution,
-                    role=participation.role,
-                    via=participation.via,
-                )
-            )
+    if not added:
+        return
+    dialect = postgresql if tx.dialect.name == "postgresql" else sqlite
+    tx.execute(
+        dialect.insert(table).on_conflict_do_nothing(),
+        [
+            {"case_id": case_id, "institution": p.institution, "role": p.role, "via": p.via}
+            for p in dict.fromkeys(added)
+        ],
+    )
 
 
 def end_referral_participation(tx: Connection, table: Table, case_id: str, referral: str) -> None:

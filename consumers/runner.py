@@ -8,6 +8,7 @@ commits: a crash in between publishes it again, and every consumer is idempotent
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import time
@@ -30,13 +31,26 @@ from sqlalchemy import (
     insert,
     select,
 )
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
+from schemas.registry import RegistryError
 from services.bus import Bus, BusError, Consumer, Headers, Record, TopicPartition
 from services.sql import IMMEDIATE
 
 log = logging.getLogger(__name__)
 metadata = MetaData()
+
+# What ``run`` waits out: the database, the bus or the schema registry being unreachable.
+OUTAGES = (OperationalError, InterfaceError, BusError, RegistryError)
+
+
+def is_outage(error: BaseException) -> bool:
+    """A fault of the platform (retry later), not of the record being applied (keep it aside)."""
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, OUTAGES)
+
 
 offsets_table = Table(
     "projection_offsets",
@@ -116,6 +130,13 @@ class ProjectionRunner:
         for table in projection.tables:
             table.create(engine, checkfirst=True)
         self._consumer: Consumer | None = None
+        # Set when the consumer's position may not be the stored offsets (a seek that failed
+        # because the database was down): the next step seeks before it reads anything.
+        self._needs_rewind = False
+        # Outputs sent for a batch whose transaction has not committed yet: when the commit
+        # fails (the database went away) the batch is applied again and gives the same outputs,
+        # which are then not sent a second time. A crash forgets this; consumers drop copies.
+        self._sent_uncommitted: set[tuple[str, bytes | None, bytes | None, Headers]] = set()
 
     @property
     def group(self) -> str:
@@ -134,15 +155,21 @@ class ProjectionRunner:
 
     # -- offsets kept with the rows ----------------------------------------------------------
 
-    def stored_offsets(self) -> dict[TopicPartition, int]:
+    def stored_offsets(self, topics: set[str] | None = None) -> dict[TopicPartition, int]:
+        """Offsets stored with the rows (of ``topics`` only, when given)."""
+        query = select(offsets_table).where(offsets_table.c.projection == self.projection.name)
+        if topics is not None and len(topics) <= 100:
+            query = query.where(offsets_table.c.topic.in_(sorted(topics)))
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(offsets_table).where(offsets_table.c.projection == self.projection.name)
-            ).all()
+            rows = conn.execute(query).all()
         return {TopicPartition(r.topic, r.partition): r.next_offset for r in rows}
 
     def _seek_to_stored(self, consumer: Consumer, assigned: set[TopicPartition]) -> None:
-        stored = self.stored_offsets()
+        try:
+            stored = self.stored_offsets()
+        except Exception:
+            self._needs_rewind = True
+            raise
         for tp in assigned:
             consumer.seek(tp, stored.get(tp, 0))
 
@@ -150,21 +177,22 @@ class ProjectionRunner:
         latest: dict[TopicPartition, int] = {}
         for record in records:
             latest[record.topic_partition] = record.offset + 1
-        for tp, offset in latest.items():
-            keys = {
-                "projection": self.projection.name,
-                "topic": tp.topic,
-                "partition": tp.partition,
-            }
-            updated = tx.execute(
-                offsets_table.update()
-                .where(offsets_table.c.projection == keys["projection"])
-                .where(offsets_table.c.topic == tp.topic)
-                .where(offsets_table.c.partition == tp.partition)
-                .values(next_offset=offset)
-            ).rowcount
-            if not updated:
-                tx.execute(insert(offsets_table).values(**keys, next_offset=offset))
+        rows = [
+            {"projection": self.projection.name, "topic": tp.topic, "partition": tp.partition,
+             "next_offset": offset}
+            for tp, offset in latest.items()
+        ]  # fmt: skip
+        if rows:
+            # One statement for every partition of the batch (INSERT … ON CONFLICT DO UPDATE).
+            dialect = postgresql if tx.dialect.name == "postgresql" else sqlite
+            statement = dialect.insert(offsets_table)
+            tx.execute(
+                statement.on_conflict_do_update(
+                    index_elements=["projection", "topic", "partition"],
+                    set_={"next_offset": statement.excluded.next_offset},
+                ),
+                rows,
+            )
 
     # -- running -----------------------------------------------------------------------------
 
@@ -174,14 +202,20 @@ class ProjectionRunner:
         ``publish=False`` rebuilds rows without sending outputs again: a replay must not push a
         decade of inbox messages to institutions a second time.
         """
+        if self._needs_rewind:
+            self._rewind()
         records = self.consumer.poll(max_records=self.max_records, timeout=timeout)
         if not records:
             return 0
         try:
             self._apply(records, publish)
         except Exception:
-            # Nothing of the batch committed: read it again from the stored offsets.
-            self._rewind()
+            # Nothing of the batch committed: read it again from the stored offsets. If the
+            # database is what failed, reading them fails too: then the next step seeks first,
+            # or the batch would be skipped.
+            self._needs_rewind = True
+            with contextlib.suppress(Exception):
+                self._rewind()
             raise
         try:
             self.consumer.commit()  # advisory: the stored offsets are the truth
@@ -193,17 +227,21 @@ class ProjectionRunner:
         out = Outbox()
         with self.engine.connect().execution_options(**{IMMEDIATE: True}) as tx, tx.begin():
             self.projection.apply_batch(records, tx, out)
-            if out.messages and publish:
+            fresh = [m for m in out.messages if m not in self._sent_uncommitted]
+            if fresh and publish:
                 with self.bus.batch():
-                    for message in out.messages:
+                    for message in fresh:
                         self.bus.publish(*message)
                 self.bus.flush()
+                self._sent_uncommitted.update(fresh)
             self._store_offsets(tx, records)
+        self._sent_uncommitted.clear()
 
     def _rewind(self) -> None:
         stored = self.stored_offsets()
         for tp in self.consumer.assignment():
             self.consumer.seek(tp, stored.get(tp, 0))
+        self._needs_rewind = False
 
     def run(self, stop: Callable[[], bool] = lambda: False, *, max_backoff: float = 30.0) -> None:
         """Apply batches until ``stop()``; database or bus outages are waited out with backoff."""
@@ -212,13 +250,15 @@ class ProjectionRunner:
             try:
                 self.step()
                 backoff = 0.5
-            except (OperationalError, BusError) as error:
+            except Exception as error:
+                if not is_outage(error):
+                    raise
                 log.warning("%s: %s; retrying in %.1fs", self.group, error, backoff)
                 time.sleep(backoff)
                 backoff = min(backoff * 2, max_backoff)
 
     def caught_up(self, ends: dict[TopicPartition, int]) -> bool:
-        stored = self.stored_offsets()
+        stored = self.stored_offsets({tp.topic for tp in ends})
         return all(stored.get(tp, 0) >= end for tp, end in ends.items())
 
     def run_until(

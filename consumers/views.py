@@ -28,6 +28,7 @@ from sqlalchemy import (
 from consumers import deadlines
 from consumers.events import CaseEvent, EventProjection, as_uuid
 from consumers.participation import (
+    NEEDS_MUNICIPALITY,
     add_participants,
     end_referral_participation,
     participation_change,
@@ -188,7 +189,8 @@ class InstitutionViews(EventProjection):
 
     def apply(self, event: CaseEvent, tx: Connection, out: Outbox) -> None:
         tx.execute(
-            insert(timeline).values(
+            insert(timeline),
+            dict(
                 event_id=event.event_id,
                 case_id=event.case_id,
                 partition=event.record.partition,
@@ -196,7 +198,7 @@ class InstitutionViews(EventProjection):
                 occurred_at=event.occurred_at,
                 event_type=event.event_type,
                 source_institution=event.source,
-            )
+            ),
         )
         handler = _HANDLERS.get(event.event_type)
         if handler:
@@ -204,11 +206,15 @@ class InstitutionViews(EventProjection):
         self._participation(event, tx)
 
     def _participation(self, event: CaseEvent, tx: Connection) -> None:
-        municipality = tx.execute(
-            cases.select()
-            .with_only_columns(cases.c.municipality)
-            .where(cases.c.case_id == event.case_id)
-        ).scalar_one_or_none()
+        municipality = (
+            tx.execute(
+                cases.select()
+                .with_only_columns(cases.c.municipality)
+                .where(cases.c.case_id == event.case_id)
+            ).scalar_one_or_none()
+            if event.event_type in NEEDS_MUNICIPALITY
+            else None
+        )
         change = participation_change(
             event.event_type,
             event.body,
@@ -226,7 +232,8 @@ class InstitutionViews(EventProjection):
         if _exists(tx, cases, cases.c.case_id, event.case_id):
             return  # a further report on a known case
         tx.execute(
-            insert(cases).values(
+            insert(cases),
+            dict(
                 case_id=event.case_id,
                 opened_by=event.source,
                 opened_at=event.occurred_at,
@@ -235,7 +242,7 @@ class InstitutionViews(EventProjection):
                 risk_level=event.get("initial_risk"),
                 children_present=event.get("children_present"),
                 violence_types=",".join(event.get("violence_types") or []),
-            )
+            ),
         )
 
     @handles("RiskAssessed")
@@ -255,7 +262,8 @@ class InstitutionViews(EventProjection):
     @handles("SubjectRegistered")
     def _subject(self, event: CaseEvent, tx: Connection) -> None:
         tx.execute(
-            insert(subjects).values(
+            insert(subjects),
+            dict(
                 case_id=event.case_id,
                 subject_id=as_uuid(event["subject_id"]),
                 role=event["role"],
@@ -263,7 +271,7 @@ class InstitutionViews(EventProjection):
                 birth_year=event.get("birth_year"),
                 municipality=event.get("municipality"),
                 erased=False,
-            )
+            ),
         )
 
     @handles("SubjectErased")
@@ -276,7 +284,8 @@ class InstitutionViews(EventProjection):
     def _referral_sent(self, event: CaseEvent, tx: Connection) -> None:
         sent_at = event.occurred_at
         tx.execute(
-            insert(referrals).values(
+            insert(referrals),
+            dict(
                 referral_id=as_uuid(event["referral_id"]),
                 case_id=event.case_id,
                 sender=event.source,
@@ -286,7 +295,7 @@ class InstitutionViews(EventProjection):
                 status=SENT,
                 sent_at=sent_at,
                 due_at=deadlines.referral_due(sent_at, event["urgency"], event.get("due_at")),
-            )
+            ),
         )
 
     @handles(*TRANSITIONS)
@@ -307,13 +316,14 @@ class InstitutionViews(EventProjection):
     @handles("UrgentMeasureImposed")
     def _measure_imposed(self, event: CaseEvent, tx: Connection) -> None:
         tx.execute(
-            insert(urgent_measures).values(
+            insert(urgent_measures),
+            dict(
                 measure_id=as_uuid(event["measure_id"]),
                 case_id=event.case_id,
                 measure_type=event["measure_type"],
                 imposed_at=event["imposed_at"],
                 breaches=0,
-            )
+            ),
         )
 
     @handles("UrgentMeasureServed")
@@ -374,13 +384,14 @@ class InstitutionViews(EventProjection):
     @handles("CaseConferenceScheduled")
     def _conference_scheduled(self, event: CaseEvent, tx: Connection) -> None:
         tx.execute(
-            insert(conferences).values(
+            insert(conferences),
+            dict(
                 conference_id=as_uuid(event["conference_id"]),
                 case_id=event.case_id,
                 chair=event["chair_institution"]["institution_id"],
                 agenda_reason=event["agenda_reason"],
                 scheduled_for=event["scheduled_for"],
-            )
+            ),
         )
 
     @handles("CaseConferenceHeld")
@@ -389,33 +400,36 @@ class InstitutionViews(EventProjection):
         values = {"held_at": event["held_at"], "victim_participated": event["victim_participated"]}
         if not _update(tx, conferences, conferences.c.conference_id, conference_id, **values):
             tx.execute(
-                insert(conferences).values(
+                insert(conferences),
+                dict(
                     conference_id=conference_id, case_id=event.case_id, chair=event.source, **values
-                )
+                ),
             )
 
     @handles("ProtectionPlanAdopted")
     def _plan(self, event: CaseEvent, tx: Connection) -> None:
         plan_id = as_uuid(event["plan_id"])
         tx.execute(
-            insert(plans).values(
+            insert(plans),
+            dict(
                 plan_id=plan_id,
                 case_id=event.case_id,
                 adopted_at=event.occurred_at,
                 review_due_at=event["review_due_at"],
                 victim_participated=event["victim_participated"],
-            )
+            ),
         )
         for measure in event["measures"]:
             tx.execute(
-                insert(plan_measures).values(
+                insert(plan_measures),
+                dict(
                     measure_id=as_uuid(measure["measure_id"]),
                     plan_id=plan_id,
                     case_id=event.case_id,
                     executor=measure["executor_institution"]["institution_id"],
                     kind=measure["kind"],
                     due_at=measure["due_at"],
-                )
+                ),
             )
 
     @handles("PlanMeasureCompleted")

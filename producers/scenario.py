@@ -11,6 +11,7 @@ close the case. The network simulator builds on the same ``CaseScript``.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import random
 import uuid
 from dataclasses import dataclass, field
@@ -47,8 +48,10 @@ class Submission:
         return self.event.header.case_id  # type: ignore[attr-defined, no-any-return]
 
 
+@functools.cache
 def serving(municipality: str, kind: str) -> str:
-    found = InstitutionRegistry.default().serving_id(municipality, kind)
+    """The institution of ``kind`` serving ``municipality`` in the default seed network."""
+    found = _seed_network().serving_id(municipality, kind)
     if found is None:
         raise LookupError(f"no {kind} serves {municipality}")
     return found
@@ -107,6 +110,11 @@ class CaseScript:
                          subject_id=subject_id, role=role, sex="FEMALE" if female else "MALE",
                          birth_year=birth_year, municipality=self.municipality,
                          sealed=seal(subject_id, person))  # fmt: skip
+
+
+@functools.cache
+def _seed_network() -> InstitutionRegistry:
+    return InstitutionRegistry.default()
 
 
 def urgent_measure_case(

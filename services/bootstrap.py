@@ -85,6 +85,12 @@ class Platform:
         # Readers (verify, replay, identify) may come before the archive has run once.
         return create_archive_tables(sql_engine(self.settings.resolved_archive_url))
 
+    @cached_property
+    def outbox_engine(self) -> Engine:
+        """The producer SDK's outbox of the institutions simulated or imported on this machine."""
+        self.settings.ensure_data_dir()
+        return sql_engine(f"sqlite:///{self.settings.data_dir / 'outbox.db'}")
+
     def projections(self) -> dict[str, Projection]:
         """Every consumer of the platform, by name, in data-path order."""
         from consumers.aggregate import RegionalAggregate
@@ -113,7 +119,7 @@ class Platform:
         ]
         return {p.name: p for p in found}
 
-    def runner(self, projection: Projection) -> ProjectionRunner:
+    def runner(self, projection: Projection, *, max_records: int = 500) -> ProjectionRunner:
         from consumers.runner import ProjectionRunner
 
         return ProjectionRunner(
@@ -121,6 +127,7 @@ class Platform:
             self.bus,
             self.engine_for(projection),
             session_timeout_ms=self.session_timeout_ms or self.settings.session_timeout_ms,
+            max_records=max_records,
         )
 
     def close(self) -> None:
@@ -132,5 +139,7 @@ class Platform:
             self.aggregate_engine.dispose()
         if "archive_engine" in self.__dict__:
             self.archive_engine.dispose()
+        if "outbox_engine" in self.__dict__:
+            self.outbox_engine.dispose()
         if "vault" in self.__dict__:
             self.vault.engine.dispose()

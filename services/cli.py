@@ -15,6 +15,8 @@ from services import cli_aggregate, cli_bench, cli_projections
 from services.bootstrap import Platform
 from services.cli_api import serve, tokens_app
 from services.cli_audit import audit_app, erase_command, identify_command
+from services.cli_deploy import deploy_app
+from services.cli_import import import_app
 from services.cli_institutions import institutions_app
 from services.demo import run_demo
 from services.settings import Settings
@@ -30,6 +32,8 @@ app.command("erase")(erase_command)
 app.command("identify")(identify_command)
 app.add_typer(tokens_app, name="tokens", help="Bearer tokens of the HTTP API.")
 app.command()(serve)
+app.add_typer(import_app, name="import")
+app.add_typer(deploy_app, name="deploy")
 app.command(name="bench")(cli_bench.bench)
 # Piped output (CI logs, files) gets a width that fits the tables instead of rich's 80.
 console = Console() if sys.stdout.isatty() else Console(width=120)
@@ -55,15 +59,43 @@ def platform(bus: str | None = None, data_dir: Path | None = None) -> Platform:
 def demo(
     bus: BusOption = None,
     data_dir: DataDirOption = None,
-    cases: Annotated[int, typer.Option(help="Cases to simulate.")] = 3,
+    months: Annotated[int, typer.Option(help="Months of the seed network to simulate.")] = 12,
+    scale: Annotated[
+        float, typer.Option(help="Multiply the case rate (e.g. 0.05 for a quick look).")
+    ] = 1.0,
     seed: Annotated[int, typer.Option(help="Same seed, same events.")] = 2006,
+    serve_after: Annotated[
+        bool,
+        typer.Option("--serve", help="Then serve the API and the dashboard, with a token."),
+    ] = False,
+    host: Annotated[str, typer.Option(help="Address for --serve.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port for --serve.")] = 8000,
 ) -> None:
-    """Simulate cases of the seed network through the exchange and every projection."""
+    """Simulate the seed network through the SDK, the exchange and every projection."""
+    import datetime as dt
+
+    from services.demo import default_start
+
     system = platform(bus, data_dir)
     try:
-        run_demo(system, console, cases, seed)
+        start = default_start(months, dt.datetime.now(dt.UTC).date())
+        run_demo(system, console, months=months, seed=seed, start=start, scale=scale)
+        if serve_after:
+            _serve_the_demo(system, host, port)
     finally:
         system.close()
+
+
+def _serve_the_demo(system: Platform, host: str, port: int) -> None:
+    from producers.events import PLATFORM_INSTITUTION
+    from services.api.tokens import Role
+    from services.cli_api import issue_token, run_server
+
+    token = issue_token(system, PLATFORM_INSTITUTION, Role.COORDINATOR, "povezimo demo --serve")
+    console.print(f"dashboard:  http://{host}:{port}/dashboard#token={token}")
+    console.print(f"API docs:   http://{host}:{port}/docs")
+    console.print(f"coordinator token (shown once): {token}")
+    run_server(system, console, host=host, port=port)
 
 
 @app.command()
@@ -90,11 +122,15 @@ def run(
     ] = False,
     bus: BusOption = None,
     data_dir: DataDirOption = None,
+    projection: Annotated[
+        list[str] | None,
+        typer.Option("--projection", help="Run only this one (repeatable); default: all."),
+    ] = None,
 ) -> None:
     """Run the exchange and every projection (until Ctrl-C, or --until-idle)."""
     system = platform(bus, data_dir)
     try:
-        cli_projections.run(system, console, until_idle)
+        cli_projections.run(system, console, until_idle, projection)
     finally:
         system.close()
 

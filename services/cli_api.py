@@ -58,12 +58,22 @@ def serve(
     data_dir: DataDirOption = None,
 ) -> None:
     """Serve the HTTP API (ingest, institutions, inbox, registry, health and metrics)."""
+    system = _platform(bus, data_dir)
+    try:
+        run_server(system, _console(), host=host, port=port, with_pipeline=with_pipeline)
+    finally:
+        system.close()
+
+
+def run_server(
+    system: Platform, console: Console, *, host: str, port: int, with_pipeline: bool | None = None
+) -> None:
+    """The API (and, on the embedded bus by default, the pipeline) until Ctrl-C."""
     import uvicorn
 
     from services.api.app import create_app
     from services.api.background import BackgroundPipeline
 
-    system = _platform(bus, data_dir)
     embedded = not system.settings.resolved_bus_url.startswith("kafka")
     background = (
         BackgroundPipeline(system.settings)
@@ -71,15 +81,17 @@ def serve(
         else None
     )
     app = create_app(system, background=background)
-    console = _console()
     console.print(
         f"povezimo API on http://{host}:{port} (bus {system.bus.url}; pipeline "
         f"{'in this process' if background else 'elsewhere'}); docs at /docs"
     )
-    try:
-        uvicorn.run(app, host=host, port=port, log_level="info")
-    finally:
-        system.close()
+    uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+def issue_token(system: Platform, institution: str, role: Role, label: str) -> str:
+    """A new token's secret (stored only as its hash)."""
+    store = TokenStore(system.views_engine)
+    return store.issue(institution, role, now=dt.datetime.now(dt.UTC), label=label).secret
 
 
 @tokens_app.command("issue")

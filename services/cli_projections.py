@@ -64,9 +64,18 @@ def _rebuild(system: Platform, console: Console, name: str) -> None:
     console.print(f"{name}: rebuilt from {applied} events in {elapsed:.2f}s ({rate:,.0f} events/s)")
 
 
-def run(system: Platform, console: Console, until_idle: bool) -> None:
-    """The exchange and every projection, each as its own group member (thread)."""
-    runners = [system.runner(p) for p in system.projections().values()]
+def run(
+    system: Platform, console: Console, until_idle: bool, only: list[str] | None = None
+) -> None:
+    """The exchange and every projection (or those named), each as its own group member."""
+    projections = system.projections()
+    unknown = sorted(set(only or ()) - set(projections))
+    if unknown:
+        console.print(
+            f"[red]no projection {', '.join(unknown)}; known: {', '.join(projections)}[/]"
+        )
+        raise SystemExit(2)
+    runners = [system.runner(p) for n, p in projections.items() if not only or n in only]
     if until_idle:
         pipeline = Pipeline(runners, system.bus)
         applied = pipeline.drain(timeout=3600)

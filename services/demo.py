@@ -1,113 +1,160 @@
-"""`povezimo demo`: a few cases of the seed network through the whole data path, summarised."""
+"""`povezimo demo`: months of the seed network through the producer SDK, the exchange and every
+projection, then a summary.
+
+The simulated institutions submit through ``producers.publisher`` (outbox, then relay) batch by
+batch in the order of time; each batch holds a case's events from one institution only, and the
+exchange decides a batch before the next is submitted, as an institution acts on what its inbox
+told it. The other projections follow once a month (and at the end), so their clocks see events
+in the order of time. The summary is a list of sections (``demo_summary.SECTIONS``); other parts
+of the platform add theirs there.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import random
-from collections import Counter
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from rich.console import Console
-from rich.progress import Progress
-from rich.table import Table
-from sqlalchemy import func, select
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from consumers import queries
-from consumers.deadline_watcher import verdicts
-from consumers.exchange import submissions_table
-from consumers.pipeline import Pipeline, partitions_of
-from producers.scenario import Submission, coordinated_case, in_waves
+from consumers.pipeline import Pipeline
+from producers.publisher import Publisher, Relay, submissions_topic
+from producers.scenario import Submission
+from producers.simulator import Simulation, simulate
 from services.bootstrap import Platform
+from services.bus import TopicPartition
 
-MUNICIPALITIES = ["lazarevac", "palilula", "zvezdara", "vozdovac", "kragujevac", "golubac"]
-START = dt.datetime(2026, 3, 2, 8, tzinfo=dt.UTC)
+DEFAULT_START = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+MONTH_BATCH = 50_000  # records a projection reads at once when it follows the month
 
 
-def run_demo(system: Platform, console: Console, cases: int, seed: int) -> None:
+def default_start(months: int, today: dt.date) -> dt.datetime:
+    """2025-01-01, or earlier when ``months`` would reach past the current month."""
+    latest = dt.datetime(today.year, today.month, 1, tzinfo=dt.UTC)
+    back = (latest.year * 12 + latest.month - 1) - months
+    earliest = dt.datetime(back // 12, back % 12 + 1, 1, tzinfo=dt.UTC)
+    return min(DEFAULT_START, earliest)
+
+
+@dataclass
+class DemoRun:
+    """What a demo did, for the summary sections."""
+
+    system: Platform
+    simulation: Simulation
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def run_demo(
+    system: Platform,
+    console: Console,
+    *,
+    months: int,
+    seed: int,
+    start: dt.datetime,
+    scale: float = 1.0,
+) -> DemoRun:
+    from services.demo_summary import print_summary
+
     console.print(
         f"bus [bold]{system.bus.url}[/], registry {system.settings.resolved_registry_url}"
     )
     console.print(f"registered {len(system.codec.register_all())} schemas")
-    rng = random.Random(seed)
-    scripts = [
-        coordinated_case(rng, START + dt.timedelta(days=3 * n), MUNICIPALITIES[n % 6])
-        for n in range(cases)
-    ]
-    runners = {name: system.runner(p) for name, p in system.projections().items()}
+    timings: dict[str, float] = {}
+    began = time.perf_counter()
+    simulation = simulate(seed, start=start, months=months, scale=scale, vault=system.vault)
+    timings["simulate"] = time.perf_counter() - began
+    console.print(
+        f"simulated {len(simulation.cases)} cases, {simulation.event_count} events, "
+        f"{start:%Y-%m} to {simulation.end - dt.timedelta(days=1):%Y-%m} (seed {seed})"
+    )
+    run = DemoRun(system, simulation, timings)
+    began = time.perf_counter()
+    with _progress(console) as progress:
+        task = progress.add_task("institutions submit", total=simulation.event_count)
+        follow = progress.add_task("projections follow", total=None)
+        run_network(
+            system,
+            simulation,
+            submitted=lambda month, n: progress.update(
+                task, advance=n, description=f"institutions submit {month}"
+            ),
+            followed=lambda n: progress.advance(follow, n),
+        )
+    timings["pipeline"] = time.perf_counter() - began
+    print_summary(run, console)
+    return run
+
+
+def run_network(
+    system: Platform,
+    simulation: Simulation,
+    *,
+    submitted: Callable[[str, int], object] = lambda _month, _n: None,
+    followed: Callable[[int], object] = lambda _n: None,
+) -> None:
+    """Submit the simulation through the SDK, batch by batch, and run every projection."""
+    partitions: dict[str, int] = {}
+    for institution in system.institutions:
+        # Created up front, so the exchange's pattern subscription holds them from its first poll.
+        topic = submissions_topic(institution.id)
+        system.bus.create_topic(topic)
+        partitions[topic] = system.bus.partitions_for(topic)
+    # The projections follow a month at a time, in one batch each: the deadline watcher's clock is
+    # the latest time it has read, and a small batch from one partition of case-events could
+    # carry it past answers still waiting in another partition.
+    runners = {
+        name: system.runner(p, max_records=500 if name == "exchange" else MONTH_BATCH)
+        for name, p in system.projections().items()
+    }
     pipeline = Pipeline(list(runners.values()), system.bus)
     exchange = runners["exchange"]
-    with Progress(console=console, transient=True) as progress:
-        task = progress.add_task("institutions submit", total=sum(map(len, scripts)))
-        # Each institution acts after the exchange decided what came before (as its inbox
-        # would tell it), so every case stays in causal order.
-        for wave in in_waves(scripts):
-            _submit(system, wave)
-            exchange.run_until(pipeline.ends_for(exchange))
-            progress.advance(task, len(wave))
-        pipeline.drain()
-    pipeline.close()
-    _report(system, console, scripts)
+    publishers: dict[str, Publisher] = {}
+    relay = Relay(system.outbox_engine, system.bus)
+    try:
+        for month, batches in simulation.by_month():
+            for batch in batches:
+                _submit(system, publishers, batch)
+                relay.deliver()
+                # The exchange decides this batch before the next is submitted; only the topics
+                # just written to need looking at (asking a broker about every one is slow).
+                written = {submissions_topic(s.institution) for s in batch}
+                ends = system.bus.end_offsets(
+                    TopicPartition(t, p) for t in sorted(written) for p in range(partitions[t])
+                )
+                exchange.run_until(ends)
+                submitted(month, len(batch))
+            pipeline.drain(timeout=600, progress=lambda _name, n: followed(n))
+        relay.deliver()
+        pipeline.drain(timeout=600, progress=lambda _name, n: followed(n))
+    finally:
+        pipeline.close()
 
 
-def _submit(system: Platform, wave: list[Submission]) -> None:
-    with system.bus.batch():
-        for item in wave:
-            system.bus.publish(
-                f"submissions.{item.institution}",
-                str(item.case_id).encode(),
-                system.codec.encode(item.event_type, item.event.to_avro()),
-            )
-    system.bus.flush()
+def _submit(system: Platform, publishers: dict[str, Publisher], batch: list[Submission]) -> None:
+    """Each institution writes its events to the outbox (one transaction for the batch)."""
+    by_institution: dict[str, list[Submission]] = defaultdict(list)
+    for submission in batch:
+        by_institution[submission.institution].append(submission)
+    with system.outbox_engine.begin() as tx:
+        for institution, items in by_institution.items():
+            publisher = publishers.get(institution)
+            if publisher is None:
+                publisher = publishers[institution] = Publisher(
+                    institution, system.codec, system.outbox_engine
+                )
+            publisher.submit_many([s.event for s in items], tx)
 
 
-def _report(system: Platform, console: Console, scripts: list[list[Submission]]) -> None:
-    ours = {str(s.event_id) for script in scripts for s in script}
-    with system.views_engine.connect() as conn:
-        outcomes = Counter(
-            row.status
-            for row in conn.execute(
-                select(submissions_table.c.event_id, submissions_table.c.status)
-            )
-            if row.event_id in ours
-        )
-        first = scripts[0][0]
-        story = queries.case_timeline(conn, first.institution, str(first.case_id)) or []
-        judged = conn.execute(
-            select(verdicts.c.kind, verdicts.c.status, func.count()).group_by(
-                verdicts.c.kind, verdicts.c.status
-            )
-        ).all()
-        visible = {i.id: len(queries.cases_for(conn, i.id)) for i in system.institutions if i.id}
-    console.print(
-        f"{sum(map(len, scripts))} submissions: {outcomes['accepted']} accepted, "
-        f"{outcomes['rejected']} rejected"
+def _progress(console: Console) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
     )
-    timeline = Table(title=f"case {str(first.case_id)[:8]} as its opener sees it")
-    for column in ("occurred at (UTC)", "event", "published by"):
-        timeline.add_column(column, no_wrap=True)
-    for event in story:
-        timeline.add_row(
-            f"{event['occurred_at']:%Y-%m-%d %H:%M}",
-            event["event_type"],
-            event["source_institution"],
-        )
-    console.print(timeline)
-    console.print(_institutions_table(system, visible))
-    deadlines = Table("deadline", "verdict", "count", title="statutory and referral deadlines")
-    for kind, status, count in sorted(judged):
-        deadlines.add_row(kind, status, str(count))
-    console.print(deadlines)
-
-
-def _institutions_table(system: Platform, visible: dict[str, int]) -> Table:
-    inbox_topics = {t for t in system.bus.list_topics() if t.startswith("inbox.")}
-    ends = system.bus.end_offsets(
-        [tp for t in sorted(inbox_topics) for tp in partitions_of(system.bus, [t])]
-    )
-    inbox = Counter[str]()
-    for tp, end in ends.items():
-        inbox[tp.topic.removeprefix("inbox.")] += end
-    table = Table("institution", "cases visible", "inbox messages", title="what each one sees")
-    for institution, count in sorted(visible.items()):
-        if count or inbox[institution]:
-            table.add_row(institution, str(count), str(inbox[institution]))
-    return table

@@ -13,6 +13,8 @@ from sqlalchemy import DateTime, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.types import TypeDecorator
 
+from services.logredact import redact_library_logs
+
 IMMEDIATE = "immediate"
 """Execution option: begin the SQLite transaction as a writer right away."""
 
@@ -29,6 +31,9 @@ def sql_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url``; SQLite files get WAL and writers that queue instead of failing."""
     url = normalise_url(url)
     parsed = make_url(url)
+    # Parameters are event bytes, sealed fields, vault keys: never in a log or an error message.
+    kwargs.setdefault("hide_parameters", True)
+    redact_library_logs()
     if parsed.get_backend_name() != "sqlite":
         kwargs.setdefault("pool_pre_ping", True)
         return create_engine(url, **kwargs)

@@ -41,9 +41,16 @@ def tansu_binary() -> Path:
 class TansuBroker:
     """A tansu broker process with memory storage on a free loopback port."""
 
-    def __init__(self, port: int | None = None, log_path: Path | None = None) -> None:
+    def __init__(
+        self,
+        port: int | None = None,
+        log_path: Path | None = None,
+        advertised_port: int | None = None,
+    ) -> None:
         self.port = port or free_port()
         self.log_path = log_path
+        # Clients connect to what the broker advertises: a proxy in front must be advertised.
+        self.advertised_port = advertised_port
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -59,6 +66,7 @@ class TansuBroker:
 
     def _try_start(self) -> bool:
         listener = f"tcp://127.0.0.1:{self.port}"
+        advertised = f"tcp://127.0.0.1:{self.advertised_port or self.port}"
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(
             [
@@ -67,7 +75,7 @@ class TansuBroker:
                 "--listener-url",
                 listener,
                 "--advertised-listener-url",
-                listener,
+                advertised,
                 "--storage-engine",
                 "memory://tansu/",
             ],

@@ -19,7 +19,9 @@ from schemas import Codec
 
 # The municipalities of the seed network whose every institution kind is registered.
 MUNICIPALITIES = ("lazarevac", "palilula", "zvezdara", "vozdovac", "kragujevac", "golubac")
-START = dt.datetime(2016, 1, 4, 8, tzinfo=dt.UTC)
+# After the Law on Prevention of Domestic Violence applied (1 June 2017): the exchange refuses
+# anything earlier.
+START = dt.datetime(2018, 1, 8, 8, tzinfo=dt.UTC)
 # About 28,000 cases a year in a national deployment: one case every ~19 minutes.
 CASE_SPACING = dt.timedelta(minutes=19)
 # Cases opened close together interleave in the log, as institutions act on them in parallel.

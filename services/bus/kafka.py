@@ -29,6 +29,9 @@ from services.bus.port import (
     Record,
     TopicPartition,
 )
+from services.logredact import redact_library_logs
+
+redact_library_logs()  # kafka-python logs record values at DEBUG: keep them out of log files
 
 DEFAULT_SESSION_TIMEOUT_MS = 10_000  # kafka-python's default; brokers allow 6 s to 30 min
 # How long the broker may hold a fetch that finds nothing new. Apache Kafka answers as soon as a
@@ -116,6 +119,7 @@ class KafkaBus:
     @property
     def producer(self) -> KafkaProducer:
         if self._producer is None:
+            redact_library_logs()  # kafka-python imports some modules only now
             self._producer = KafkaProducer(
                 bootstrap_servers=self.servers,
                 # Idempotence: a retried send after a lost acknowledgement is not written twice.

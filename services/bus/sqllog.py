@@ -31,6 +31,7 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    bindparam,
     delete,
     func,
     insert,
@@ -103,6 +104,26 @@ DEFAULT_SESSION_TIMEOUT_MS = 10_000
 POLL_INTERVAL_S = 0.02
 
 
+# Reserves ``n`` offsets of a partition; built once (statement construction is not free).
+_TAKE_OFFSETS = (
+    update(partitions_table)
+    .where(partitions_table.c.topic == bindparam("t"))
+    .where(partitions_table.c.partition == bindparam("p"))
+    .values(next_offset=partitions_table.c.next_offset + bindparam("n"))
+    .returning(partitions_table.c.next_offset)
+)
+
+
+_READ = (
+    select(records_table)
+    .where(records_table.c.topic == bindparam("t"))
+    .where(records_table.c.partition == bindparam("p"))
+    .where(records_table.c.offset >= bindparam("o"))
+    .order_by(records_table.c.offset)
+    .limit(bindparam("l"))
+)
+
+
 def _now_ms() -> int:
     return time.time_ns() // 1_000_000
 
@@ -171,31 +192,27 @@ class SqlLogBus:
         for index, (topic, key, _value, _headers) in enumerate(items):
             by_partition[TopicPartition(topic, self._choose_partition(topic, key))].append(index)
         stamp = _now_ms()
+        rows: list[dict[str, Any]] = []
         with self._writer() as conn:
             for tp, indexes in sorted(by_partition.items()):
                 last = conn.execute(
-                    update(partitions_table)
-                    .where(partitions_table.c.topic == tp.topic)
-                    .where(partitions_table.c.partition == tp.partition)
-                    .values(next_offset=partitions_table.c.next_offset + len(indexes))
-                    .returning(partitions_table.c.next_offset)
+                    _TAKE_OFFSETS, {"t": tp.topic, "p": tp.partition, "n": len(indexes)}
                 ).scalar_one()
                 first = last - len(indexes)
-                conn.execute(
-                    insert(records_table),
-                    [
-                        {
-                            "topic": tp.topic,
-                            "partition": tp.partition,
-                            "offset": first + n,
-                            "key": items[i][1],
-                            "value": items[i][2],
-                            "headers": _encode_headers(items[i][3]),
-                            "timestamp_ms": stamp,
-                        }
-                        for n, i in enumerate(indexes)
-                    ],
+                rows.extend(
+                    {
+                        "topic": tp.topic,
+                        "partition": tp.partition,
+                        "offset": first + n,
+                        "key": items[i][1],
+                        "value": items[i][2],
+                        "headers": _encode_headers(items[i][3]),
+                        "timestamp_ms": stamp,
+                    }
+                    for n, i in enumerate(indexes)
                 )
+            # One statement for the whole batch, whatever the number of partitions.
+            conn.execute(insert(records_table), rows)
 
     def _choose_partition(self, topic: str, key: bytes | None) -> int:
         count = self.partitions_for(topic, create=True)
@@ -282,12 +299,7 @@ class SqlLogBus:
         """Records of one partition from ``offset`` on, at most ``limit`` of them."""
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(records_table)
-                .where(records_table.c.topic == tp.topic)
-                .where(records_table.c.partition == tp.partition)
-                .where(records_table.c.offset >= offset)
-                .order_by(records_table.c.offset)
-                .limit(limit)
+                _READ, {"t": tp.topic, "p": tp.partition, "o": offset, "l": limit}
             ).all()
         return [
             Record(
@@ -311,6 +323,15 @@ class SqlLogBus:
         if not values:
             return statement.on_conflict_do_nothing(index_elements=list(keys))
         return statement.on_conflict_do_update(index_elements=list(keys), set_=values)
+
+    def upsert_many(self, table: Table, update: Sequence[str]) -> Any:
+        """INSERT … ON CONFLICT (primary key) DO UPDATE ``update``, for executemany."""
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(table)
+        return statement.on_conflict_do_update(
+            index_elements=[c.name for c in table.primary_key.columns],
+            set_={name: statement.excluded[name] for name in update},
+        )
 
     def close(self) -> None:
         self.engine.dispose()
@@ -357,6 +378,7 @@ class SqlLogConsumer:
         self._last_heartbeat_ms = 0
         self._positions: dict[TopicPartition, int] = {}
         self._next_partition = 0
+        self._committed_here: dict[TopicPartition, tuple[int, int]] = {}
         self._closed = False
         self._join()
 
@@ -486,7 +508,10 @@ class SqlLogConsumer:
             time.sleep(min(POLL_INTERVAL_S, max(deadline - time.monotonic(), 0)))
 
     def _fetch(self, max_records: int) -> list[Record]:
-        partitions = sorted(self._positions)
+        # One look at the partition counters first, so only partitions with new records are read
+        # (a pattern subscription may hold hundreds of partitions, most of them idle).
+        ends = self._bus.end_offsets(self._positions)
+        partitions = sorted(tp for tp, pos in self._positions.items() if ends.get(tp, 0) > pos)
         if not partitions:
             return []
         records: list[Record] = []
@@ -514,14 +539,18 @@ class SqlLogConsumer:
                     f"group {self._group!r} rebalanced (generation {self._generation} → "
                     f"{generation}); uncommitted records will be delivered again"
                 )
-            for tp, offset in to_commit.items():
-                conn.execute(
-                    self._bus.upsert(
-                        offsets_table,
-                        {"group_id": self._group, "topic": tp.topic, "partition": tp.partition},
-                        {"offset": offset},
-                    )
-                )
+            # Partitions whose offset this member already committed in this generation are
+            # skipped: only it may commit them until the next rebalance.
+            rows = [
+                {"group_id": self._group, "topic": tp.topic, "partition": tp.partition,
+                 "offset": offset}
+                for tp, offset in to_commit.items()
+                if self._committed_here.get(tp) != (generation, offset)
+            ]  # fmt: skip
+            if rows:
+                conn.execute(self._bus.upsert_many(offsets_table, ["offset"]), rows)
+        for tp, offset in to_commit.items():
+            self._committed_here[tp] = (generation, offset)
 
     def committed(self, tp: TopicPartition) -> int | None:
         with self._bus.engine.connect() as conn:

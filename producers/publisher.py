@@ -1,0 +1,246 @@
+"""The producer SDK: what an institution's system calls to submit case events.
+
+``Publisher.submit`` validates an event against the model derived from its schema, encodes it
+(Confluent framing) and writes it to a local outbox table — in the caller's own SQL transaction
+when it passes its ``Connection``, so the case-management change and the event commit together or
+not at all. ``Relay.deliver`` publishes what the outbox holds to ``submissions.<institution>`` in
+order and marks the rows sent. The bus may be down: ``submit`` does not touch it, and the relay
+retries with backoff. A crash between publishing and marking sends a row again; the exchange drops
+a second copy of an ``event_id``, so each event takes effect once.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Engine,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
+
+from schemas import Codec
+from schemas.models import EventModel, model_for
+from services.bus import Bus, BusError
+
+log = logging.getLogger(__name__)
+
+metadata = MetaData()
+outbox_table = Table(
+    "producer_outbox",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("event_id", String(36), nullable=False, unique=True),
+    Column("institution", String(200), nullable=False, index=True),
+    Column("event_type", String(60), nullable=False),
+    Column("key", LargeBinary, nullable=False),
+    Column("value", LargeBinary, nullable=False),
+    Column("sent", Integer, nullable=False, default=0, index=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("sent_at_ms", BigInteger, nullable=True),
+)
+
+
+def submissions_topic(institution: str) -> str:
+    return f"submissions.{institution}"
+
+
+class InvalidEvent(ValueError):
+    """The event does not match its schema; ``errors`` says where (pydantic's list)."""
+
+    def __init__(self, event_type: str, errors: list[Any]) -> None:
+        super().__init__(f"{event_type} does not match its schema: {errors}")
+        self.event_type = event_type
+        self.errors = errors
+
+
+class Publisher:
+    """Submits one institution's events through its outbox."""
+
+    def __init__(self, institution: str, codec: Codec, engine: Engine) -> None:
+        self.institution = institution
+        self.codec = codec
+        self.engine = engine
+        metadata.create_all(engine)
+
+    def submit(self, event: EventModel | dict[str, Any], tx: Connection | None = None) -> uuid.UUID:
+        """Validate, encode and write one event to the outbox; returns its ``event_id``."""
+        return self.submit_many([event], tx)[0]
+
+    def submit_many(
+        self, events: Iterable[EventModel | dict[str, Any]], tx: Connection | None = None
+    ) -> list[uuid.UUID]:
+        """All or none: a single invalid event raises ``InvalidEvent`` and nothing is written."""
+        rows = [self._row(self._validated(event)) for event in events]
+        if rows:
+            with _transaction(self.engine, tx) as conn:
+                # Submitting an event again (a retry after a crash) is harmless: one row per id.
+                conn.execute(_insert_new(conn), rows)
+        return [uuid.UUID(r["event_id"]) for r in rows]
+
+    def _validated(self, event: EventModel | dict[str, Any]) -> EventModel:
+        if not isinstance(event, dict):
+            return event
+        event_type = str(event.get("header", {}).get("event_type", ""))
+        try:
+            model = model_for(event_type)
+        except KeyError:
+            raise InvalidEvent(event_type, [f"unknown event type {event_type!r}"]) from None
+        try:
+            return model.model_validate(event)
+        except ValidationError as error:
+            raise InvalidEvent(event_type, error.errors(include_url=False)) from None
+
+    def _row(self, event: EventModel) -> dict[str, Any]:
+        header = event.header  # type: ignore[attr-defined]
+        return {
+            "event_id": str(header.event_id),
+            "institution": self.institution,
+            "event_type": event.event_type,
+            "key": str(header.case_id).encode(),
+            "value": self.codec.encode(event.event_type, event.to_avro()),
+            "sent": 0,
+            "attempts": 0,
+        }
+
+    def pending(self) -> int:
+        return pending(self.engine, self.institution)
+
+
+def pending(engine: Engine, institution: str | None = None) -> int:
+    """Rows of the outbox not yet on the bus."""
+    query = select(func.count()).select_from(outbox_table).where(outbox_table.c.sent == 0)
+    if institution is not None:
+        query = query.where(outbox_table.c.institution == institution)
+    with engine.connect() as conn:
+        return int(conn.execute(query).scalar_one())
+
+
+@dataclass
+class Relay:
+    """Moves outbox rows to the bus in the order they were written, then marks them sent."""
+
+    engine: Engine
+    bus: Bus
+    institution: str | None = None  # None: every institution of this outbox (one-site demo)
+    batch_size: int = 5000
+
+    def __post_init__(self) -> None:
+        metadata.create_all(self.engine)
+
+    def deliver(self) -> int:
+        """Publish every pending row once; returns how many. ``BusError``: the bus is down."""
+        delivered = 0
+        while True:
+            rows = self._next_rows()
+            if not rows:
+                return delivered
+            try:
+                with self.bus.batch():
+                    for row in rows:
+                        self.bus.publish(
+                            submissions_topic(row.institution),
+                            row.key,
+                            row.value,
+                            [("event-type", row.event_type.encode())],
+                        )
+                self.bus.flush()
+            except BusError:
+                self._count_attempt(rows[0].seq, rows[-1].seq)
+                raise
+            # Published: mark sent. A crash before this line sends them again (harmless).
+            with self.engine.begin() as tx:
+                tx.execute(
+                    update(outbox_table)
+                    .where(outbox_table.c.seq.between(rows[0].seq, rows[-1].seq))
+                    .where(self._mine())
+                    .values(sent=1, attempts=outbox_table.c.attempts + 1, sent_at_ms=_now_ms())
+                )
+            delivered += len(rows)
+            if len(rows) < self.batch_size:
+                return delivered  # that was all of it
+
+    def run(
+        self,
+        stop: Callable[[], bool] = lambda: False,
+        *,
+        idle: float = 0.2,
+        max_backoff: float = 30.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> int:
+        """Deliver until ``stop()``; a bus or database outage is waited out with backoff."""
+        delivered, backoff = 0, 0.2
+        while not stop():
+            try:
+                count = self.deliver()
+                delivered += count
+                backoff = 0.2
+                if not count:
+                    sleep(idle)
+            except (BusError, OperationalError) as error:
+                log.warning("relay: %s; retrying in %.1fs", error, backoff)
+                sleep(backoff)
+                backoff = min(backoff * 2, max_backoff)
+        return delivered
+
+    def _mine(self) -> Any:
+        if self.institution is None:
+            return outbox_table.c.sent == 0
+        return (outbox_table.c.sent == 0) & (outbox_table.c.institution == self.institution)
+
+    def _next_rows(self) -> list[Any]:
+        with self.engine.connect() as conn:
+            return list(
+                conn.execute(
+                    select(outbox_table)
+                    .where(self._mine())
+                    .order_by(outbox_table.c.seq)
+                    .limit(self.batch_size)
+                )
+            )
+
+    def _count_attempt(self, first: int, last: int) -> None:
+        with self.engine.begin() as tx:
+            tx.execute(
+                update(outbox_table)
+                .where(outbox_table.c.seq.between(first, last))
+                .where(self._mine())
+                .values(attempts=outbox_table.c.attempts + 1)
+            )
+
+
+def _insert_new(conn: Connection) -> Any:
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(outbox_table).on_conflict_do_nothing(index_elements=["event_id"])
+
+
+@contextmanager
+def _transaction(engine: Engine, tx: Connection | None) -> Iterator[Connection]:
+    """The caller's transaction if it passes one (it commits), else one of our own."""
+    if tx is not None:
+        yield tx
+        return
+    with engine.begin() as conn:
+        yield conn
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000

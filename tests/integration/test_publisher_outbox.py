@@ -1,0 +1,129 @@
+"""The producer SDK: events wait in the outbox while the bus is down and take effect once each.
+
+"Down" here is the embedded bus locked by another writer (a relay with a short busy timeout gets
+"database is locked", as it would get a refused connection from a broker)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, func, select, update
+
+from consumers.exchange import submissions_table
+from consumers.views import timeline
+from producers.publisher import InvalidEvent, Publisher, Relay, outbox_table, pending
+from producers.scenario import urgent_measure_case
+from services.bus import BusError
+from services.bus.sqllog import SqlLogBus
+from services.sql import sql_engine
+from tests.support.pipeline import pipeline_of, platform_for, read_topic
+
+POLICE = "police.pu-beograd.lazarevac"
+START = dt.datetime(2026, 3, 2, 8, tzinfo=dt.UTC)
+
+# The police system's own database: its case notes and the SDK's outbox live side by side.
+own = MetaData()
+notes = Table("case_notes", own, Column("id", Integer, primary_key=True), Column("text", String))
+
+
+def police_events(cases: int) -> list:
+    rng = random.Random(4)
+    events = []
+    for n in range(cases):
+        script = urgent_measure_case(rng, START + dt.timedelta(days=n))
+        events += [s.event for s in script if s.institution == POLICE]
+    return events
+
+
+def test_the_outbox_keeps_events_while_the_bus_is_down_and_delivers_each_once(
+    tmp_path: Path,
+) -> None:
+    platform = platform_for(tmp_path)
+    police_db = sql_engine(f"sqlite:///{tmp_path / 'police.db'}")
+    own.create_all(police_db)
+    publisher = Publisher(POLICE, platform.codec, police_db)
+    events = police_events(3)
+    platform.bus.create_topic(f"submissions.{POLICE}")
+
+    # The bus goes down: another writer holds the log's write lock.
+    bus_file = platform.settings.resolved_bus_url.removeprefix("sqlite:///")
+    lock = sqlite3.connect(bus_file, isolation_level=None)
+    lock.execute("BEGIN EXCLUSIVE")
+    down = SqlLogBus(
+        create_engine(platform.settings.resolved_bus_url, connect_args={"timeout": 0.05})
+    )
+
+    # The SDK still accepts events, in the same transaction as the caller's own change.
+    for n, event in enumerate(events):
+        with police_db.begin() as tx:
+            tx.execute(notes.insert().values(text=f"note {n}"))
+            publisher.submit(event, tx)
+    # A transaction that fails leaves neither the note nor the event behind.
+    with pytest.raises(RuntimeError), police_db.begin() as tx:
+        tx.execute(notes.insert().values(text="never"))
+        publisher.submit(police_events(4)[-1], tx)
+        raise RuntimeError("the caller's own change failed")
+    with police_db.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(notes)).scalar_one() == len(events)
+    assert pending(police_db) == len(events)
+
+    relay = Relay(police_db, down, POLICE)
+    with pytest.raises(BusError):
+        relay.deliver()
+    waits: list[float] = []
+    tries = iter(range(4))
+    relay.run(stop=lambda: next(tries, None) is None, sleep=waits.append)
+    assert waits == [0.2, 0.4, 0.8, 1.6]  # backing off while the bus stays down
+    assert pending(police_db) == len(events)
+    with police_db.connect() as conn:
+        attempts = set(conn.execute(select(outbox_table.c.attempts)).scalars())
+    assert attempts == {5}
+
+    # The bus is back: the relay delivers everything, in order.
+    lock.execute("ROLLBACK")
+    lock.close()
+    relay = Relay(police_db, platform.bus, POLICE)
+    assert relay.run(stop=lambda: pending(police_db) == 0, sleep=lambda _s: None) == len(events)
+    # A crash after publishing but before marking the rows sent: the relay sends them again.
+    with police_db.begin() as tx:
+        tx.execute(update(outbox_table).values(sent=0))
+    assert relay.deliver() == len(events)
+    assert len(read_topic(platform, f"submissions.{POLICE}")) == 2 * len(events)
+
+    pipeline = pipeline_of(platform)
+    pipeline.drain()
+    pipeline.close()
+    ids = {str(e.header.event_id) for e in events}
+    with platform.views_engine.connect() as conn:
+        decided = conn.execute(
+            select(submissions_table.c.event_id, submissions_table.c.status)
+        ).all()
+        shown = conn.execute(
+            select(timeline.c.event_id, func.count()).group_by(timeline.c.event_id)
+        ).all()
+    assert {d.event_id for d in decided} == ids
+    assert {d.status for d in decided} == {"accepted"}
+    assert {event_id: count for event_id, count in shown} == dict.fromkeys(ids, 1)
+    platform.close()
+
+
+def test_an_event_that_does_not_match_its_schema_is_refused_at_once(tmp_path: Path) -> None:
+    platform = platform_for(tmp_path)
+    publisher = Publisher(POLICE, platform.codec, sql_engine(f"sqlite:///{tmp_path / 'p.db'}"))
+    event = police_events(1)[0].model_dump()
+    event["report_channel"] = "CARRIER_PIGEON"
+    with pytest.raises(InvalidEvent) as refused:
+        publisher.submit(event)
+    assert refused.value.event_type == "CaseOpened"
+    assert any("report_channel" in str(e["loc"]) for e in refused.value.errors)
+    assert publisher.pending() == 0
+    # Submitting the same event twice writes it once.
+    good = police_events(1)[0]
+    publisher.submit(good)
+    publisher.submit(good)
+    assert publisher.pending() == 1
+    platform.close()

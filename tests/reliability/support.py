@@ -1,0 +1,127 @@
+"""What the reliability tests share: scripted cases, reading whole topics, the views' checksums."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import re
+import time
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import Engine, Table, select
+
+from consumers.events import CASE_EVENTS
+from consumers.exchange import submissions_table
+from consumers.pipeline import partitions_of
+from consumers.runner import applied_table, failures_table
+from consumers.views import timeline
+from producers.scenario import CaseScript, Submission, coordinated_script
+from services.bootstrap import Platform
+from services.bus import Record
+from tests.support.brokers import TEST_SESSION_TIMEOUT_MS
+from tests.support.checksums import checksums, table_checksum
+
+START = dt.datetime(2026, 1, 5, 7, tzinfo=dt.UTC)
+PROJECTIONS = ("views", "inbox", "deadlines")
+
+
+def scripted_cases(
+    count: int, seed: int = 11, platform: Platform | None = None
+) -> list[CaseScript]:
+    """``count`` coordinated cases across the seed municipalities, one a day from ``START``."""
+    rng = random.Random(seed)
+    places = ("lazarevac", "kragujevac", "loznica", "zvezdara")
+    vault = platform.vault if platform is not None else None
+    return [
+        coordinated_script(rng, START + dt.timedelta(days=n), places[n % len(places)], vault)
+        for n in range(count)
+    ]
+
+
+def streamed_waves() -> list[list[Submission]]:
+    """The cases the outage tests stream, in waves (each decided before the next is sent)."""
+    from producers.scenario import in_waves
+
+    return in_waves([c.submissions for c in scripted_cases(2)])
+
+
+def read_all(
+    platform: Platform, topics: Sequence[str] | re.Pattern[str], timeout: float = 60
+) -> list[Record]:
+    """Every record now on ``topics``, read by a fresh consumer group."""
+    partitions = partitions_of(platform.bus, topics)
+    expected = sum(platform.bus.end_offsets(partitions).values())
+    consumer = platform.bus.consumer(
+        f"reader-{time.monotonic_ns()}", topics, session_timeout_ms=TEST_SESSION_TIMEOUT_MS
+    )
+    records: list[Record] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while len(records) < expected and time.monotonic() < deadline:
+            records += consumer.poll(max_records=2000, timeout=0.5)
+    finally:
+        consumer.close()
+    assert len(records) == expected, f"read {len(records)} of {expected} records"
+    return records
+
+
+def view_tables(platform: Platform) -> dict[Engine, list[Table]]:
+    """Every table a projection fills (the exchange's case state included), by its database."""
+    found: dict[Engine, list[Table]] = {}
+    for projection in platform.projections().values():
+        tables = found.setdefault(platform.engine_for(projection), [applied_table, failures_table])
+        tables += [t for t in projection.tables if t is not submissions_table]
+    return found
+
+
+def view_checksums(platform: Platform) -> dict[str, str]:
+    sums: dict[str, str] = {}
+    for engine, tables in view_tables(platform).items():
+        for name, value in checksums(engine, tables).items():
+            sums[f"{engine.url.database}:{name}"] = value
+    sums["exchange_submissions(accepted)"] = table_checksum(
+        platform.views_engine, submissions_table, where=submissions_table.c.status == "accepted"
+    )
+    return sums
+
+
+def case_event_ids(platform: Platform, records: Iterable[Record]) -> Counter[str]:
+    """How many times each event_id is in ``records`` of case-events."""
+    return Counter(
+        str(platform.codec.decode(r.value or b"").record["header"]["event_id"]) for r in records
+    )
+
+
+def accepted_exactly_once(platform: Platform, expected: Iterable[Submission]) -> Counter[str]:
+    """case-events holds each of ``expected`` once and nothing else; returns the counts."""
+    counts = case_event_ids(platform, read_all(platform, [CASE_EVENTS]))
+    wanted = {str(s.event_id) for s in expected}
+    assert set(counts) == wanted, (
+        f"missing {len(wanted - set(counts))}, unexpected {len(set(counts) - wanted)}"
+    )
+    return counts
+
+
+POSITIONS = {"topic", "partition", "offset"}
+
+
+def comparable(platform: Platform) -> dict[str, str]:
+    """Checksums of every view and of the exchange's decisions, without log positions.
+
+    A record published twice (a retry after a lost acknowledgement, a crash before the commit)
+    shifts the offsets of those after it, so positions differ between two correct runs; what an
+    institution sees (which events, decided how, applied once) may not.
+    """
+    positional = (timeline, submissions_table)
+    sums: dict[str, str] = {}
+    for index, (engine, tables) in enumerate(view_tables(platform).items()):
+        # Keyed by the database's place in the platform, so two runs in two folders compare.
+        kept = [t for t in tables if t not in positional]
+        for name, value in checksums(engine, kept).items():
+            sums[f"{index}:{name}"] = value
+    with platform.views_engine.connect() as conn:
+        for table in positional:
+            rows = conn.execute(select(*(c for c in table.c if c.name not in POSITIONS))).all()
+            sums[table.name] = repr(sorted(map(tuple, rows)))
+    return sums

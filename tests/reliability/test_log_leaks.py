@@ -1,0 +1,134 @@
+"""No secret in any log line, at any level: scripted cases with synthetic people (sealed by the
+vault) run through the whole platform while every logger, kafka-python's and SQLAlchemy's
+included, writes at DEBUG; the captured text is searched for every identifier, key and cipher.
+
+What counts as an identifier in a log: the direct identifiers (name, JMBG, address, phone, birth
+date), the vault's data keys, the sealed ciphertexts and nonces, the pseudonym key, and subject
+ids (a subject id follows one person across cases and institutions: a shipped log would link
+them). Case ids may appear: they name a case file every participant already holds, are the key
+of every record on the bus, and an operator needs them to trace a submission.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from producers.scenario import in_waves
+from services.vault import keys_table
+from tests.reliability.figures import PSEUDONYM_KEY, record
+from tests.reliability.support import scripted_cases
+from tests.support.pipeline import pipeline_of, platform_for, submit, submit_raw
+
+NOISY = ("kafka", "sqlalchemy", "sqlalchemy.engine", "sqlalchemy.pool", "consumers", "services")
+
+
+class Capture(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))  # with any traceback: it is part of the line
+
+
+@pytest.fixture
+def everything_logged() -> Iterator[Capture]:
+    capture = Capture()
+    root = logging.getLogger()
+    levels = {name: logging.getLogger(name).level for name in NOISY}
+    root_level = root.level
+    root.addHandler(capture)
+    root.setLevel(logging.DEBUG)
+    for name in NOISY:
+        logging.getLogger(name).setLevel(logging.DEBUG)
+    yield capture
+    root.removeHandler(capture)
+    root.setLevel(root_level)
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
+
+
+def forms(secret: bytes) -> list[str]:
+    """How bytes could show in a log: hex, base64 (both alphabets), or a bytes repr's text."""
+    escaped = repr(secret)[2:-1]
+    found = [
+        secret.hex(),
+        base64.b64encode(secret).decode(),
+        base64.urlsafe_b64encode(secret).decode(),
+    ]
+    # A repr shows printable bytes as themselves: search a long stretch of it, not a short one
+    # that could occur by chance.
+    found += [escaped[i : i + 24] for i in range(0, max(len(escaped) - 24, 1), 24)]
+    return found
+
+
+def test_no_identifier_key_or_cipher_in_any_log_line(
+    tmp_path: Path, pipeline_bus_url: str, everything_logged: Capture
+) -> None:
+    platform = platform_for(tmp_path / "data", pipeline_bus_url)
+    pipeline = pipeline_of(platform)
+    scripts = scripted_cases(1, seed=31, platform=platform)
+    # The opening and the registrations one by one (so the sealed records are accepted and
+    # flow on), the rest at once: kafka-python at DEBUG writes thousands of lines a drain.
+    waves = in_waves([s.submissions for s in scripts])
+    for wave in [*waves[:3], [item for later in waves[3:] for item in later]]:
+        submit(platform, wave)
+        pipeline.drain()
+    # A registration sent on another institution's topic: its rejection carries the sealed bytes.
+    registration = next(s for s in scripts[0].submissions if s.event_type == "SubjectRegistered")
+    encoded = platform.codec.encode(registration.event_type, registration.event.to_avro())
+    submit_raw(platform, "csr.golubac", encoded)
+    pipeline.drain()
+    for script in scripts:  # an authorised read opens every sealed record once
+        for s in script.submissions:
+            if s.event_type == "SubjectRegistered":
+                sealed = s.event.to_avro()["sealed"]
+                assert platform.vault.unseal(s.event.to_avro()["subject_id"], sealed) is not None
+    pipeline.close()
+
+    needles: dict[str, str] = {}
+    for script in scripts:
+        for subject_id, person in script.people.items():
+            for value in person.identifiers():
+                needles[value] = "direct identifier"
+            needles[str(subject_id)] = needles[subject_id.hex] = "subject id"
+        for s in script.submissions:
+            if s.event_type == "SubjectRegistered":
+                sealed = s.event.to_avro()["sealed"]
+                for part in ("ciphertext", "nonce"):
+                    for form in forms(sealed[part]):
+                        needles[form] = f"sealed {part}"
+    with platform.vault.engine.connect() as conn:
+        keys = list(conn.execute(select(keys_table.c.data_key)).scalars())
+    assert len(keys) == 2
+    for key in keys:
+        for form in forms(key):
+            needles[form] = "vault key"
+    needles[PSEUDONYM_KEY] = "pseudonym key"
+
+    # The scan can see what an unredacted debug line would show.
+    assert any(n in repr(encoded) for n in needles)
+    lines = everything_logged.lines
+    assert len(lines) > 200, "logging was not captured"
+    assert any(line.startswith("DEBUG sqlalchemy") for line in lines)
+    if pipeline_bus_url.startswith("kafka"):
+        assert any(line.startswith("DEBUG kafka") for line in lines)
+    text = "\n".join(lines)  # one search per needle over all of it, then find the lines
+    found = [n for n in needles if n in text]
+    leaks = [(needles[n], line[:200]) for n in found for line in lines if n in line]
+    assert not leaks, f"{len(leaks)} leaks, e.g. {leaks[:3]}"
+    engine = "kafka" if pipeline_bus_url.startswith("kafka") else "sqlite"
+    record(
+        f"log scan ({engine} bus)",
+        log_lines=len(lines),
+        needles=len(needles),
+        leaks=0,
+    )
+    platform.close()
