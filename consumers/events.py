@@ -124,12 +124,14 @@ class EventProjection:
             del out.messages[published:]
             self.begin_batch()
             for event in fresh:
+                sent = len(out.messages)
                 try:
                     with tx.begin_nested():
                         self.apply(event, tx, out)
                 except Exception as error:
                     if is_outage(error):
                         raise
+                    del out.messages[sent:]  # what the failed event would have sent goes too
                     record_failure(self.name, event.record, error, tx)
         if fresh:
             tx.execute(

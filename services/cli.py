@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from schemas import catalogue
-from services import cli_aggregate, cli_projections
+from services import cli_aggregate, cli_bench, cli_projections
 from services.bootstrap import Platform
 from services.cli_api import serve, tokens_app
 from services.cli_audit import audit_app, erase_command, identify_command
@@ -34,6 +34,7 @@ app.add_typer(tokens_app, name="tokens", help="Bearer tokens of the HTTP API.")
 app.command()(serve)
 app.add_typer(import_app, name="import")
 app.add_typer(deploy_app, name="deploy")
+app.command(name="bench")(cli_bench.bench)
 # Piped output (CI logs, files) gets a width that fits the tables instead of rich's 80.
 console = Console() if sys.stdout.isatty() else Console(width=120)
 

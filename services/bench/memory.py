@@ -1,0 +1,100 @@
+"""Memory and scaling of the replay, read from the replay repetitions at every size.
+
+Each repetition ran in a fresh process that measured its own peak RSS (``ru_maxrss``) right after
+the rebuild, before the ceiling loaded the log into memory, so the figure is the replay's own.
+A replay that streams keeps the same peak whatever the length of the log; one that holds the log
+(or a growing cache) shows it here.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from services.bench.replay import ReplayRun
+
+# A national deployment's decade of history (≈ 28,000 cases a year × ≈ 20 events).
+DECADE_OF_EVENTS = 6_000_000
+
+
+@dataclass
+class SizeSummary:
+    bus: str
+    events: int
+    rate: float  # median events/s, all projections rebuilt (group joins excluded)
+    decode_rate: float
+    ratio: float  # median of replay ÷ bare decode
+    cpu_rate: float  # median events per CPU-second of the replaying process
+    cpu_ratio: float  # the ratio in CPU time
+    peak_rss_mb: float  # the largest peak of the repetitions
+    repetitions: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "bus": self.bus,
+            "events": self.events,
+            "rate": round(self.rate),
+            "decode_rate": round(self.decode_rate),
+            "ratio": round(self.ratio, 3),
+            "cpu_rate": round(self.cpu_rate),
+            "cpu_ratio": round(self.cpu_ratio, 3),
+            "peak_rss_mb": round(self.peak_rss_mb, 1),
+            "repetitions": self.repetitions,
+        }
+
+
+def summarise(runs: Sequence[ReplayRun]) -> SizeSummary:
+    first = runs[0]
+    return SizeSummary(
+        bus=first.bus,
+        events=first.events,
+        rate=statistics.median(r.steady_rate for r in runs),
+        decode_rate=statistics.median(r.decode_rate for r in runs),
+        ratio=statistics.median(r.ratio for r in runs),
+        cpu_rate=statistics.median(r.cpu_rate for r in runs),
+        cpu_ratio=statistics.median(r.cpu_ratio for r in runs),
+        peak_rss_mb=max(r.peak_rss_mb for r in runs),
+        repetitions=len(runs),
+    )
+
+
+@dataclass
+class Scaling:
+    bus: str
+    sizes: list[SizeSummary]
+
+    @property
+    def smallest(self) -> SizeSummary:
+        return min(self.sizes, key=lambda s: s.events)
+
+    @property
+    def largest(self) -> SizeSummary:
+        return max(self.sizes, key=lambda s: s.events)
+
+    @property
+    def rate_ratio(self) -> float:
+        """events/s at the largest size ÷ at the smallest (1.0: flat)."""
+        return self.largest.rate / self.smallest.rate if self.smallest.rate else 0.0
+
+    @property
+    def rss_growth(self) -> float:
+        """Peak RSS at the largest size ÷ at the smallest (1.0: does not grow)."""
+        small = self.smallest.peak_rss_mb
+        return self.largest.peak_rss_mb / small if small else 0.0
+
+    @property
+    def decade_minutes(self) -> float:
+        """A 6 M-event replay extrapolated from the largest run, in minutes."""
+        rate = self.largest.rate
+        return DECADE_OF_EVENTS / rate / 60 if rate else float("inf")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "bus": self.bus,
+            "sizes": [s.as_dict() for s in sorted(self.sizes, key=lambda s: s.events)],
+            "rate_ratio_largest_to_smallest": round(self.rate_ratio, 3),
+            "rss_growth_largest_to_smallest": round(self.rss_growth, 3),
+            "decade_replay_minutes": round(self.decade_minutes, 1),
+        }

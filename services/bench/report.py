@@ -1,0 +1,196 @@
+"""The compact table ``povezimo bench`` prints (and the README records), and its JSON."""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.table import Table
+
+from services.bench.suite import BenchResults
+
+
+def _rate(value: float) -> str:
+    return f"{value:,.0f}/s"
+
+
+def _ratio(value: float | None) -> str:
+    return "–" if value is None or math.isnan(value) else f"{value:.3f}"
+
+
+def _median(values: Sequence[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def _size(n: int) -> str:
+    return f"{n // 1_000_000}M" if n % 1_000_000 == 0 else f"{n // 1000}k" if n >= 1000 else str(n)
+
+
+def rows(results: BenchResults) -> list[tuple[str, str, str, str, str, str]]:
+    """(measurement, where, ours, against, ratio, target) — medians of the repetitions."""
+    found: list[tuple[str, str, str, str, str, str]] = []
+    for scaling in results.scaling():
+        bus = scaling.bus
+        for summary in sorted(scaling.sizes, key=lambda s: s.events):
+            found.append(
+                (
+                    "replay ÷ bare decode (wall; CPU)",
+                    f"{bus} {_size(summary.events)}",
+                    f"{_rate(summary.rate)}; {_rate(summary.cpu_rate)}",
+                    _rate(summary.decode_rate),
+                    f"{_ratio(summary.ratio)}; {_ratio(summary.cpu_ratio)}",
+                    "≥ 0.5" if bus == "sqlite" else "",
+                )
+            )
+        if len(scaling.sizes) > 1:
+            found.append(
+                (
+                    "scaling: events/s largest ÷ smallest",
+                    f"{bus} {_size(scaling.largest.events)} ÷ {_size(scaling.smallest.events)}",
+                    _rate(scaling.largest.rate),
+                    _rate(scaling.smallest.rate),
+                    _ratio(scaling.rate_ratio),
+                    "≈ 1",
+                )
+            )
+        found.append(
+            (
+                "6 M replay, extrapolated",
+                f"{bus} from {_size(scaling.largest.events)}",
+                f"{scaling.decade_minutes:,.1f} min",
+                "",
+                "",
+                "≤ 10 min",
+            )
+        )
+        found.append(
+            (
+                "peak RSS during replay",
+                f"{bus} {_size(scaling.largest.events)} vs {_size(scaling.smallest.events)}",
+                f"{scaling.largest.peak_rss_mb:,.0f} MB",
+                f"{scaling.smallest.peak_rss_mb:,.0f} MB",
+                _ratio(scaling.rss_growth),
+                "≤ 300 MB, ≈ 1",
+            )
+        )
+    for (bus, size), parallel in sorted(results.parallel.items()):
+        # Both with their group joins: each parallel process joins its own group.
+        one_by_one = results.replay.get((bus, size), [])
+        sequential = [_median([r.rate for r in one_by_one])] if one_by_one else []
+        rate = _median([r.rate for r in parallel])
+        found.append(
+            (
+                "replay, a process per projection ÷ one",
+                f"{bus} {_size(size)}",
+                _rate(rate),
+                _rate(sequential[0]) if sequential else "–",
+                _ratio(rate / sequential[0]) if sequential and sequential[0] else "–",
+                "",
+            )
+        )
+    for size, peer_runs in sorted(results.peer.items()):
+        found.append(
+            (
+                "case counts: ours ÷ eventsourcing",
+                f"sqlite {_size(size)}, same durability",
+                _rate(_median([r.ours_rate for r in peer_runs])),
+                _rate(_median([r.peer_rate for r in peer_runs])),
+                _ratio(_median([r.ratio for r in peer_runs])),
+                "" if all(r.ours_counts == r.peer_counts for r in peer_runs) else "VIEWS DIFFER",
+            )
+        )
+    if results.peer_library_default:
+        defaults = results.peer_library_default
+        found.append(
+            (
+                "case counts: ours ÷ eventsourcing",
+                f"sqlite {_size(defaults[0].events)}, library defaults",
+                _rate(_median([r.ours_rate for r in defaults])),
+                _rate(_median([r.peer_rate for r in defaults])),
+                _ratio(_median([r.ratio for r in defaults])),
+                "",
+            )
+        )
+    if results.ingest:
+        runs = results.ingest
+        raw = _median([r.raw_rate for r in runs])
+        found.append(
+            (
+                "ingest: bus port ÷ raw kafka-python",
+                f"tansu {_size(runs[0].events)}",
+                _rate(_median([r.port_rate for r in runs])),
+                _rate(raw),
+                _ratio(_median([r.port_rate / r.raw_rate for r in runs])),
+                "",
+            )
+        )
+        sdk = [r for r in runs if r.sdk_rate]
+        found.append(
+            (
+                "ingest: producer SDK ÷ raw kafka-python",
+                f"tansu {_size(runs[0].events)}",
+                _rate(_median([r.sdk_rate or 0.0 for r in sdk])) if sdk else "not in this tree",
+                _rate(raw),
+                _ratio(_median([(r.sdk_rate or 0.0) / r.raw_rate for r in sdk]) if sdk else None),
+                "≥ 0.8",
+            )
+        )
+    for bus, http_runs in results.http.items():
+        requests = sum(len(r.latencies) for r in http_runs)
+        failed = sum(len(r.latencies) - r.accepted for r in http_runs)
+        where = f"{bus}, {results.options.http_rate:g}/s offered, {requests} requests"
+        found.append(
+            (
+                "HTTP ingest: achieved rate, p50 / p99",
+                where + (f", {failed} not 202" if failed else ""),
+                _rate(_median([r.achieved_rate for r in http_runs])),
+                f"{_median([r.percentile(50) for r in http_runs]) * 1000:,.0f} ms / "
+                f"{_median([r.percentile(99) for r in http_runs]) * 1000:,.0f} ms",
+                "",
+                "",
+            )
+        )
+    for bus, latency_runs in results.latency.items():
+        samples = sum(r.samples for r in latency_runs)
+        lost = sum(r.lost for r in latency_runs)
+        rate = results.options.latency_rate
+        found.append(
+            (
+                "referral latency p50 / p99",
+                f"{bus}, {rate:g} events/s, {samples} referrals"
+                + (f", {lost} lost" if lost else ""),
+                f"{_median([r.p50 for r in latency_runs]) * 1000:,.0f} ms",
+                f"{_median([r.p99 for r in latency_runs]) * 1000:,.0f} ms",
+                "",
+                "p99 ≤ 250 ms",
+            )
+        )
+    return found
+
+
+def table(results: BenchResults) -> Table:
+    options = results.options
+    title = f"povezimo bench — medians of {options.repeat} repetition(s), seed {options.seed}"
+    rendered = Table(title=title)
+    for column in ("measurement", "where", "ours", "against", "ratio", "target"):
+        rendered.add_column(column, no_wrap=column != "measurement")
+    for row in rows(results):
+        rendered.add_row(*row)
+    return rendered
+
+
+def markdown(results: BenchResults) -> str:
+    """The same table in Markdown, for the README's Performance section."""
+    lines = [
+        "| measurement | where | ours | against | ratio | target |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    lines += ["| " + " | ".join(row) + " |" for row in rows(results)]
+    return "\n".join(lines)
+
+
+def write_json(results: BenchResults, path: Path) -> None:
+    path.write_text(json.dumps(results.as_dict(), indent=2, default=str) + "\n")

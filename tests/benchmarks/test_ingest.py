@@ -1,0 +1,21 @@
+"""Ingest to tansu: bus port and (where it exists) producer SDK, against raw kafka-python."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from services.bench.events import EventSet
+from services.bench.ingest import measure_ingest
+from services.bench.workspace import Workspace
+
+pytestmark = pytest.mark.kafka
+
+
+def test_ingest_against_raw_kafka_python(
+    benchmark: Any, workspace: Workspace, bench_log: EventSet
+) -> None:
+    run = benchmark.pedantic(measure_ingest, args=(workspace, bench_log), rounds=2, iterations=1)
+    benchmark.extra_info.update(run.as_dict())
+    assert run.raw_rate > 0 and run.port_rate > 0

@@ -1,0 +1,48 @@
+"""The benchmark's events are a log the exchange would write: every one of them is accepted.
+
+The replay benchmark appends the generated submissions to ``case-events`` directly (the exchange
+appends an institution's bytes unchanged); this proves that shortcut leaves the same log.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from sqlalchemy import select
+
+from consumers.events import CASE_EVENTS
+from consumers.exchange import submissions_table
+from services.bench.events import CASES_IN_FLIGHT, EventSet, bench_events
+from tests.support.pipeline import pipeline_of, platform_for, read_topic
+
+
+def test_bench_events_are_a_prefix_of_a_longer_run() -> None:
+    short = [s.event_id for s in bench_events(100, seed=7)]
+    long = [s.event_id for s in bench_events(300, seed=7)]
+    assert short == long[:100]
+    assert len(long) == 300
+
+
+def test_every_bench_event_is_accepted_as_submitted(tmp_path: Path) -> None:
+    system = platform_for(tmp_path / "data")
+    events = EventSet.build(2 * CASES_IN_FLIGHT * 16, seed=11, codec=system.codec)
+    pipeline = pipeline_of(system, ["exchange"])
+    exchange = pipeline.runners[0]
+    submissions = list(events.submissions())
+    # Institutions act wave by wave (the k-th event of every case in flight), as they would
+    # once their inbox told them the case moved on.
+    for start in range(0, len(submissions), CASES_IN_FLIGHT):
+        with system.bus.batch():
+            for topic, key, value in submissions[start : start + CASES_IN_FLIGHT]:
+                system.bus.publish(topic, key, value)
+        exchange.run_until(pipeline.ends_for(exchange))
+    with system.views_engine.connect() as conn:
+        outcomes = Counter(row.status for row in conn.execute(select(submissions_table.c.status)))
+    assert outcomes == {"accepted": len(events)}
+    appended = read_topic(system, CASE_EVENTS, settle=0.2)
+    assert Counter((r.key, r.value) for r in appended) == Counter(
+        zip(events.keys, events.values, strict=True)
+    )
+    pipeline.close()
+    system.close()
