@@ -134,8 +134,7 @@ def port_publish_seconds(url: str, messages: Sequence[Message]) -> float:
 
 def sdk_publish_seconds(workspace: Workspace, url: str, events: EventSet) -> float:
     """The producer SDK end to end: validate + encode + outbox (``submit_many``), then relay."""
-    from producers.publisher import Publisher, Relay  # type: ignore[import-not-found]
-
+    from producers.publisher import Publisher, Relay
     from services.sql import sql_engine
 
     outbox = sql_engine(f"sqlite:///{workspace.root / 'ingest-outbox.db'}")
