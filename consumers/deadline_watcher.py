@@ -81,7 +81,8 @@ verdicts = Table(
     Column("status", String(10), nullable=False),
 )
 # The latest recorded_at read on each partition. (It replaced ``deadline_clock``, one row for the
-# whole topic: a store built before that change is rebuilt with ``povezimo replay``.)
+# whole topic, and ``deadline_open`` gained topic and partition: a store built before that change
+# drops both tables and is rebuilt with ``povezimo replay --projection deadlines``.)
 partition_clocks = Table(
     "deadline_partition_clock",
     metadata,
