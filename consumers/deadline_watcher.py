@@ -1,19 +1,34 @@
 """The deadline watcher: referral answers and statutory deadlines, judged in event time.
 
-Its clock is the latest ``recorded_at`` in ``case-events``, never the wall, so a replay of the same
-log gives the same verdicts. A referral left unanswered past its due time gets a ``ReferralExpired``
-submitted by the platform (with an id derived from the referral, so re-emitting it is harmless);
-a statutory deadline missed or met late is flagged in ``deadline_verdicts``:
+Its clocks are event time, never the wall, so a replay of the same log gives the same verdicts. A
+referral left unanswered past its due time gets a ``ReferralExpired`` submitted by the platform
+(with an id derived from the referral, so re-emitting it is harmless); a statutory deadline missed
+or met late is flagged in ``deadline_verdicts``:
 
 - the prosecutor's extension proposal, 24 h after the urgent measure is served (LPDV Art. 18);
 - the court's decision, 24 h after the proposal (Art. 19);
 - the coordination group's review, 15 days after an imminent-danger assessment (Art. 25, 31).
+
+There is one clock per partition of ``case-events`` (a watermark: the latest ``recorded_at`` read on
+it), and a deadline is judged only against the clock of the partition its case lives on. Events are
+keyed by case, so the answer that meets a deadline comes after it on the same partition, in order:
+when that partition's clock has passed the due time, the answer is either already read or really
+late. One clock for the whole topic was wrong whenever partitions are read at different paces
+(small batches, a backlog after an outage): a busy partition carried it past the due time of a
+referral whose on-time acceptance was still unread on another, the expiry reached the exchange
+first and the acceptance was refused.
+
+The trade-off: a partition that carries no new events does not move, so its deadlines are judged
+only when its next event arrives (any case's, and the platform's own expiries are events too).
+With cases spread over a few partitions of a live region that is minutes; on an idle test log it
+can be never, which is why tests end a scenario with an event past the due time.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import (
@@ -27,16 +42,19 @@ from sqlalchemy import (
     delete,
     insert,
     select,
+    tuple_,
 )
 
 from consumers import deadlines
 from consumers.events import CaseEvent, EventProjection, as_uuid
 from consumers.runner import Outbox
 from producers.events import PLATFORM_INSTITUTION, new_event, new_header
+from schemas import Codec
 from services.sql import UtcDateTime
 
 _EXPIRY_IDS = uuid.UUID("0b7e2f61-3f0c-4d8e-9c1a-2a6b5e4d7c90")
 PLATFORM_SUBMISSIONS = f"submissions.{PLATFORM_INSTITUTION}"
+Partition = tuple[str, int]  # (topic, partition) of case-events
 
 metadata = MetaData()
 open_deadlines = Table(
@@ -48,6 +66,9 @@ open_deadlines = Table(
     Column("due_at", UtcDateTime, nullable=False),
     Column("recipient", String(120)),  # referrals: whose answer is awaited
     Column("cause_event_id", String(36)),  # the event that started the clock
+    # Where the case lives: the deadline is judged by that partition's clock only.
+    Column("topic", String(249), nullable=False),
+    Column("partition", Integer, nullable=False),
 )
 verdicts = Table(
     "deadline_verdicts",
@@ -59,10 +80,14 @@ verdicts = Table(
     Column("met_at", UtcDateTime),
     Column("status", String(10), nullable=False),
 )
-clock = Table(
-    "deadline_clock",
+# The latest recorded_at read on each partition. (It replaced ``deadline_clock``, one row for the
+# whole topic, and ``deadline_open`` gained topic and partition: a store built before that change
+# drops both tables and is rebuilt with ``povezimo replay --projection deadlines``.)
+partition_clocks = Table(
+    "deadline_partition_clock",
     metadata,
-    Column("id", Integer, primary_key=True),
+    Column("topic", String(249), primary_key=True),
+    Column("partition", Integer, primary_key=True),
     Column("now", UtcDateTime, nullable=False),
 )
 
@@ -77,12 +102,16 @@ _MEETS: dict[str, tuple[str, str, str | None]] = {
 
 class DeadlineWatcher(EventProjection):
     name = "deadlines"
-    tables = (open_deadlines, verdicts, clock)
+    tables = (open_deadlines, verdicts, partition_clocks)
+
+    def __init__(self, codec: Codec) -> None:
+        super().__init__(codec)
+        self._latest: dict[Partition, dt.datetime] = {}
 
     def apply(self, event: CaseEvent, tx: Connection, out: Outbox) -> None:
         self._apply(event, tx)
         # Last, so an event that fails to apply does not move the clock either.
-        self._advance_clock(event.recorded_at, tx)
+        self._advance_clock(event)
 
     def _apply(self, event: CaseEvent, tx: Connection) -> None:
         kind = event.event_type
@@ -114,15 +143,29 @@ class DeadlineWatcher(EventProjection):
             self._open(tx, "extension_decision", event["measure_id"], event, due)
 
     def after_batch(self, tx: Connection, out: Outbox) -> None:
-        now = self._store_clock(tx)
-        if now is not None:
-            self.judge_passed(tx, out, now)
+        moved = self._store_clocks(tx)
+        if moved:
+            self.judge_passed(tx, out, moved)
 
-    def judge_passed(self, tx: Connection, out: Outbox, now: dt.datetime) -> None:
-        """Deadlines whose time has passed: flag statutory ones, expire referrals."""
+    def judge_passed(self, tx: Connection, out: Outbox, partitions: Iterable[Partition]) -> None:
+        """Deadlines passed by their own partition's clock: flag statutory ones, expire referrals.
+
+        Only the partitions read in this batch are looked at: a deadline can pass only when its
+        partition's clock moves, or when it is opened already past (by an event of the batch).
+        """
+        read = list(partitions)
+        if not read:
+            return
+        partition_now = (
+            select(partition_clocks.c.now)
+            .where(partition_clocks.c.topic == open_deadlines.c.topic)
+            .where(partition_clocks.c.partition == open_deadlines.c.partition)
+            .scalar_subquery()
+        )
         passed = tx.execute(
             select(open_deadlines)
-            .where(open_deadlines.c.due_at < now)
+            .where(tuple_(open_deadlines.c.topic, open_deadlines.c.partition).in_(read))
+            .where(open_deadlines.c.due_at < partition_now)
             .order_by(open_deadlines.c.due_at, open_deadlines.c.ref)
         ).all()
         for row in passed:
@@ -157,24 +200,43 @@ class DeadlineWatcher(EventProjection):
     # -- bookkeeping -------------------------------------------------------------------------
 
     def begin_batch(self) -> None:
-        self._latest: dt.datetime | None = None
+        self._latest = {}
 
-    def _advance_clock(self, moment: dt.datetime, tx: Connection) -> None:
-        """Remember the latest time of the batch; ``after_batch`` moves the stored clock once."""
-        latest = getattr(self, "_latest", None)
-        self._latest = moment if latest is None or moment > latest else latest
+    def _advance_clock(self, event: CaseEvent) -> None:
+        """Remember the latest time of the batch on each partition; stored once per batch."""
+        place = (event.record.topic, event.record.partition)
+        latest = self._latest.get(place)
+        if latest is None or event.recorded_at > latest:
+            self._latest[place] = event.recorded_at
 
-    def _store_clock(self, tx: Connection) -> dt.datetime | None:
-        now = tx.execute(select(clock.c.now).where(clock.c.id == 1)).scalar_one_or_none()
-        latest = getattr(self, "_latest", None)
-        if latest is not None and now is None:
-            tx.execute(insert(clock), {"id": 1, "now": latest})
-            now = latest
-        elif latest is not None and now is not None and latest > now:
-            tx.execute(clock.update().where(clock.c.id == 1).values(now=latest))
-            now = latest
-        self._latest = None
-        return now  # type: ignore[no-any-return]
+    def _store_clocks(self, tx: Connection) -> list[Partition]:
+        """Move each partition's stored clock forward (never back); the partitions read."""
+        latest, self._latest = self._latest, {}
+        if not latest:
+            return []
+        stored = {
+            (row.topic, row.partition): row.now
+            for row in tx.execute(
+                select(partition_clocks).where(
+                    tuple_(partition_clocks.c.topic, partition_clocks.c.partition).in_(list(latest))
+                )
+            )
+        }
+        for (topic, partition), moment in sorted(latest.items()):
+            now = stored.get((topic, partition))
+            if now is None:
+                tx.execute(
+                    insert(partition_clocks),
+                    {"topic": topic, "partition": partition, "now": moment},
+                )
+            elif moment > now:
+                tx.execute(
+                    partition_clocks.update()
+                    .where(partition_clocks.c.topic == topic)
+                    .where(partition_clocks.c.partition == partition)
+                    .values(now=moment)
+                )
+        return sorted(latest)
 
     def _open(
         self,
@@ -194,6 +256,8 @@ class DeadlineWatcher(EventProjection):
                 due_at=due,
                 recipient=recipient,
                 cause_event_id=event.event_id,
+                topic=event.record.topic,
+                partition=event.record.partition,
             ),
         )
 
@@ -205,9 +269,10 @@ class DeadlineWatcher(EventProjection):
             tx.execute(_where_deadline(delete(open_deadlines), kind, ref))
             return
         if met_at is not None:
-            # Flagged missed before the answer arrived: the clock is the latest time seen on any
-            # partition, so another case can move it past this due time first. The answer's own
-            # time decides, as it would have without that race, so any batching gives one verdict.
+            # Flagged missed before the answer arrived: another case on the same partition can move
+            # its clock past this due time before an answer stating an earlier time (a proposal
+            # made on time, submitted late) is read. The answer's own time decides, as it would
+            # have in a batch holding both, so any batching gives one verdict.
             flagged = verdicts.c.status == "missed"
             tx.execute(
                 _where_deadline(verdicts.update(), kind, ref, table=verdicts)

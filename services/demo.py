@@ -103,9 +103,8 @@ def run_network(
         topic = submissions_topic(institution.id)
         system.bus.create_topic(topic)
         partitions[topic] = system.bus.partitions_for(topic)
-    # The projections follow a month at a time, in one batch each: the deadline watcher's clock is
-    # the latest time it has read, and a small batch from one partition of case-events could
-    # carry it past answers still waiting in another partition.
+    # The projections follow a month at a time, in one batch each (few, large transactions). The
+    # deadline watcher no longer needs it for correctness: it keeps a clock per partition.
     runners = {
         name: system.runner(p, max_records=500 if name == "exchange" else MONTH_BATCH)
         for name, p in system.projections().items()

@@ -366,7 +366,19 @@ class KafkaGroupConsumer:
         return result
 
     def seek(self, tp: TopicPartition, offset: int) -> None:
-        self.client.seek(_to_kafka(tp), offset)
+        # kafka-python raises ValueError for a partition not assigned, which the runner would
+        # take for a bug and stop on; a rebalance on the IO thread can take a partition between
+        # ``assignment()`` and this call, a bus condition to wait out like any other.
+        if _to_kafka(tp) not in self.client.assignment():
+            raise BusError(f"{tp} is not assigned to this member")
+        try:
+            self.client.seek(_to_kafka(tp), offset)
+        except ValueError as error:
+            if _to_kafka(tp) in self.client.assignment():
+                raise  # a bad offset: the caller's mistake
+            raise BusError(f"{tp} is not assigned to this member") from error
+        except KafkaError as error:
+            raise BusError(f"seek {tp} failed: {error}") from error
 
     def seek_to_beginning(self, partitions: Iterable[TopicPartition] | None = None) -> None:
         tps = [_to_kafka(tp) for tp in partitions] if partitions is not None else []

@@ -17,7 +17,16 @@ from collections.abc import Iterator
 
 import pytest
 
-from services.bus import BadRecord, Bus, Consumer, Record, TopicPartition, consume, open_bus
+from services.bus import (
+    BadRecord,
+    Bus,
+    BusError,
+    Consumer,
+    Record,
+    TopicPartition,
+    consume,
+    open_bus,
+)
 from services.bus.partitioning import partition_for
 from tests.support.brokers import TEST_SESSION_TIMEOUT_MS
 
@@ -154,6 +163,23 @@ def test_seek_to_beginning_and_to_an_offset_replays(bus: Bus, names: str) -> Non
     consumer.seek(tp, 7)
     assert [r.offset for r in drain(consumer, 3)] == [7, 8, 9]
     assert bus.end_offsets([tp]) == {tp: 10}
+    consumer.close()
+
+
+def test_seeking_a_partition_not_assigned_is_a_bus_error(bus: Bus, names: str) -> None:
+    """A rebalance can take a partition between ``assignment()`` and ``seek``: the runner waits
+    that out as it waits out any bus error, where another exception would end its thread."""
+    topic = f"{names}.case-events"
+    bus.create_topic(topic, partitions=1)
+    publish_values(bus, topic, [(b"case", b"0")])
+    consumer = join(bus, f"{names}-g", [topic])
+    drain(consumer, 1)
+    with pytest.raises(BusError, match="not assigned"):
+        consumer.seek(TopicPartition(topic, 5), 0)
+    with pytest.raises(BusError, match="not assigned"):
+        consumer.seek(TopicPartition(f"{names}.elsewhere", 0), 0)
+    consumer.seek(TopicPartition(topic, 0), 0)  # the member is unharmed
+    assert [r.value for r in drain(consumer, 1)] == [b"0"]
     consumer.close()
 
 
