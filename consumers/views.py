@@ -21,9 +21,12 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     insert,
+    select,
     update,
 )
+from sqlalchemy.sql import Select, Update
 
 from consumers import deadlines
 from consumers.events import CaseEvent, EventProjection, as_uuid
@@ -166,6 +169,8 @@ ALL_TABLES = (
     timeline,
 )
 
+_MUNICIPALITY = select(cases.c.municipality).where(cases.c.case_id == bindparam("key_value"))
+
 Handler = Callable[["InstitutionViews", CaseEvent, Connection], None]
 _HANDLERS: dict[str, Handler] = {}
 
@@ -207,11 +212,7 @@ class InstitutionViews(EventProjection):
 
     def _participation(self, event: CaseEvent, tx: Connection) -> None:
         municipality = (
-            tx.execute(
-                cases.select()
-                .with_only_columns(cases.c.municipality)
-                .where(cases.c.case_id == event.case_id)
-            ).scalar_one_or_none()
+            tx.execute(_MUNICIPALITY, {"key_value": event.case_id}).scalar_one_or_none()
             if event.event_type in NEEDS_MUNICIPALITY
             else None
         )
@@ -454,8 +455,23 @@ def erase_subject(tx: Connection, subject_id: str) -> None:
 
 
 def _exists(tx: Connection, table: Table, key: Column[Any], value: str) -> bool:
-    return tx.execute(table.select().with_only_columns(key).where(key == value)).first() is not None
+    return tx.execute(_statements(table, key)[0], {"key_value": value}).first() is not None
 
 
 def _update(tx: Connection, table: Table, key: Column[Any], value: str, **values: Any) -> int:
-    return tx.execute(update(table).where(key == value).values(**values)).rowcount
+    # The parameters name the columns to set; the statement itself is built once per key.
+    return tx.execute(_statements(table, key)[1], {"key_value": value, **values}).rowcount
+
+
+_KEYED: dict[tuple[str, str], tuple[Select[Any], Update]] = {}
+
+
+def _statements(table: Table, key: Column[Any]) -> tuple[Select[Any], Update]:
+    """The existence probe and the update keyed by ``key``, built once: SQLAlchemy memoises a
+    statement's cache key on the object, so reuse skips most of its per-statement Python work."""
+    found = _KEYED.get((table.name, key.name))
+    if found is None:
+        where = key == bindparam("key_value")
+        found = (table.select().with_only_columns(key).where(where), update(table).where(where))
+        _KEYED[(table.name, key.name)] = found
+    return found
