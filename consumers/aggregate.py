@@ -11,6 +11,7 @@ tables. A record that cannot be applied is noted by its place in the log and the
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 from typing import Any, ClassVar
 
 from sqlalchemy import Connection, bindparam, insert, select, update
@@ -76,6 +77,12 @@ class RegionalAggregate(PseudonymousProjection):
         super().__init__(codec, pseudonyms)
         self.institutions = institutions
         self.pool_below = pool_below
+        # Every event of a case asks for the same pseudonyms (an HMAC per epoch); they are pure
+        # in (case id, epochs) under this key, so a bounded memo keeps the recent cases'.
+        self._case_candidates = lru_cache(maxsize=16_384)(self._candidates)
+
+    def _candidates(self, case_id: Any, epochs: tuple[str, ...]) -> list[str]:
+        return [self.ps.pseudonym("case", case_id, epoch) for epoch in epochs]
 
     # -- one event ------------------------------------------------------------------------------
 
@@ -95,10 +102,8 @@ class RegionalAggregate(PseudonymousProjection):
 
     def _find_case(self, event: CaseEvent, tx: Connection) -> CaseFacts | None:
         at = event.occurred_at
-        candidates = [
-            self.ps.pseudonym("case", event.case_id, epoch)
-            for epoch in self.ps.epochs_between(at - CASE_LOOKBACK, at + CASE_LOOKAHEAD)
-        ]
+        epochs = tuple(self.ps.epochs_between(at - CASE_LOOKBACK, at + CASE_LOOKAHEAD))
+        candidates = self._case_candidates(event.case_id, epochs)
         row = tx.execute(_FIND_CASE, {"candidates": candidates}).first()
         return CaseFacts(row.case_ps, row.epoch, row.month, row.review) if row else None
 
@@ -371,6 +376,8 @@ class RegionalAggregate(PseudonymousProjection):
 
     def _judge_review(self, event: CaseEvent, case: CaseFacts, tx: Connection) -> None:
         """Any later event of the case after the 15 days, with no meeting yet: missed."""
+        if case.review is not None:
+            return  # judged already: its review clock was dropped when the judgement was set
         due = self._clock(tx, "review", event.case_id, case)
         if due is not None and event.occurred_at > due:
             _update_case(tx, case, review="missed")
