@@ -23,6 +23,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    bindparam,
     case,
     delete,
     insert,
@@ -198,28 +199,21 @@ class DeadlineWatcher(EventProjection):
         )
 
     def _meet(self, tx: Connection, kind: str, ref: str, met_at: dt.datetime | None) -> None:
-        row = tx.execute(_where_deadline(select(open_deadlines), kind, ref)).first()
+        key = {"key_kind": kind, "key_ref": ref}
+        row = tx.execute(_FIND_OPEN, key).first()
         if row is not None:
             status = "missed" if met_at is None else ("met" if met_at <= row.due_at else "late")
             self._verdict(tx, row, met_at, status)
-            tx.execute(_where_deadline(delete(open_deadlines), kind, ref))
+            tx.execute(_DROP_OPEN, key)
             return
         if met_at is not None:
             # Flagged missed before the answer arrived: the clock is the latest time seen on any
             # partition, so another case can move it past this due time first. The answer's own
             # time decides, as it would have without that race, so any batching gives one verdict.
-            flagged = verdicts.c.status == "missed"
-            tx.execute(
-                _where_deadline(verdicts.update(), kind, ref, table=verdicts)
-                .where(flagged)
-                .values(
-                    met_at=met_at,
-                    status=case((verdicts.c.due_at >= met_at, "met"), else_="late"),
-                )
-            )
+            tx.execute(_MEET_MISSED, {**key, "met": met_at})
 
     def _cancel(self, tx: Connection, kind: str, ref: str) -> None:
-        tx.execute(_where_deadline(delete(open_deadlines), kind, ref))
+        tx.execute(_DROP_OPEN, {"key_kind": kind, "key_ref": ref})
 
     def _verdict(self, tx: Connection, row: Any, met_at: dt.datetime | None, status: str) -> None:
         tx.execute(
@@ -259,3 +253,18 @@ class DeadlineWatcher(EventProjection):
 
 def _where_deadline(statement: Any, kind: str, ref: str, table: Table = open_deadlines) -> Any:
     return statement.where(table.c.kind == kind).where(table.c.ref == ref)
+
+
+# The per-event statements of ``_meet`` and ``_cancel``, built once with bound keys: SQLAlchemy
+# memoises a reused statement's cache key instead of rebuilding statement and key per event.
+_FIND_OPEN = _where_deadline(select(open_deadlines), bindparam("key_kind"), bindparam("key_ref"))
+_DROP_OPEN = _where_deadline(delete(open_deadlines), bindparam("key_kind"), bindparam("key_ref"))
+_MET = bindparam("met", type_=UtcDateTime())
+_MEET_MISSED = (
+    _where_deadline(verdicts.update(), bindparam("key_kind"), bindparam("key_ref"), table=verdicts)
+    .where(verdicts.c.status == "missed")
+    .values(
+        met_at=_MET,
+        status=case((verdicts.c.due_at >= _MET, "met"), else_="late"),
+    )
+)
