@@ -57,6 +57,9 @@ _SUBJECT_KEY = (
 _FIND_SUBJECT = select(subjects).where(_SUBJECT_KEY)
 _ADD_SUBJECT = insert(subjects)
 _UPDATE_SUBJECT = update(subjects).where(_SUBJECT_KEY)
+_UPDATE_MEASURE = update(measures).where(measures.c.measure_ps == bindparam("key"))
+_BREACHED = _UPDATE_MEASURE.values(breaches=measures.c.breaches + 1)
+_UPDATE_REFERRAL = update(referrals).where(referrals.c.referral_ps == bindparam("key"))
 
 
 class RegionalAggregate(PseudonymousProjection):
@@ -276,7 +279,7 @@ class RegionalAggregate(PseudonymousProjection):
 
     def _measure(self, event: CaseEvent, case: CaseFacts, tx: Connection, **values: Any) -> None:
         measure_ps = self._id("measure", event["measure_id"], case)
-        tx.execute(update(measures).where(measures.c.measure_ps == measure_ps).values(**values))
+        tx.execute(_UPDATE_MEASURE, {"key": measure_ps, **values})
 
     def _on_UrgentMeasureServed(self, event: CaseEvent, case: CaseFacts, tx: Connection) -> None:
         self._measure(event, case, tx, served=True)
@@ -298,11 +301,7 @@ class RegionalAggregate(PseudonymousProjection):
 
     def _on_UrgentMeasureBreached(self, event: CaseEvent, case: CaseFacts, tx: Connection) -> None:
         measure_ps = self._id("measure", event["measure_id"], case)
-        tx.execute(
-            update(measures)
-            .where(measures.c.measure_ps == measure_ps)
-            .values(breaches=measures.c.breaches + 1)
-        )
+        tx.execute(_BREACHED, {"key": measure_ps})
 
     # -- referrals ------------------------------------------------------------------------------
 
@@ -329,7 +328,7 @@ class RegionalAggregate(PseudonymousProjection):
 
     def _referral(self, event: CaseEvent, case: CaseFacts, tx: Connection, **values: Any) -> None:
         referral_ps = self._id("referral", event["referral_id"], case)
-        tx.execute(update(referrals).where(referrals.c.referral_ps == referral_ps).values(**values))
+        tx.execute(_UPDATE_REFERRAL, {"key": referral_ps, **values})
 
     def _answered(self, event: CaseEvent, case: CaseFacts, tx: Connection) -> dict[str, Any]:
         referral_id = event["referral_id"]
