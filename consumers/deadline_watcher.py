@@ -229,22 +229,11 @@ class DeadlineWatcher(EventProjection):
         )
 
     def _open_refs(self, tx: Connection, kind: str, case_id: str) -> list[str]:
-        return list(
-            tx.execute(
-                select(open_deadlines.c.ref)
-                .where(open_deadlines.c.kind == kind)
-                .where(open_deadlines.c.case_id == case_id)
-            ).scalars()
-        )
+        return list(tx.execute(_OPEN_REFS, {"key_kind": kind, "key_case": case_id}).scalars())
 
     def _refs_awaiting(self, tx: Connection, kind: str, case_id: str) -> list[str]:
         """Deadlines of a case still open or flagged missed: both can still be met."""
-        flagged = tx.execute(
-            select(verdicts.c.ref)
-            .where(verdicts.c.kind == kind)
-            .where(verdicts.c.case_id == case_id)
-            .where(verdicts.c.status == "missed")
-        ).scalars()
+        flagged = tx.execute(_MISSED_REFS, {"key_kind": kind, "key_case": case_id}).scalars()
         return sorted({*self._open_refs(tx, kind, case_id), *flagged})
 
     def _case_has_open(self, tx: Connection, kind: str, case_id: str) -> bool:
@@ -267,4 +256,15 @@ _MEET_MISSED = (
         met_at=_MET,
         status=case((verdicts.c.due_at >= _MET, "met"), else_="late"),
     )
+)
+_OPEN_REFS = (
+    select(open_deadlines.c.ref)
+    .where(open_deadlines.c.kind == bindparam("key_kind"))
+    .where(open_deadlines.c.case_id == bindparam("key_case"))
+)
+_MISSED_REFS = (
+    select(verdicts.c.ref)
+    .where(verdicts.c.kind == bindparam("key_kind"))
+    .where(verdicts.c.case_id == bindparam("key_case"))
+    .where(verdicts.c.status == "missed")
 )
