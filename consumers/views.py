@@ -169,6 +169,8 @@ ALL_TABLES = (
     timeline,
 )
 
+# Inserts built once per table: a reused statement's cache key is memoised by SQLAlchemy.
+_INSERT = {table.name: insert(table) for table in ALL_TABLES}
 _MUNICIPALITY = select(cases.c.municipality).where(cases.c.case_id == bindparam("key_value"))
 
 Handler = Callable[["InstitutionViews", CaseEvent, Connection], None]
@@ -194,7 +196,7 @@ class InstitutionViews(EventProjection):
 
     def apply(self, event: CaseEvent, tx: Connection, out: Outbox) -> None:
         tx.execute(
-            insert(timeline),
+            _INSERT[timeline.name],
             dict(
                 event_id=event.event_id,
                 case_id=event.case_id,
@@ -233,7 +235,7 @@ class InstitutionViews(EventProjection):
         if _exists(tx, cases, cases.c.case_id, event.case_id):
             return  # a further report on a known case
         tx.execute(
-            insert(cases),
+            _INSERT[cases.name],
             dict(
                 case_id=event.case_id,
                 opened_by=event.source,
@@ -263,7 +265,7 @@ class InstitutionViews(EventProjection):
     @handles("SubjectRegistered")
     def _subject(self, event: CaseEvent, tx: Connection) -> None:
         tx.execute(
-            insert(subjects),
+            _INSERT[subjects.name],
             dict(
                 case_id=event.case_id,
                 subject_id=as_uuid(event["subject_id"]),
@@ -285,7 +287,7 @@ class InstitutionViews(EventProjection):
     def _referral_sent(self, event: CaseEvent, tx: Connection) -> None:
         sent_at = event.occurred_at
         tx.execute(
-            insert(referrals),
+            _INSERT[referrals.name],
             dict(
                 referral_id=as_uuid(event["referral_id"]),
                 case_id=event.case_id,
@@ -317,7 +319,7 @@ class InstitutionViews(EventProjection):
     @handles("UrgentMeasureImposed")
     def _measure_imposed(self, event: CaseEvent, tx: Connection) -> None:
         tx.execute(
-            insert(urgent_measures),
+            _INSERT[urgent_measures.name],
             dict(
                 measure_id=as_uuid(event["measure_id"]),
                 case_id=event.case_id,
@@ -385,7 +387,7 @@ class InstitutionViews(EventProjection):
     @handles("CaseConferenceScheduled")
     def _conference_scheduled(self, event: CaseEvent, tx: Connection) -> None:
         tx.execute(
-            insert(conferences),
+            _INSERT[conferences.name],
             dict(
                 conference_id=as_uuid(event["conference_id"]),
                 case_id=event.case_id,
@@ -401,7 +403,7 @@ class InstitutionViews(EventProjection):
         values = {"held_at": event["held_at"], "victim_participated": event["victim_participated"]}
         if not _update(tx, conferences, conferences.c.conference_id, conference_id, **values):
             tx.execute(
-                insert(conferences),
+                _INSERT[conferences.name],
                 dict(
                     conference_id=conference_id, case_id=event.case_id, chair=event.source, **values
                 ),
@@ -411,7 +413,7 @@ class InstitutionViews(EventProjection):
     def _plan(self, event: CaseEvent, tx: Connection) -> None:
         plan_id = as_uuid(event["plan_id"])
         tx.execute(
-            insert(plans),
+            _INSERT[plans.name],
             dict(
                 plan_id=plan_id,
                 case_id=event.case_id,
@@ -422,7 +424,7 @@ class InstitutionViews(EventProjection):
         )
         for measure in event["measures"]:
             tx.execute(
-                insert(plan_measures),
+                _INSERT[plan_measures.name],
                 dict(
                     measure_id=as_uuid(measure["measure_id"]),
                     plan_id=plan_id,
