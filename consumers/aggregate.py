@@ -11,9 +11,10 @@ tables. A record that cannot be applied is noted by its place in the log and the
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 from typing import Any, ClassVar
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from consumers import deadlines
 from consumers import generalise as g
@@ -37,6 +38,29 @@ REPEAT_MONTHS = 12
 CASE_LOOKBACK = dt.timedelta(days=6 * 366)  # how far back a later event may find its case
 CASE_LOOKAHEAD = dt.timedelta(days=366)  # an event may be dated before its case was opened
 
+# Statements of the per-event path, built once: SQLAlchemy memoises a statement's cache key on
+# the object, so reusing one skips the construction and key generation that, per event, cost
+# more than SQLite's own work. Values travel as parameters.
+_FIND_CASE = select(cases.c.case_ps, cases.c.epoch, cases.c.month, cases.c.review).where(
+    cases.c.case_ps.in_(bindparam("candidates", expanding=True))
+)
+_OPEN_CASE = insert(cases)
+_VIOLENCE_TYPES = select(cases.c.violence_types).where(cases.c.case_ps == bindparam("key"))
+_ASSESSED_RISK = select(cases.c.assessed_risk).where(cases.c.case_ps == bindparam("key"))
+_VICTIM = select(cases.c.victim_ps).where(cases.c.case_ps == bindparam("key"))
+_UPDATE_CASE = update(cases).where(cases.c.case_ps == bindparam("key"))
+_SUBJECT_KEY = (
+    (subjects.c.case_ps == bindparam("key_case"))
+    & (subjects.c.subject_ps == bindparam("key_subject"))
+    & (subjects.c.role == bindparam("key_role"))
+)
+_FIND_SUBJECT = select(subjects).where(_SUBJECT_KEY)
+_ADD_SUBJECT = insert(subjects)
+_UPDATE_SUBJECT = update(subjects).where(_SUBJECT_KEY)
+_UPDATE_MEASURE = update(measures).where(measures.c.measure_ps == bindparam("key"))
+_BREACHED = _UPDATE_MEASURE.values(breaches=measures.c.breaches + 1)
+_UPDATE_REFERRAL = update(referrals).where(referrals.c.referral_ps == bindparam("key"))
+
 
 class RegionalAggregate(PseudonymousProjection):
     """Projection ``aggregate``; its tables belong in the aggregate database, not the views'."""
@@ -56,6 +80,12 @@ class RegionalAggregate(PseudonymousProjection):
         super().__init__(codec, pseudonyms)
         self.institutions = institutions
         self.pool_below = pool_below
+        # Every event of a case asks for the same pseudonyms (an HMAC per epoch); they are pure
+        # in (case id, epochs) under this key, so a bounded memo keeps the recent cases'.
+        self._case_candidates = lru_cache(maxsize=16_384)(self._candidates)
+
+    def _candidates(self, case_id: Any, epochs: tuple[str, ...]) -> list[str]:
+        return [self.ps.pseudonym("case", case_id, epoch) for epoch in epochs]
 
     # -- one event ------------------------------------------------------------------------------
 
@@ -75,15 +105,9 @@ class RegionalAggregate(PseudonymousProjection):
 
     def _find_case(self, event: CaseEvent, tx: Connection) -> CaseFacts | None:
         at = event.occurred_at
-        candidates = [
-            self.ps.pseudonym("case", event.case_id, epoch)
-            for epoch in self.ps.epochs_between(at - CASE_LOOKBACK, at + CASE_LOOKAHEAD)
-        ]
-        row = tx.execute(
-            select(cases.c.case_ps, cases.c.epoch, cases.c.month, cases.c.review).where(
-                cases.c.case_ps.in_(candidates)
-            )
-        ).first()
+        epochs = tuple(self.ps.epochs_between(at - CASE_LOOKBACK, at + CASE_LOOKAHEAD))
+        candidates = self._case_candidates(event.case_id, epochs)
+        row = tx.execute(_FIND_CASE, {"candidates": candidates}).first()
         return CaseFacts(row.case_ps, row.epoch, row.month, row.review) if row else None
 
     def _open_case(self, event: CaseEvent, tx: Connection) -> CaseFacts:
@@ -95,18 +119,22 @@ class RegionalAggregate(PseudonymousProjection):
             None,
         )
         tx.execute(
-            insert(cases).values(
-                case_ps=case.case_ps,
-                epoch=epoch,
-                month=case.month,
-                area=g.area_of(event.get("municipality"), self.pool_below),
-                violence_types="",
-                victim_sex=g.UNKNOWN,
-                victim_age_band=g.UNKNOWN,
-                repeat=False,
-                plan=False,
-                plan_victim_participated=False,
-            )
+            _OPEN_CASE,
+            {
+                "case_ps": case.case_ps,
+                "epoch": epoch,
+                "month": case.month,
+                "area": g.area_of(event.get("municipality"), self.pool_below),
+                "violence_types": "",
+                "assessed_risk": None,
+                "victim_ps": None,
+                "victim_sex": g.UNKNOWN,
+                "victim_age_band": g.UNKNOWN,
+                "repeat": False,
+                "plan": False,
+                "plan_victim_participated": False,
+                "review": None,
+            },
         )
         return case
 
@@ -121,9 +149,7 @@ class RegionalAggregate(PseudonymousProjection):
             self._link(case, subject["subject_id"], subject["role"], event, tx)
 
     def _add_violence_types(self, event: CaseEvent, case: CaseFacts, tx: Connection) -> None:
-        known = tx.execute(
-            select(cases.c.violence_types).where(cases.c.case_ps == case.case_ps)
-        ).scalar_one()
+        known = tx.execute(_VIOLENCE_TYPES, {"key": case.case_ps}).scalar_one()
         types = {t for t in known.split(",") if t} | set(event.get("violence_types") or [])
         _update_case(tx, case, violence_types=",".join(sorted(types)))
 
@@ -153,9 +179,7 @@ class RegionalAggregate(PseudonymousProjection):
 
     def _on_RiskAssessed(self, event: CaseEvent, case: CaseFacts, tx: Connection) -> None:
         level = event["level"]
-        known = tx.execute(
-            select(cases.c.assessed_risk).where(cases.c.case_ps == case.case_ps)
-        ).scalar_one()
+        known = tx.execute(_ASSESSED_RISK, {"key": case.case_ps}).scalar_one()
         if known is None or RISK_ORDER.index(level) > RISK_ORDER.index(known):
             _update_case(tx, case, assessed_risk=level)
         if event.get("perpetrator_subject_id"):
@@ -180,29 +204,24 @@ class RegionalAggregate(PseudonymousProjection):
         band: str | None = None,
     ) -> None:
         subject_ps = self._id("subject", subject_id, case)
-        key = (
-            (subjects.c.case_ps == case.case_ps)
-            & (subjects.c.subject_ps == subject_ps)
-            & (subjects.c.role == role)
-        )
-        known = tx.execute(select(subjects).where(key)).first()
+        key = {"key_case": case.case_ps, "key_subject": subject_ps, "key_role": role}
+        known = tx.execute(_FIND_SUBJECT, key).first()
         if known is None:
             tx.execute(
-                insert(subjects).values(
-                    case_ps=case.case_ps,
-                    subject_ps=subject_ps,
-                    role=role,
-                    sex=sex or g.UNKNOWN,
-                    age_band=band or g.UNKNOWN,
-                )
+                _ADD_SUBJECT,
+                {
+                    "case_ps": case.case_ps,
+                    "subject_ps": subject_ps,
+                    "role": role,
+                    "sex": sex or g.UNKNOWN,
+                    "age_band": band or g.UNKNOWN,
+                },
             )
         elif sex is not None:
-            tx.execute(update(subjects).where(key).values(sex=sex, age_band=band or g.UNKNOWN))
+            tx.execute(_UPDATE_SUBJECT, {**key, "sex": sex, "age_band": band or g.UNKNOWN})
         if role != "VICTIM":
             return
-        victim_ps = tx.execute(
-            select(cases.c.victim_ps).where(cases.c.case_ps == case.case_ps)
-        ).scalar_one()
+        victim_ps = tx.execute(_VICTIM, {"key": case.case_ps}).scalar_one()
         if victim_ps is None:
             _update_case(tx, case, victim_ps=subject_ps)
             victim_ps = subject_ps
@@ -260,7 +279,7 @@ class RegionalAggregate(PseudonymousProjection):
 
     def _measure(self, event: CaseEvent, case: CaseFacts, tx: Connection, **values: Any) -> None:
         measure_ps = self._id("measure", event["measure_id"], case)
-        tx.execute(update(measures).where(measures.c.measure_ps == measure_ps).values(**values))
+        tx.execute(_UPDATE_MEASURE, {"key": measure_ps, **values})
 
     def _on_UrgentMeasureServed(self, event: CaseEvent, case: CaseFacts, tx: Connection) -> None:
         self._measure(event, case, tx, served=True)
@@ -282,11 +301,7 @@ class RegionalAggregate(PseudonymousProjection):
 
     def _on_UrgentMeasureBreached(self, event: CaseEvent, case: CaseFacts, tx: Connection) -> None:
         measure_ps = self._id("measure", event["measure_id"], case)
-        tx.execute(
-            update(measures)
-            .where(measures.c.measure_ps == measure_ps)
-            .values(breaches=measures.c.breaches + 1)
-        )
+        tx.execute(_BREACHED, {"key": measure_ps})
 
     # -- referrals ------------------------------------------------------------------------------
 
@@ -313,7 +328,7 @@ class RegionalAggregate(PseudonymousProjection):
 
     def _referral(self, event: CaseEvent, case: CaseFacts, tx: Connection, **values: Any) -> None:
         referral_ps = self._id("referral", event["referral_id"], case)
-        tx.execute(update(referrals).where(referrals.c.referral_ps == referral_ps).values(**values))
+        tx.execute(_UPDATE_REFERRAL, {"key": referral_ps, **values})
 
     def _answered(self, event: CaseEvent, case: CaseFacts, tx: Connection) -> dict[str, Any]:
         referral_id = event["referral_id"]
@@ -360,6 +375,8 @@ class RegionalAggregate(PseudonymousProjection):
 
     def _judge_review(self, event: CaseEvent, case: CaseFacts, tx: Connection) -> None:
         """Any later event of the case after the 15 days, with no meeting yet: missed."""
+        if case.review is not None:
+            return  # judged already: its review clock was dropped when the judgement was set
         due = self._clock(tx, "review", event.case_id, case)
         if due is not None and event.occurred_at > due:
             _update_case(tx, case, review="missed")
@@ -385,7 +402,8 @@ class RegionalAggregate(PseudonymousProjection):
 
 
 def _update_case(tx: Connection, case: CaseFacts, **values: Any) -> None:
-    tx.execute(update(cases).where(cases.c.case_ps == case.case_ps).values(**values))
+    # The parameters name the columns to set; the statement itself is built once.
+    tx.execute(_UPDATE_CASE, {"key": case.case_ps, **values})
 
 
 __all__ = ["RegionalAggregate"]

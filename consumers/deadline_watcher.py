@@ -38,6 +38,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    bindparam,
     case,
     delete,
     insert,
@@ -262,29 +263,22 @@ class DeadlineWatcher(EventProjection):
         )
 
     def _meet(self, tx: Connection, kind: str, ref: str, met_at: dt.datetime | None) -> None:
-        row = tx.execute(_where_deadline(select(open_deadlines), kind, ref)).first()
+        key = {"key_kind": kind, "key_ref": ref}
+        row = tx.execute(_FIND_OPEN, key).first()
         if row is not None:
             status = "missed" if met_at is None else ("met" if met_at <= row.due_at else "late")
             self._verdict(tx, row, met_at, status)
-            tx.execute(_where_deadline(delete(open_deadlines), kind, ref))
+            tx.execute(_DROP_OPEN, key)
             return
         if met_at is not None:
             # Flagged missed before the answer arrived: another case on the same partition can move
             # its clock past this due time before an answer stating an earlier time (a proposal
             # made on time, submitted late) is read. The answer's own time decides, as it would
             # have in a batch holding both, so any batching gives one verdict.
-            flagged = verdicts.c.status == "missed"
-            tx.execute(
-                _where_deadline(verdicts.update(), kind, ref, table=verdicts)
-                .where(flagged)
-                .values(
-                    met_at=met_at,
-                    status=case((verdicts.c.due_at >= met_at, "met"), else_="late"),
-                )
-            )
+            tx.execute(_MEET_MISSED, {**key, "met": met_at})
 
     def _cancel(self, tx: Connection, kind: str, ref: str) -> None:
-        tx.execute(_where_deadline(delete(open_deadlines), kind, ref))
+        tx.execute(_DROP_OPEN, {"key_kind": kind, "key_ref": ref})
 
     def _verdict(self, tx: Connection, row: Any, met_at: dt.datetime | None, status: str) -> None:
         tx.execute(
@@ -300,27 +294,42 @@ class DeadlineWatcher(EventProjection):
         )
 
     def _open_refs(self, tx: Connection, kind: str, case_id: str) -> list[str]:
-        return list(
-            tx.execute(
-                select(open_deadlines.c.ref)
-                .where(open_deadlines.c.kind == kind)
-                .where(open_deadlines.c.case_id == case_id)
-            ).scalars()
-        )
+        return list(tx.execute(_OPEN_REFS, {"key_kind": kind, "key_case": case_id}).scalars())
 
     def _refs_awaiting(self, tx: Connection, kind: str, case_id: str) -> list[str]:
         """Deadlines of a case still open or flagged missed: both can still be met."""
-        flagged = tx.execute(
-            select(verdicts.c.ref)
-            .where(verdicts.c.kind == kind)
-            .where(verdicts.c.case_id == case_id)
-            .where(verdicts.c.status == "missed")
-        ).scalars()
+        flagged = tx.execute(_MISSED_REFS, {"key_kind": kind, "key_case": case_id}).scalars()
         return sorted({*self._open_refs(tx, kind, case_id), *flagged})
 
     def _case_has_open(self, tx: Connection, kind: str, case_id: str) -> bool:
         return bool(self._open_refs(tx, kind, case_id))
 
 
-def _where_deadline(statement: Any, kind: str, ref: str, table: Table = open_deadlines) -> Any:
+def _where_deadline(statement: Any, kind: Any, ref: Any, table: Table = open_deadlines) -> Any:
     return statement.where(table.c.kind == kind).where(table.c.ref == ref)
+
+
+# The per-event statements of ``_meet`` and ``_cancel``, built once with bound keys: SQLAlchemy
+# memoises a reused statement's cache key instead of rebuilding statement and key per event.
+_FIND_OPEN = _where_deadline(select(open_deadlines), bindparam("key_kind"), bindparam("key_ref"))
+_DROP_OPEN = _where_deadline(delete(open_deadlines), bindparam("key_kind"), bindparam("key_ref"))
+_MET = bindparam("met", type_=UtcDateTime())
+_MEET_MISSED = (
+    _where_deadline(verdicts.update(), bindparam("key_kind"), bindparam("key_ref"), table=verdicts)
+    .where(verdicts.c.status == "missed")
+    .values(
+        met_at=_MET,
+        status=case((verdicts.c.due_at >= _MET, "met"), else_="late"),
+    )
+)
+_OPEN_REFS = (
+    select(open_deadlines.c.ref)
+    .where(open_deadlines.c.kind == bindparam("key_kind"))
+    .where(open_deadlines.c.case_id == bindparam("key_case"))
+)
+_MISSED_REFS = (
+    select(verdicts.c.ref)
+    .where(verdicts.c.kind == bindparam("key_kind"))
+    .where(verdicts.c.case_id == bindparam("key_case"))
+    .where(verdicts.c.status == "missed")
+)

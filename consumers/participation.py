@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, Table, delete
@@ -101,14 +102,20 @@ def add_participants(
     """Record participations in ``table`` (case_id, institution, role, via), once each."""
     if not added:
         return
-    dialect = postgresql if tx.dialect.name == "postgresql" else sqlite
     tx.execute(
-        dialect.insert(table).on_conflict_do_nothing(),
+        _insert_once(tx.dialect.name, table),
         [
             {"case_id": case_id, "institution": p.institution, "role": p.role, "via": p.via}
             for p in dict.fromkeys(added)
         ],
     )
+
+
+@lru_cache(maxsize=64)
+def _insert_once(dialect_name: str, table: Table) -> Any:
+    # Built once per table: reusing the statement spares SQLAlchemy rebuilding its cache key.
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing()
 
 
 def end_referral_participation(tx: Connection, table: Table, case_id: str, referral: str) -> None:

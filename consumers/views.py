@@ -21,9 +21,12 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     insert,
+    select,
     update,
 )
+from sqlalchemy.sql import Select, Update
 
 from consumers import deadlines
 from consumers.events import CaseEvent, EventProjection, as_uuid
@@ -166,6 +169,10 @@ ALL_TABLES = (
     timeline,
 )
 
+# Inserts built once per table: a reused statement's cache key is memoised by SQLAlchemy.
+_INSERT = {table.name: insert(table) for table in ALL_TABLES}
+_MUNICIPALITY = select(cases.c.municipality).where(cases.c.case_id == bindparam("key_value"))
+
 Handler = Callable[["InstitutionViews", CaseEvent, Connection], None]
 _HANDLERS: dict[str, Handler] = {}
 
@@ -189,7 +196,7 @@ class InstitutionViews(EventProjection):
 
     def apply(self, event: CaseEvent, tx: Connection, out: Outbox) -> None:
         tx.execute(
-            insert(timeline),
+            _INSERT[timeline.name],
             dict(
                 event_id=event.event_id,
                 case_id=event.case_id,
@@ -207,11 +214,7 @@ class InstitutionViews(EventProjection):
 
     def _participation(self, event: CaseEvent, tx: Connection) -> None:
         municipality = (
-            tx.execute(
-                cases.select()
-                .with_only_columns(cases.c.municipality)
-                .where(cases.c.case_id == event.case_id)
-            ).scalar_one_or_none()
+            tx.execute(_MUNICIPALITY, {"key_value": event.case_id}).scalar_one_or_none()
             if event.event_type in NEEDS_MUNICIPALITY
             else None
         )
@@ -232,7 +235,7 @@ class InstitutionViews(EventProjection):
         if _exists(tx, cases, cases.c.case_id, event.case_id):
             return  # a further report on a known case
         tx.execute(
-            insert(cases),
+            _INSERT[cases.name],
             dict(
                 case_id=event.case_id,
                 opened_by=event.source,
@@ -262,7 +265,7 @@ class InstitutionViews(EventProjection):
     @handles("SubjectRegistered")
     def _subject(self, event: CaseEvent, tx: Connection) -> None:
         tx.execute(
-            insert(subjects),
+            _INSERT[subjects.name],
             dict(
                 case_id=event.case_id,
                 subject_id=as_uuid(event["subject_id"]),
@@ -284,7 +287,7 @@ class InstitutionViews(EventProjection):
     def _referral_sent(self, event: CaseEvent, tx: Connection) -> None:
         sent_at = event.occurred_at
         tx.execute(
-            insert(referrals),
+            _INSERT[referrals.name],
             dict(
                 referral_id=as_uuid(event["referral_id"]),
                 case_id=event.case_id,
@@ -316,7 +319,7 @@ class InstitutionViews(EventProjection):
     @handles("UrgentMeasureImposed")
     def _measure_imposed(self, event: CaseEvent, tx: Connection) -> None:
         tx.execute(
-            insert(urgent_measures),
+            _INSERT[urgent_measures.name],
             dict(
                 measure_id=as_uuid(event["measure_id"]),
                 case_id=event.case_id,
@@ -384,7 +387,7 @@ class InstitutionViews(EventProjection):
     @handles("CaseConferenceScheduled")
     def _conference_scheduled(self, event: CaseEvent, tx: Connection) -> None:
         tx.execute(
-            insert(conferences),
+            _INSERT[conferences.name],
             dict(
                 conference_id=as_uuid(event["conference_id"]),
                 case_id=event.case_id,
@@ -400,7 +403,7 @@ class InstitutionViews(EventProjection):
         values = {"held_at": event["held_at"], "victim_participated": event["victim_participated"]}
         if not _update(tx, conferences, conferences.c.conference_id, conference_id, **values):
             tx.execute(
-                insert(conferences),
+                _INSERT[conferences.name],
                 dict(
                     conference_id=conference_id, case_id=event.case_id, chair=event.source, **values
                 ),
@@ -410,7 +413,7 @@ class InstitutionViews(EventProjection):
     def _plan(self, event: CaseEvent, tx: Connection) -> None:
         plan_id = as_uuid(event["plan_id"])
         tx.execute(
-            insert(plans),
+            _INSERT[plans.name],
             dict(
                 plan_id=plan_id,
                 case_id=event.case_id,
@@ -421,7 +424,7 @@ class InstitutionViews(EventProjection):
         )
         for measure in event["measures"]:
             tx.execute(
-                insert(plan_measures),
+                _INSERT[plan_measures.name],
                 dict(
                     measure_id=as_uuid(measure["measure_id"]),
                     plan_id=plan_id,
@@ -454,8 +457,23 @@ def erase_subject(tx: Connection, subject_id: str) -> None:
 
 
 def _exists(tx: Connection, table: Table, key: Column[Any], value: str) -> bool:
-    return tx.execute(table.select().with_only_columns(key).where(key == value)).first() is not None
+    return tx.execute(_statements(table, key)[0], {"key_value": value}).first() is not None
 
 
 def _update(tx: Connection, table: Table, key: Column[Any], value: str, **values: Any) -> int:
-    return tx.execute(update(table).where(key == value).values(**values)).rowcount
+    # The parameters name the columns to set; the statement itself is built once per key.
+    return tx.execute(_statements(table, key)[1], {"key_value": value, **values}).rowcount
+
+
+_KEYED: dict[tuple[str, str], tuple[Select[Any], Update]] = {}
+
+
+def _statements(table: Table, key: Column[Any]) -> tuple[Select[Any], Update]:
+    """The existence probe and the update keyed by ``key``, built once: SQLAlchemy memoises a
+    statement's cache key on the object, so reuse skips most of its per-statement Python work."""
+    found = _KEYED.get((table.name, key.name))
+    if found is None:
+        where = key == bindparam("key_value")
+        found = (table.select().with_only_columns(key).where(where), update(table).where(where))
+        _KEYED[(table.name, key.name)] = found
+    return found

@@ -49,14 +49,22 @@ def epoch_of(at: dt.datetime, scheme: EpochScheme) -> str:
 def epochs_between(start: dt.datetime, end: dt.datetime, scheme: EpochScheme) -> list[str]:
     """Every epoch that meets [start, end], oldest first."""
     start, end = start.astimezone(dt.UTC), end.astimezone(dt.UTC)
+    return list(_epochs_of_months(start.year, start.month, end.year, end.month, scheme))
+
+
+@lru_cache(maxsize=4096)
+def _epochs_of_months(
+    first_year: int, first_month: int, last_year: int, last_month: int, scheme: EpochScheme
+) -> tuple[str, ...]:
+    # Memoised by calendar month: every event of a month asks the same question.
     found: list[str] = []
-    year, month = start.year, start.month
-    while (year, month) <= (end.year, end.month):
+    year, month = first_year, first_month
+    while (year, month) <= (last_year, last_month):
         epoch = epoch_of(dt.datetime(year, month, 1, tzinfo=dt.UTC), scheme)
         if epoch not in found:
             found.append(epoch)
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return found
+    return tuple(found)
 
 
 class Pseudonymiser:
