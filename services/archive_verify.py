@@ -20,7 +20,7 @@ import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import ColumnElement, Connection, Row, and_, func, select
@@ -39,6 +39,9 @@ from consumers.pipeline import partitions_of
 from consumers.runner import offsets_table
 from services.bus import Bus, TopicPartition
 from services.signing import key_id, signature_valid
+
+if TYPE_CHECKING:
+    from services.bootstrap import Platform
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,20 @@ _COLUMNS = (
     archive_records.c.headers,
     archive_records.c.hash,
 )
+
+
+def verify_archive(
+    system: Platform, public_key: Ed25519PublicKey, *, with_bus: bool = True
+) -> Verification:
+    """The platform's archive: its chain and signatures, then (if intact) record by record
+    against the bus where the bus still holds the records."""
+    with system.archive_engine.connect() as conn:
+        result = verify_chain(conn, public_key)
+        if result.breach is None and with_bus:
+            result.bus = cross_check(
+                system.bus, conn, session_timeout_ms=system.settings.session_timeout_ms
+            )
+    return result
 
 
 def verify_chain(conn: Connection, public_key: Ed25519PublicKey) -> Verification:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
@@ -143,3 +144,13 @@ class Platform:
             self.outbox_engine.dispose()
         if "vault" in self.__dict__:
             self.vault.engine.dispose()
+
+
+def open_platform(bus: str | None = None, data_dir: Path | None = None) -> Platform:
+    """The platform as a command line names it: settings from the environment, the options first."""
+    overrides: dict[str, object] = {}
+    if bus:
+        overrides["bus_url"] = bus
+    if data_dir:
+        overrides["data_dir"] = data_dir
+    return Platform(Settings(**overrides))  # type: ignore[arg-type]

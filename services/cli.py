@@ -12,14 +12,13 @@ from rich.table import Table
 
 from schemas import catalogue
 from services import cli_aggregate, cli_bench, cli_projections
-from services.bootstrap import Platform
+from services.bootstrap import Platform, open_platform
 from services.cli_api import serve, tokens_app
 from services.cli_audit import audit_app, erase_command, identify_command
 from services.cli_deploy import deploy_app
 from services.cli_import import import_app
 from services.cli_institutions import institutions_app
 from services.demo import run_demo
-from services.settings import Settings
 
 app = typer.Typer(help="Povezimo: institutions acting together on domestic-violence cases.")
 schemas_app = typer.Typer(help="The shared Avro schemas and the registry.")
@@ -46,13 +45,7 @@ DataDirOption = Annotated[
 ]
 
 
-def platform(bus: str | None = None, data_dir: Path | None = None) -> Platform:
-    overrides: dict[str, object] = {}
-    if bus:
-        overrides["bus_url"] = bus
-    if data_dir:
-        overrides["data_dir"] = data_dir
-    return Platform(Settings(**overrides))  # type: ignore[arg-type]
+platform = open_platform
 
 
 @app.command()

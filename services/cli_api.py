@@ -12,8 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from services.api.tokens import Role, TokenStore
-from services.bootstrap import Platform
-from services.settings import Settings
+from services.bootstrap import Platform, open_platform
 
 tokens_app = typer.Typer(help="Bearer tokens of the HTTP API: issue, list, revoke.")
 
@@ -27,15 +26,6 @@ DataDirOption = Annotated[
 
 def _console() -> Console:
     return Console() if sys.stdout.isatty() else Console(width=120)
-
-
-def _platform(bus: str | None, data_dir: Path | None) -> Platform:
-    overrides: dict[str, object] = {}
-    if bus:
-        overrides["bus_url"] = bus
-    if data_dir:
-        overrides["data_dir"] = data_dir
-    return Platform(Settings(**overrides))  # type: ignore[arg-type]
 
 
 def _fail(message: str) -> NoReturn:
@@ -58,7 +48,7 @@ def serve(
     data_dir: DataDirOption = None,
 ) -> None:
     """Serve the HTTP API (ingest, institutions, inbox, registry, health and metrics)."""
-    system = _platform(bus, data_dir)
+    system = open_platform(bus, data_dir)
     try:
         run_server(system, _console(), host=host, port=port, with_pipeline=with_pipeline)
     finally:
@@ -102,7 +92,7 @@ def tokens_issue(
     data_dir: DataDirOption = None,
 ) -> None:
     """Issue a token; it is shown once and stored only as a hash."""
-    system = _platform(None, data_dir)
+    system = open_platform(None, data_dir)
     try:
         known = system.institutions.get(institution)
         if known is None:
@@ -123,7 +113,7 @@ def tokens_issue(
 @tokens_app.command("list")
 def tokens_list(data_dir: DataDirOption = None) -> None:
     """Issued tokens (ids, never the secrets)."""
-    system = _platform(None, data_dir)
+    system = open_platform(None, data_dir)
     try:
         found = TokenStore(system.views_engine).list()
     finally:
@@ -147,7 +137,7 @@ def tokens_revoke(
     data_dir: DataDirOption = None,
 ) -> None:
     """Revoke a token: from now on it answers 401."""
-    system = _platform(None, data_dir)
+    system = open_platform(None, data_dir)
     try:
         revoked = TokenStore(system.views_engine).revoke(token_id, now=dt.datetime.now(dt.UTC))
     finally:

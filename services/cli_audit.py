@@ -13,8 +13,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from services.archive_verify import cross_check, verify_chain
-from services.bootstrap import Platform
+from services.archive_verify import verify_archive
+from services.bootstrap import open_platform
 from services.erasure import ErasureRefused, erase
 from services.identify import AccessRefused, access_records, identify, symbols
 from services.point_in_time import case_as_of, parse_instant, view_as_of
@@ -39,15 +39,6 @@ FormatOption = Annotated[str, typer.Option("--format", help="text or json.")]
 
 def _console() -> Console:
     return Console() if sys.stdout.isatty() else Console(width=120)
-
-
-def _platform(bus: str | None, data_dir: Path | None) -> Platform:
-    overrides: dict[str, object] = {}
-    if bus:
-        overrides["bus_url"] = bus
-    if data_dir:
-        overrides["data_dir"] = data_dir
-    return Platform(Settings(**overrides))  # type: ignore[arg-type]
 
 
 def _fail(message: str, code: int = 2) -> NoReturn:
@@ -97,18 +88,13 @@ def verify(
     data_dir: DataDirOption = None,
 ) -> None:
     """Recompute the hash chain and checkpoint signatures; exit 1 at the first broken position."""
-    system = _platform(bus, data_dir)
+    system = open_platform(bus, data_dir)
     try:
         try:
             key = load_public_key(public_key or system.settings.resolved_archive_key_file)
         except SigningKeyError as error:
             _fail(f"{error}: pass --public-key with the archive's exported public key")
-        with system.archive_engine.connect() as conn:
-            result = verify_chain(conn, key)
-            if result.breach is None and not skip_bus:
-                result.bus = cross_check(
-                    system.bus, conn, session_timeout_ms=system.settings.session_timeout_ms
-                )
+        result = verify_archive(system, key, with_bus=not skip_bus)
         typer.echo(result.summary())
         if not result.intact:
             raise typer.Exit(1)
@@ -158,7 +144,7 @@ def case(
         _fail(str(error))
     if case_id is not None:
         _require_uuid(case_id, "case")
-    system = _platform(None, data_dir)
+    system = open_platform(None, data_dir)
     try:
         if view is not None and system.institutions.get(view) is None:
             _fail(f"{view} is not a registered institution")
@@ -269,7 +255,7 @@ def access(
         _fail("name exactly one of --subject ID and --institution ID")
     if subject is not None:
         _require_uuid(subject, "subject")
-    system = _platform(None, data_dir)
+    system = open_platform(None, data_dir)
     try:
         found = access_records(system, subject=subject, institution=institution)
     finally:
@@ -301,7 +287,7 @@ def erase_command(
     _require_uuid(subject_id, "subject")
     if reason not in symbols("ErasureReason"):
         _fail(f"--reason must be one of {', '.join(symbols('ErasureReason'))}")
-    system = _platform(bus, data_dir)
+    system = open_platform(bus, data_dir)
     try:
         done = erase(system, subject_id, reason, now=dt.datetime.now(dt.UTC))
     except ErasureRefused as refused:
@@ -327,7 +313,7 @@ def identify_command(
     """Read a subject's identifiers as a participant of its case (recorded on access-log)."""
     _check_format(output)
     _require_uuid(subject_id, "subject")
-    system = _platform(bus, data_dir)
+    system = open_platform(bus, data_dir)
     try:
         person = identify(system, subject_id, institution, purpose, role=role)
     except AccessRefused as refused:

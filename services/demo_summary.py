@@ -18,8 +18,7 @@ from consumers.deadline_watcher import verdicts
 from consumers.exchange import submissions_table
 from consumers.pipeline import partitions_of
 from consumers.views import referrals
-from services.archive_verify import Verification, cross_check, verify_chain
-from services.bootstrap import Platform
+from services.archive_verify import verify_archive
 from services.demo import DemoRun
 from services.release import Release, ReleaseRequest, release
 from services.signing import load_public_key
@@ -144,20 +143,9 @@ def pivot(published: Release, rows: str, columns: str, measure: str) -> Table:
 def audit_verification(run: DemoRun) -> RenderableType:
     """``audit verify``: the archive's hash chain, signatures, and the bus, record by record."""
     system = run.system
-    result = verify_archive(system)
+    result = verify_archive(system, load_public_key(system.settings.resolved_archive_key_file))
     mark = "[green]intact[/]" if result.intact else "[bold red]BROKEN[/]"
     return f"audit verify: {mark} {result.summary()}"
-
-
-def verify_archive(system: Platform) -> Verification:
-    key = load_public_key(system.settings.resolved_archive_key_file)
-    with system.archive_engine.connect() as conn:
-        result = verify_chain(conn, key)
-        if result.breach is None:
-            result.bus = cross_check(
-                system.bus, conn, session_timeout_ms=system.settings.session_timeout_ms
-            )
-    return result
 
 
 def timings(run: DemoRun) -> RenderableType:
