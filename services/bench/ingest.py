@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from services.bench.events import EventSet, bench_events
+from services.bench.events import EventSet
 from services.bench.workspace import Workspace
 from services.bus.kafka import KafkaBus, parse_kafka_url
 
@@ -140,7 +140,7 @@ def sdk_publish_seconds(workspace: Workspace, url: str, events: EventSet) -> flo
     outbox = sql_engine(f"sqlite:///{workspace.root / 'ingest-outbox.db'}")
     # The same events as models (the SDK takes what an institution's system builds).
     by_institution: dict[str, list[Any]] = {}
-    for submission in bench_events(len(events), events.seed):
+    for submission in events.models():
         by_institution.setdefault(submission.institution, []).append(submission.event)
     publishers = {i: Publisher(i, workspace.codec, outbox) for i in by_institution}
     bus = KafkaBus.from_url(url)
