@@ -14,7 +14,7 @@ import logging
 import re
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import Connection, Table
 
@@ -80,6 +80,7 @@ class Exchange:
     """The exchange as a projection of the submissions topics (its state is its own tables)."""
 
     name = "exchange"
+    database: ClassVar[str] = "exchange"  # its own tables, apart from the views (bootstrap)
     topics = SUBMISSIONS
     tables: Sequence[Table] = TABLES
 

@@ -54,6 +54,14 @@ class Platform:
         return sql_engine(self.settings.resolved_views_url)
 
     @cached_property
+    def exchange_engine(self) -> Engine:
+        """The exchange's decisions (``submissions_table``) and the case state it checks."""
+        self.settings.ensure_data_dir()
+        if self.settings.resolved_exchange_url == self.settings.resolved_views_url:
+            return self.views_engine
+        return sql_engine(self.settings.resolved_exchange_url)
+
+    @cached_property
     def aggregate_engine(self) -> Engine:
         """The regional aggregate's own database: a coordinator's store holds no view rows."""
         self.settings.ensure_data_dir()
@@ -69,8 +77,11 @@ class Platform:
         own: Engine | None = getattr(projection, "engine", None)  # the archive brings its store
         if own is not None:
             return own
-        if getattr(projection, "database", "views") == "aggregate":
+        database = getattr(projection, "database", "views")
+        if database == "aggregate":
             return self.aggregate_engine
+        if database == "exchange":
+            return self.exchange_engine
         return self.views_engine
 
     @cached_property
@@ -138,6 +149,8 @@ class Platform:
             self.views_engine.dispose()
         if "aggregate_engine" in self.__dict__:
             self.aggregate_engine.dispose()
+        if "exchange_engine" in self.__dict__:
+            self.exchange_engine.dispose()
         if "archive_engine" in self.__dict__:
             self.archive_engine.dispose()
         if "outbox_engine" in self.__dict__:

@@ -31,7 +31,7 @@ def outcomes(run: DemoRun) -> tuple[Counter[str], Counter[str], Counter[str]]:
     deliberate = {str(k): v for k, v in run.simulation.deliberate.items()}
     ours = {str(s.event_id) for c in run.simulation.cases for s in c.submissions}
     status, codes, unexpected = Counter[str](), Counter[str](), Counter[str]()
-    with run.system.views_engine.connect() as conn:
+    with run.system.exchange_engine.connect() as conn:
         rows = conn.execute(
             select(
                 submissions_table.c.event_id, submissions_table.c.status, submissions_table.c.code

@@ -29,8 +29,14 @@ class Settings(BaseSettings):
     )
     views_url: str | None = Field(
         default=None,
-        description="SQL URL of the projections' database (views, exchange state, offsets); "
-        "default: SQLite in the data directory.",
+        description="SQL URL of the projections' database (views, inboxes, deadlines, tokens, "
+        "offsets); default: SQLite in the data directory.",
+    )
+    exchange_url: str | None = Field(
+        default=None,
+        description="SQL URL of the exchange's decisions and case state; default: the views' "
+        "database when views_url is set, else exchange.db in the data directory (on SQLite a "
+        "file of its own, so the exchange never waits for a projection's writer lock).",
     )
     vault_url: str | None = Field(
         default=None,
@@ -111,6 +117,10 @@ class Settings(BaseSettings):
     @cached_property
     def resolved_views_url(self) -> str:
         return self.views_url or f"sqlite:///{self.data_dir / 'views.db'}"
+
+    @cached_property
+    def resolved_exchange_url(self) -> str:
+        return self.exchange_url or self.views_url or f"sqlite:///{self.data_dir / 'exchange.db'}"
 
     @cached_property
     def resolved_vault_url(self) -> str:

@@ -87,7 +87,7 @@ def create_app(
 def _create_tables(platform: Platform) -> None:
     """Every table the routes read exists, even before the pipeline first ran."""
     runner_metadata.create_all(platform.views_engine)
-    ingest.metadata.create_all(platform.views_engine)
+    ingest.metadata.create_all(platform.exchange_engine)
     for projection in platform.projections().values():
         engine = platform.engine_for(projection)
         runner_metadata.create_all(engine)

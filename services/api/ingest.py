@@ -114,7 +114,7 @@ def publish_submission(context: ApiContext, principal: Principal, event: EventMo
         ]
     )
     try:
-        with context.platform.views_engine.begin() as tx:
+        with context.platform.exchange_engine.begin() as tx:
             tx.execute(
                 insert(api_submissions).values(
                     event_id=str(header.event_id),
@@ -185,7 +185,7 @@ def submission_status(
 ) -> SubmissionStatus:
     """Whether the exchange accepted a submission into case-events, or rejected it and why."""
     key = str(event_id)
-    with context.platform.views_engine.connect() as conn:
+    with context.platform.exchange_engine.connect() as conn:
         decided = conn.execute(
             select(submissions_table)
             .where(submissions_table.c.event_id == key)

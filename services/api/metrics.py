@@ -39,7 +39,7 @@ class PlatformCollector:
         rejections = CounterMetricFamily(
             "povezimo_exchange_rejections", "Rejected submissions, by code.", labels=["code"]
         )
-        with self.platform.views_engine.connect() as conn:
+        with self.platform.exchange_engine.connect() as conn:
             by_status = conn.execute(
                 select(submissions_table.c.status, func.count()).group_by(
                     submissions_table.c.status

@@ -60,7 +60,7 @@ def values(rows: list[dict[str, Any]], *measures: str) -> dict[tuple[str, ...], 
 
 
 def test_the_script_went_through_whole(platform: Platform) -> None:
-    with platform.views_engine.connect() as conn:
+    with platform.exchange_engine.connect() as conn:
         statuses = {r.status for r in conn.execute(select(submissions_table.c.status))}
     with platform.aggregate_engine.connect() as conn:
         assert conn.execute(select(failures)).all() == []

@@ -39,7 +39,7 @@ def test_every_bench_event_is_accepted_as_submitted(tmp_path: Path) -> None:
             for topic, key, value in submissions[start : start + CASES_IN_FLIGHT]:
                 system.bus.publish(topic, key, value)
         exchange.run_until(pipeline.ends_for(exchange))
-    with system.views_engine.connect() as conn:
+    with system.exchange_engine.connect() as conn:
         outcomes = Counter(row.status for row in conn.execute(select(submissions_table.c.status)))
     assert outcomes == {"accepted": len(events)}
     appended = read_topic(system, CASE_EVENTS, settle=0.2)
@@ -72,7 +72,7 @@ def test_network_events_through_the_exchange_are_all_accepted(tmp_path: Path) ->
             for topic, key, value in batch:
                 system.bus.publish(topic, key, value)
         exchange.run_until(pipeline.ends_for(exchange))
-    with system.views_engine.connect() as conn:
+    with system.exchange_engine.connect() as conn:
         outcomes = Counter(row.status for row in conn.execute(select(submissions_table.c.status)))
     assert outcomes == {"accepted": len(events)}
     assert [str(m.event_id) for m in events.models()] == events.event_ids

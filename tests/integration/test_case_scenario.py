@@ -64,7 +64,7 @@ def case(scenario: tuple[Platform, str]) -> str:
 
 
 def test_every_submission_of_the_scenario_is_accepted(platform: Platform, case: str) -> None:
-    with platform.views_engine.connect() as conn:
+    with platform.exchange_engine.connect() as conn:
         outcomes = conn.execute(select(submissions_table.c.status, submissions_table.c.code)).all()
     assert len(outcomes) == 16
     assert {o.status for o in outcomes} == {"accepted"}

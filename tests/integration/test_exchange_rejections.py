@@ -160,7 +160,7 @@ def test_the_exchange_keeps_going_after_every_bad_record(run: Run) -> None:
     types = [r.header("event-type") for r in run.case_events]
     assert types == [b"CaseOpened", b"ReferralSent", b"ReferralDeclined", b"CaseClosed"]
     assert len(run.rejections) == len(RULES)
-    with run.platform.views_engine.connect() as conn:
+    with run.platform.exchange_engine.connect() as conn:
         statuses = dict(
             conn.execute(select(submissions_table.c.status, submissions_table.c.event_id)).all()
         )

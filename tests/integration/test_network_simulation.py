@@ -25,11 +25,12 @@ def test_every_ordinary_submission_is_accepted_and_every_bad_one_refused(tmp_pat
     assert simulation.deliberate, "the sample must hold deliberately wrong submissions"
     try:
         run_network(platform, simulation)
-        with platform.views_engine.connect() as conn:
+        with platform.exchange_engine.connect() as conn:
             decided = {
                 row.event_id: (row.status, row.code)
                 for row in conn.execute(select(submissions_table))
             }
+        with platform.views_engine.connect() as conn:
             shown = conn.execute(select(func.count()).select_from(timeline)).scalar_one()
             expired = conn.execute(
                 select(func.count()).where(referrals.c.status == "expired")

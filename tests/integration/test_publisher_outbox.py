@@ -98,10 +98,11 @@ def test_the_outbox_keeps_events_while_the_bus_is_down_and_delivers_each_once(
     pipeline.drain()
     pipeline.close()
     ids = {str(e.header.event_id) for e in events}
-    with platform.views_engine.connect() as conn:
+    with platform.exchange_engine.connect() as conn:
         decided = conn.execute(
             select(submissions_table.c.event_id, submissions_table.c.status)
         ).all()
+    with platform.views_engine.connect() as conn:
         shown = conn.execute(
             select(timeline.c.event_id, func.count()).group_by(timeline.c.event_id)
         ).all()

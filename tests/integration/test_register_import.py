@@ -39,7 +39,7 @@ def test_good_rows_become_events_and_bad_rows_are_reported(tmp_path: Path) -> No
     pipeline = pipeline_of(platform)
     pipeline.drain()
     pipeline.close()
-    with platform.views_engine.connect() as conn:
+    with platform.exchange_engine.connect() as conn:
         statuses = [r.status for r in conn.execute(select(submissions_table.c.status))]
     assert statuses == ["accepted"] * 13
     platform.close()

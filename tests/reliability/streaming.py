@@ -118,7 +118,7 @@ class Institutions:
                         select(func.count()).where(submissions_table.c.event_id.in_(ids))
                     ).scalar_one()
             except Exception:
-                decided = -1  # the views' database may itself be the one that is down
+                decided = -1  # the exchange's database may itself be the one that is down
             if decided == len(ids):
                 return
             assert time.monotonic() < deadline, f"{len(ids) - decided} submissions undecided"
@@ -146,7 +146,7 @@ def stream_with_outage(
     checks = open_bus(platform.settings.resolved_bus_url)
     with Running(platform) as running:
         institutions = Institutions(platform, open_bus(platform.settings.resolved_bus_url),
-                                    platform.views_engine)  # fmt: skip
+                                    platform.exchange_engine)  # fmt: skip
         for index, wave in enumerate(all_waves):
             if index == len(all_waves) // 3:
                 during(outage_s, start, end)
@@ -168,7 +168,7 @@ def assert_exactly_once(
     consumer drops the copy by event_id (the views equal to a clean run show it).
     """
     in_log = case_event_ids(platform, read_all(platform, [CASE_EVENTS]))
-    with platform.views_engine.connect() as conn:
+    with platform.exchange_engine.connect() as conn:
         accepted = set(
             conn.execute(
                 select(submissions_table.c.event_id).where(submissions_table.c.status == "accepted")

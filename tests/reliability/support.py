@@ -8,7 +8,7 @@ import random
 import re
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Sequence, Set
 
 from sqlalchemy import Engine, Table, select
 
@@ -21,7 +21,7 @@ from producers.scenario import CaseScript, Submission, coordinated_script
 from services.bootstrap import Platform
 from services.bus import Record
 from tests.support.brokers import TEST_SESSION_TIMEOUT_MS
-from tests.support.checksums import checksums, table_checksum
+from tests.support.checksums import table_checksum
 
 START = dt.datetime(2026, 1, 5, 7, tzinfo=dt.UTC)
 PROJECTIONS = ("views", "inbox", "deadlines")
@@ -76,13 +76,30 @@ def view_tables(platform: Platform) -> dict[Engine, list[Table]]:
     return found
 
 
-def view_checksums(platform: Platform) -> dict[str, str]:
-    sums: dict[str, str] = {}
+def merged_checksums(platform: Platform, skip: Set[str] = frozenset()) -> dict[str, str]:
+    """A checksum per table name, its rows gathered from every database that holds it: the
+    same whether the exchange shares the views' database (PostgreSQL) or has its own (SQLite)."""
+    rows: dict[str, list[str]] = {}
     for engine, tables in view_tables(platform).items():
-        for name, value in checksums(engine, tables).items():
-            sums[f"{engine.url.database}:{name}"] = value
+        with engine.connect() as conn:
+            for table in tables:
+                if table.name not in skip:
+                    found = rows.setdefault(table.name, [])
+                    found += (repr(tuple(r)) for r in conn.execute(select(table)))
+    return {name: _digest(found) for name, found in rows.items()}
+
+
+def _digest(rows: list[str]) -> str:
+    digest = hashlib.sha256()
+    for row in sorted(rows):
+        digest.update(row.encode() + b"\n")
+    return f"{len(rows)}:{digest.hexdigest()[:16]}"
+
+
+def view_checksums(platform: Platform) -> dict[str, str]:
+    sums = merged_checksums(platform)
     sums["exchange_submissions(accepted)"] = table_checksum(
-        platform.views_engine, submissions_table, where=submissions_table.c.status == "accepted"
+        platform.exchange_engine, submissions_table, where=submissions_table.c.status == "accepted"
     )
     return sums
 
@@ -116,12 +133,8 @@ def comparable(platform: Platform) -> dict[str, str]:
     institution sees (which events, decided how, applied once) may not.
     """
     positional = (timeline, submissions_table)
-    sums: dict[str, str] = {}
-    for index, (engine, tables) in enumerate(view_tables(platform).items()):
-        # Keyed by the database's place in the platform, so two runs in two folders compare.
-        kept = [t for t in tables if t not in positional and t.name not in ARCHIVE]
-        for name, value in checksums(engine, kept).items():
-            sums[f"{index}:{name}"] = value
+    sums = merged_checksums(platform, {t.name for t in positional} | ARCHIVE)
+    for engine, tables in view_tables(platform).items():
         for table in tables:
             if table.name == "archive_records":
                 # The archive chains the log as it is (times, positions, any copy, sealed
@@ -136,8 +149,9 @@ def comparable(platform: Platform) -> dict[str, str]:
                 sums["archive(events)"] = (
                     f"{len(ids)}:{hashlib.sha256(repr(ids).encode()).hexdigest()[:16]}"
                 )
-    with platform.views_engine.connect() as conn:
-        for table in positional:
+    for engine, table in ((platform.views_engine, timeline),
+                          (platform.exchange_engine, submissions_table)):  # fmt: skip
+        with engine.connect() as conn:
             rows = conn.execute(select(*(c for c in table.c if c.name not in POSITIONS))).all()
             sums[table.name] = repr(sorted(map(tuple, rows)))
     return sums

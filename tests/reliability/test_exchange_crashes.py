@@ -99,7 +99,7 @@ def test_exchange_killed_at_random_points_ends_equal_to_a_clean_run(tmp_path: Pa
     # case-events may hold an event twice (published, then killed before the commit); each
     # projection applied it once, as the equal views show; no accepted event is missing.
     in_log = case_event_ids(crashed, read_all(crashed, [CASE_EVENTS]))
-    with crashed.views_engine.connect() as conn:
+    with crashed.exchange_engine.connect() as conn:
         accepted = set(
             conn.execute(
                 select(submissions_table.c.event_id).where(submissions_table.c.status == "accepted")
