@@ -172,6 +172,12 @@ class Exchange:
             before = state.outcome(event_id)
             if before is not None and before.institution == institution:
                 if before.status == "accepted":
+                    if state.awaiting_resend(event_id):
+                        # Accepted before a broker lost it (see ``povezimo restore``).
+                        self._append(record, institution, event_type, header, out)
+                        state.resent(event_id)
+                        log.info("appended again a lost %s of %s", event_type, institution)
+                        return
                     log.info("dropped duplicate %s from %s", event_type, institution)
                     return
                 # Silence would leave the sender believing a corrected resubmission went in.
@@ -306,19 +312,26 @@ class Exchange:
     ) -> None:
         header = event["header"]
         case_id = str(header["case_id"])
+        self._append(record, institution, event_type, header, out)
+        self._update_case_state(institution, event_type, event, state)
+        self._outcome(
+            state, record, institution, str(header["event_id"]), "accepted", event_type, case_id
+        )
+
+    @staticmethod
+    def _append(
+        record: Record, institution: str, event_type: str, header: dict[str, Any], out: Outbox
+    ) -> None:
+        """The institution's own bytes onto case-events, keyed by case."""
         out.publish(
             CASE_EVENTS,
-            case_id.encode(),
+            str(header["case_id"]).encode(),
             record.value,
             [
                 ("event-type", event_type.encode()),
                 ("submitted-by", institution.encode()),
                 ("submission", f"{record.topic}/{record.partition}/{record.offset}".encode()),
             ],
-        )
-        self._update_case_state(institution, event_type, event, state)
-        self._outcome(
-            state, record, institution, str(header["event_id"]), "accepted", event_type, case_id
         )
 
     def _update_case_state(
