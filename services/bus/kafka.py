@@ -157,12 +157,20 @@ class KafkaBus:
     # -- producing ---------------------------------------------------------------------------
 
     def publish(
-        self, topic: str, key: bytes | None, value: bytes | None, headers: Headers = ()
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        headers: Headers = (),
+        *,
+        timestamp_ms: int | None = None,
     ) -> None:
         if topic not in self._known_topics:
             self.create_topic(topic)
         try:
-            future = self.producer.send(topic, key=key, value=value, headers=list(headers))
+            future = self.producer.send(
+                topic, key=key, value=value, headers=list(headers), timestamp_ms=timestamp_ms
+            )
         except KafkaError as error:
             self._give_up()
             raise BusError(f"publish to {topic} failed: {error}") from error
