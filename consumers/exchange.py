@@ -39,7 +39,7 @@ from consumers.referrals import (
 )
 from consumers.runner import Outbox, is_outage
 from schemas import Codec, DecodeError
-from services.bus import Record
+from services.bus import Headers, Record
 from services.institutions import InstitutionRegistry, may_publish
 
 log = logging.getLogger(__name__)
@@ -172,11 +172,13 @@ class Exchange:
             before = state.outcome(event_id)
             if before is not None and before.institution == institution:
                 if before.status == "accepted":
-                    if state.awaiting_resend(event_id):
-                        # Accepted before a broker lost it (see ``povezimo restore``).
-                        self._append(record, institution, event_type, header, out)
-                        state.resent(event_id)
-                        log.info("appended again a lost %s of %s", event_type, institution)
+                    if state.resend.is_lost(event_id):
+                        # Accepted before a broker lost it (see ``consumers.resend_queue``).
+                        case_id = str(header["case_id"])
+                        headers = self._log_headers(record, institution, event_type)
+                        state.resend.came_back(event_id, case_id, record.value, headers)
+                        state.resend.release(case_id, out)
+                        log.info("a lost %s of %s came back", event_type, institution)
                         return
                     log.info("dropped duplicate %s from %s", event_type, institution)
                     return
@@ -312,26 +314,23 @@ class Exchange:
     ) -> None:
         header = event["header"]
         case_id = str(header["case_id"])
-        self._append(record, institution, event_type, header, out)
+        headers = self._log_headers(record, institution, event_type)
+        if state.resend.holds(case_id):
+            # Lost events of this case are not back on case-events yet: this one follows them.
+            state.resend.wait(str(header["event_id"]), case_id, record.value, headers)
+        else:
+            out.publish(CASE_EVENTS, case_id.encode(), record.value, headers)
         self._update_case_state(institution, event_type, event, state)
         self._outcome(
             state, record, institution, str(header["event_id"]), "accepted", event_type, case_id
         )
 
     @staticmethod
-    def _append(
-        record: Record, institution: str, event_type: str, header: dict[str, Any], out: Outbox
-    ) -> None:
-        """The institution's own bytes onto case-events, keyed by case."""
-        out.publish(
-            CASE_EVENTS,
-            str(header["case_id"]).encode(),
-            record.value,
-            [
-                ("event-type", event_type.encode()),
-                ("submitted-by", institution.encode()),
-                ("submission", f"{record.topic}/{record.partition}/{record.offset}".encode()),
-            ],
+    def _log_headers(record: Record, institution: str, event_type: str) -> Headers:
+        return (
+            ("event-type", event_type.encode()),
+            ("submitted-by", institution.encode()),
+            ("submission", f"{record.topic}/{record.partition}/{record.offset}".encode()),
         )
 
     def _update_case_state(

@@ -31,6 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from consumers.participation import Participation
+from consumers.resend_queue import ResendQueue, resend_queue_table
 
 metadata = MetaData()
 submissions_table = Table(
@@ -72,20 +73,12 @@ referrals_table = Table(
     Column("recipient", String(120), nullable=False),
     Column("status", String(12), nullable=False),
 )
-# Events the exchange accepted whose case-events record a broker lost before the archive kept it:
-# ``povezimo restore`` lists them, and the exchange appends each again when its institution's
-# outbox sends it once more (instead of dropping it as an accepted duplicate).
-awaiting_resend_table = Table(
-    "exchange_awaiting_resend",
-    metadata,
-    Column("event_id", String(36), primary_key=True),
-)
 TABLES = (
     submissions_table,
     cases_table,
     participants_table,
     referrals_table,
-    awaiting_resend_table,
+    resend_queue_table,
 )
 _CHUNK = 500  # bound parameters per IN (…) list, well under every engine's limit
 
@@ -127,7 +120,7 @@ class BatchState:
         self._outcomes: dict[str, dict[str, Any]] = {}
         self._new_cases: dict[str, Case] = {}
         self._new_participants: list[tuple[str, Participation]] = []
-        self._awaiting: dict[str, bool] = {}
+        self.resend = ResendQueue(tx)  # accepted events a broker lost, put back in order
 
     def preload(self, event_ids: Iterable[str], case_ids: Iterable[str]) -> None:
         """Read, in a few queries, what deciding these events will ask about."""
@@ -138,11 +131,9 @@ class BatchState:
             self._remember(
                 tx.execute(self._outcomes_query().where(submissions_table.c.event_id.in_(chunk)))
             )
-            self._awaiting.update(dict.fromkeys(chunk, False))
-            awaiting = awaiting_resend_table.c.event_id
-            lost = tx.execute(select(awaiting).where(awaiting.in_(chunk))).scalars()
-            self._awaiting.update(dict.fromkeys(lost, True))
-        for chunk in _chunks(set(case_ids) - set(self._cases)):
+        case_ids = set(case_ids)
+        self.resend.preload(event_ids, case_ids)
+        for chunk in _chunks(case_ids - set(self._cases)):
             for case_id in chunk:
                 self._cases[case_id] = None
                 self._participants[case_id] = set()
@@ -185,21 +176,6 @@ class BatchState:
     def _remember(self, rows: Iterable[Any]) -> None:
         for event_id, status, institution in rows:
             self._decided[event_id] = Outcome(status, institution)
-
-    def awaiting_resend(self, event_id: str) -> bool:
-        """Whether this accepted event was lost from case-events and must be appended again."""
-        if event_id not in self._awaiting:
-            column = awaiting_resend_table.c.event_id
-            found = self.tx.execute(select(column).where(column == event_id)).first()
-            self._awaiting[event_id] = found is not None
-        return self._awaiting[event_id]
-
-    def resent(self, event_id: str) -> None:
-        """The lost event is on case-events again: a further copy is an ordinary duplicate."""
-        self._awaiting[event_id] = False
-        self.tx.execute(
-            delete(awaiting_resend_table).where(awaiting_resend_table.c.event_id == event_id)
-        )
 
     def case(self, case_id: str) -> Case | None:
         if case_id not in self._cases:

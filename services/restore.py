@@ -11,8 +11,9 @@ holds every event it submitted. Restoring, with the exchange, the projections an
    record lands at the offset the archive names (checked before anything is written, and after):
    the archive recognises them as already chained and ``audit verify`` finds them equal.
 2. Events the exchange accepted that the archive had not chained yet (it runs behind the log) are
-   listed in ``exchange_awaiting_resend``: when an outbox sends one again, the exchange appends
-   it once more instead of dropping it as a duplicate.
+   listed in ``exchange_resend_queue``, with their original order where the views saw them: when
+   an outbox sends one again, the exchange puts it back on case-events (in that order) instead of
+   dropping it as a duplicate (see ``consumers.resend_queue``).
 3. Stored offsets: a projection of the restored topics resumes at its stored offset, or at the
    restored end if it had read past it (what it read there comes back as (2) is resent, and it
    drops what it already applied by ``event_id``). The exchange's offsets on ``submissions.*``
@@ -36,9 +37,11 @@ from sqlalchemy import Connection, Engine, Row, delete, func, insert, select, up
 
 from consumers.archive import Archive, archive_records, decode_headers
 from consumers.events import CASE_EVENTS
-from consumers.exchange_state import awaiting_resend_table, submissions_table
+from consumers.exchange_state import submissions_table
 from consumers.pipeline import partitions_of
+from consumers.resend_queue import resend_queue_table
 from consumers.runner import offsets_table
+from consumers.views import timeline
 from services.bus import Bus, TopicPartition
 from services.bus.partitioning import partition_for
 
@@ -164,7 +167,35 @@ def _archived_chunks(archive: Engine) -> Iterator[list[Row[Any]]]:
 
 
 def _list_lost_acceptances(platform: Platform) -> int:
-    """Accepted events the archive does not hold: the exchange appends them again on resend."""
+    """Accepted events the archive does not hold: the exchange puts them back when resent."""
+    with platform.views_engine.begin() as tx:
+        accepted = dict(
+            tx.execute(
+                select(submissions_table.c.event_id, submissions_table.c.case_id).where(
+                    submissions_table.c.status == "accepted"
+                )
+            ).all()
+        )
+        lost = set(accepted) - _archived_event_ids(platform)
+        # Where the views read further than the archive, they saw the lost events' places.
+        seen = tx.execute(
+            select(timeline.c.event_id)
+            .where(timeline.c.event_id.in_(sorted(lost)))  # a tail: the archive lags a little
+            .order_by(timeline.c.partition, timeline.c.offset)
+        ).scalars()
+        ordinals = {event_id: n for n, event_id in enumerate(seen)}
+        resend_queue_table.create(tx, checkfirst=True)
+        tx.execute(delete(resend_queue_table))
+        rows = [
+            {"event_id": e, "case_id": accepted[e], "lost": True, "ordinal": ordinals.get(e)}
+            for e in sorted(lost)
+        ]
+        if rows:
+            tx.execute(insert(resend_queue_table), rows)
+    return len(rows)
+
+
+def _archived_event_ids(platform: Platform) -> set[str]:
     archived: set[str] = set()
     with platform.archive_engine.connect() as conn:
         values = conn.execute(
@@ -175,18 +206,7 @@ def _list_lost_acceptances(platform: Platform) -> int:
         for value in values:
             decoded = platform.codec.decode(value or b"")
             archived.add(str(decoded.record["header"]["event_id"]))
-    with platform.views_engine.begin() as tx:
-        accepted = set(
-            tx.execute(
-                select(submissions_table.c.event_id).where(submissions_table.c.status == "accepted")
-            ).scalars()
-        )
-        lost = sorted(accepted - archived)
-        awaiting_resend_table.create(tx, checkfirst=True)
-        tx.execute(delete(awaiting_resend_table))
-        if lost:
-            tx.execute(insert(awaiting_resend_table), [{"event_id": e} for e in lost])
-    return len(lost)
+    return archived
 
 
 def _reset_offsets(platform: Platform, done: Restored) -> None:
