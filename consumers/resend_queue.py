@@ -59,9 +59,16 @@ class ResendQueue:
         self.tx = tx
         self._lost: dict[str, bool] = {}  # event_id → still lost
         self._held: dict[str, bool] = {}  # case_id → has a lost event not yet back
+        self._empty: bool | None = None  # the usual case: no restore under way
 
     def preload(self, event_ids: Iterable[str], case_ids: Iterable[str]) -> None:
         column = resend_queue_table.c
+        if self._empty is None:
+            self._empty = self.tx.execute(select(column.event_id).limit(1)).first() is None
+        if self._empty:
+            self._lost.update(dict.fromkeys(event_ids, False))
+            self._held.update(dict.fromkeys(case_ids, False))
+            return
         for chunk in _chunks(event_ids):
             self._lost.update(dict.fromkeys(chunk, False))
             found = self.tx.execute(
@@ -97,6 +104,7 @@ class ResendQueue:
 
     def wait(self, event_id: str, case_id: str, value: bytes | None, headers: Headers) -> None:
         """A new event of a held case: it goes out after the case's lost events."""
+        self._empty = False
         self.tx.execute(
             insert(resend_queue_table).values(
                 event_id=event_id, case_id=case_id, lost=False, value=value,
