@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, func, select, update
+from typer.testing import CliRunner
 
 from consumers.exchange import submissions_table
 from consumers.views import timeline
@@ -23,6 +24,7 @@ from producers.scenario import urgent_measure_case
 from services.bus import BusError
 from services.bus.kafka import KafkaBus
 from services.bus.sqllog import SqlLogBus
+from services.cli import app
 from services.sql import sql_engine
 from tests.support.brokers import TansuBroker, free_port
 from tests.support.pipeline import pipeline_of, platform_for, read_topic
@@ -200,4 +202,31 @@ def test_over_kafka_the_outbox_keeps_events_while_the_broker_is_cut_off_and_deli
     assert {event_id: count for event_id, count in shown} == dict.fromkeys(ids, 1)
     case_events = read_topic(platform, "case-events")
     assert len(case_events) == len(events)  # each accepted event once on case-events
+    platform.close()
+
+
+def test_an_operator_resends_what_a_broker_lost_from_a_time_on(tmp_path: Path) -> None:
+    platform = platform_for(tmp_path / "data")
+    outbox_url = f"sqlite:///{tmp_path / 'police.db'}"
+    police_db = sql_engine(outbox_url)
+    publisher = Publisher(POLICE, platform.codec, police_db)
+    events = police_events(2)
+    relay = Relay(police_db, platform.bus, POLICE)
+    publisher.submit_many(events)
+    assert relay.deliver() == len(events)
+    # The first two went out before the broker lost its records, the rest after.
+    with police_db.begin() as tx:
+        tx.execute(update(outbox_table).where(outbox_table.c.seq <= 2).values(sent_at_ms=1_000))
+        tx.execute(update(outbox_table).where(outbox_table.c.seq > 2).values(sent_at_ms=5_000))
+
+    result = CliRunner().invoke(
+        app,
+        ["outbox", "resend", "--outbox", outbox_url, "--since", "1970-01-01T00:00:02"],
+    )
+    assert result.exit_code == 0, result.output
+    assert f"{len(events) - 2} sent events marked for resending" in result.output
+    assert pending(police_db) == len(events) - 2
+    assert relay.resend_since(None) == 2  # everything else, as `resend` does without --since
+    assert relay.deliver() == len(events)
+    assert len(read_topic(platform, f"submissions.{POLICE}")) == 2 * len(events)
     platform.close()
