@@ -39,7 +39,7 @@ from consumers.referrals import (
 )
 from consumers.runner import Outbox, is_outage
 from schemas import Codec, DecodeError
-from services.bus import Record
+from services.bus import Headers, Record
 from services.institutions import InstitutionRegistry, may_publish
 
 log = logging.getLogger(__name__)
@@ -173,6 +173,14 @@ class Exchange:
             before = state.outcome(event_id)
             if before is not None and before.institution == institution:
                 if before.status == "accepted":
+                    if state.resend.is_lost(event_id):
+                        # Accepted before a broker lost it (see ``consumers.resend_queue``).
+                        case_id = str(header["case_id"])
+                        headers = self._log_headers(record, institution, event_type)
+                        state.resend.came_back(event_id, case_id, record.value, headers)
+                        state.resend.release(case_id, out)
+                        log.info("a lost %s of %s came back", event_type, institution)
+                        return
                     log.info("dropped duplicate %s from %s", event_type, institution)
                     return
                 # Silence would leave the sender believing a corrected resubmission went in.
@@ -307,19 +315,23 @@ class Exchange:
     ) -> None:
         header = event["header"]
         case_id = str(header["case_id"])
-        out.publish(
-            CASE_EVENTS,
-            case_id.encode(),
-            record.value,
-            [
-                ("event-type", event_type.encode()),
-                ("submitted-by", institution.encode()),
-                ("submission", f"{record.topic}/{record.partition}/{record.offset}".encode()),
-            ],
-        )
+        headers = self._log_headers(record, institution, event_type)
+        if state.resend.holds(case_id):
+            # Lost events of this case are not back on case-events yet: this one follows them.
+            state.resend.wait(str(header["event_id"]), case_id, record.value, headers)
+        else:
+            out.publish(CASE_EVENTS, case_id.encode(), record.value, headers)
         self._update_case_state(institution, event_type, event, state)
         self._outcome(
             state, record, institution, str(header["event_id"]), "accepted", event_type, case_id
+        )
+
+    @staticmethod
+    def _log_headers(record: Record, institution: str, event_type: str) -> Headers:
+        return (
+            ("event-type", event_type.encode()),
+            ("submitted-by", institution.encode()),
+            ("submission", f"{record.topic}/{record.partition}/{record.offset}".encode()),
         )
 
     def _update_case_state(

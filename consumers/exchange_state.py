@@ -31,6 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from consumers.participation import Participation
+from consumers.resend_queue import ResendQueue, resend_queue_table
 
 metadata = MetaData()
 submissions_table = Table(
@@ -72,7 +73,13 @@ referrals_table = Table(
     Column("recipient", String(120), nullable=False),
     Column("status", String(12), nullable=False),
 )
-TABLES = (submissions_table, cases_table, participants_table, referrals_table)
+TABLES = (
+    submissions_table,
+    cases_table,
+    participants_table,
+    referrals_table,
+    resend_queue_table,
+)
 _CHUNK = 500  # bound parameters per IN (…) list, well under every engine's limit
 
 
@@ -113,6 +120,7 @@ class BatchState:
         self._outcomes: dict[str, dict[str, Any]] = {}
         self._new_cases: dict[str, Case] = {}
         self._new_participants: list[tuple[str, Participation]] = []
+        self.resend = ResendQueue(tx)  # accepted events a broker lost, put back in order
 
     def preload(self, event_ids: Iterable[str], case_ids: Iterable[str]) -> None:
         """Read, in a few queries, what deciding these events will ask about."""
@@ -123,7 +131,9 @@ class BatchState:
             self._remember(
                 tx.execute(self._outcomes_query().where(submissions_table.c.event_id.in_(chunk)))
             )
-        for chunk in _chunks(set(case_ids) - set(self._cases)):
+        case_ids = set(case_ids)
+        self.resend.preload(event_ids, case_ids)
+        for chunk in _chunks(case_ids - set(self._cases)):
             for case_id in chunk:
                 self._cases[case_id] = None
                 self._participants[case_id] = set()

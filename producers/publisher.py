@@ -7,6 +7,10 @@ not at all. ``Relay.deliver`` publishes what the outbox holds to ``submissions.<
 order and marks the rows sent. The bus may be down: ``submit`` does not touch it, and the relay
 retries with backoff. A crash between publishing and marking sends a row again; the exchange drops
 a second copy of an ``event_id``, so each event takes effect once.
+
+Rows stay in the outbox once sent. When a broker loses what it held (a restart of a broker that
+keeps nothing, a cluster restored from an old backup), ``resend_sent`` marks the rows sent since a
+time as unsent again, and the relay delivers them once more: see ``povezimo restore``.
 """
 
 from __future__ import annotations
@@ -134,6 +138,25 @@ def pending(engine: Engine, institution: str | None = None) -> int:
         return int(conn.execute(query).scalar_one())
 
 
+def resend_sent(
+    engine: Engine, *, since_ms: int | None = None, institution: str | None = None
+) -> int:
+    """Mark rows sent at or after ``since_ms`` (every sent row if None) unsent; returns how many.
+
+    For an operator restoring a broker that lost records: the relay then sends them again, in
+    their original order. Copies the exchange already accepted are dropped there by
+    ``event_id``, so resending more than was lost is harmless; resending less loses events.
+    """
+    metadata.create_all(engine)
+    query = update(outbox_table).where(outbox_table.c.sent == 1)
+    if since_ms is not None:
+        query = query.where(outbox_table.c.sent_at_ms >= since_ms)
+    if institution is not None:
+        query = query.where(outbox_table.c.institution == institution)
+    with engine.begin() as tx:
+        return int(tx.execute(query.values(sent=0)).rowcount)
+
+
 @dataclass
 class Relay:
     """Moves outbox rows to the bus in the order they were written, then marks them sent."""
@@ -177,6 +200,10 @@ class Relay:
             delivered += len(rows)
             if len(rows) < self.batch_size:
                 return delivered  # that was all of it
+
+    def resend_since(self, since_ms: int | None = None) -> int:
+        """This relay's rows sent at or after ``since_ms`` go out again (see ``resend_sent``)."""
+        return resend_sent(self.engine, since_ms=since_ms, institution=self.institution)
 
     def run(
         self,

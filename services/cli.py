@@ -18,6 +18,7 @@ from services.cli_audit import audit_app, erase_command, identify_command
 from services.cli_deploy import deploy_app
 from services.cli_import import import_app
 from services.cli_institutions import institutions_app
+from services.cli_restore import outbox_app, restore_command
 from services.demo import run_demo
 
 app = typer.Typer(help="Povezimo: institutions acting together on domestic-violence cases.")
@@ -34,6 +35,8 @@ app.command()(serve)
 app.add_typer(import_app, name="import")
 app.add_typer(deploy_app, name="deploy")
 app.command(name="bench")(cli_bench.bench)
+app.command(name="restore")(restore_command)
+app.add_typer(outbox_app, name="outbox")
 # Piped output (CI logs, files) gets a width that fits the tables instead of rich's 80.
 console = Console() if sys.stdout.isatty() else Console(width=120)
 

@@ -39,6 +39,10 @@ DEFAULT_SESSION_TIMEOUT_MS = 10_000  # kafka-python's default; brokers allow 6 s
 # hop of the data path (submission → exchange → case-events → inbox) waited up to kafka-python's
 # 500 ms: referral latency p50 ≈ 300 ms on tansu. An idle member now asks 20 times a second.
 FETCH_MAX_WAIT_MS = 50
+# How long ``flush`` waits for the broker to acknowledge before it gives up with ``BusError``.
+# kafka-python would otherwise wait up to its delivery timeout (2 min) while a broker is down,
+# and an outbox relay would sit blocked instead of backing off and retrying.
+DEFAULT_FLUSH_TIMEOUT_S = 10.0
 # Options a kafka:// URL may carry in its query string, with their types.
 _CLIENT_OPTIONS: dict[str, type] = {
     "client_id": str,
@@ -90,12 +94,14 @@ class KafkaBus:
         default_partitions: int = 3,
         replication_factor: int = 1,
         url: str = "",
+        flush_timeout: float = DEFAULT_FLUSH_TIMEOUT_S,
     ) -> None:
         self.url = url or "kafka://" + ",".join(servers)
         self.servers = servers
         self.options = options or {}
         self.default_partitions = default_partitions
         self.replication_factor = replication_factor
+        self.flush_timeout = flush_timeout
         self._producer: KafkaProducer | None = None
         self._admin: KafkaAdminClient | None = None
         self._metadata: KafkaConsumer | None = None
@@ -127,6 +133,8 @@ class KafkaBus:
                 acks="all",
                 linger_ms=5,
                 batch_size=256 * 1024,
+                # ``send`` waits this long for a topic's metadata: no longer than a flush.
+                max_block_ms=int(self.flush_timeout * 1000),
                 **self.options,
             )
         return self._producer
@@ -149,13 +157,22 @@ class KafkaBus:
     # -- producing ---------------------------------------------------------------------------
 
     def publish(
-        self, topic: str, key: bytes | None, value: bytes | None, headers: Headers = ()
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        headers: Headers = (),
+        *,
+        timestamp_ms: int | None = None,
     ) -> None:
         if topic not in self._known_topics:
             self.create_topic(topic)
         try:
-            future = self.producer.send(topic, key=key, value=value, headers=list(headers))
+            future = self.producer.send(
+                topic, key=key, value=value, headers=list(headers), timestamp_ms=timestamp_ms
+            )
         except KafkaError as error:
+            self._give_up()
             raise BusError(f"publish to {topic} failed: {error}") from error
         with self._lock:
             self._pending.append(future)
@@ -167,17 +184,43 @@ class KafkaBus:
         self.flush()
 
     def flush(self, timeout: float | None = None) -> None:
+        """Wait for every record published so far; ``BusError`` if one was not acknowledged.
+
+        Gives up after ``timeout`` (default ``flush_timeout``) rather than kafka-python's delivery
+        timeout, so a caller holding the records (an outbox relay) backs off and retries.
+        """
         if self._producer is None:
             return
         try:
-            self._producer.flush(timeout=timeout)
+            self._producer.flush(timeout=self.flush_timeout if timeout is None else timeout)
         except KafkaError as error:
+            self._give_up()
             raise BusError(f"flush failed: {error}") from error
         with self._lock:
             pending, self._pending = self._pending, []
         failed = [f.exception for f in pending if f.failed()]
         if failed:
+            self._give_up()
             raise BusError(f"{len(failed)} record(s) not acknowledged: {failed[0]}")
+
+    def _give_up(self) -> None:
+        """Drop the producer and what it still buffers, after a send the broker did not take.
+
+        The caller still holds those records and sends them again: a producer left running would
+        deliver its buffered copies too, whenever the broker came back. Topics are looked up
+        again, as a broker that restarted empty (tansu keeps nothing) no longer has them.
+        """
+        producer, self._producer = self._producer, None
+        with self._lock:
+            self._pending = []
+        self._known_topics.clear()
+        if producer is None:
+            return
+        sender = getattr(producer, "_sender", None)
+        if sender is not None:
+            sender.force_close()  # fail the buffered batches instead of sending them later
+        with contextlib.suppress(Exception):
+            producer.close(timeout=1)
 
     # -- topics ------------------------------------------------------------------------------
 

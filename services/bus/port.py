@@ -97,9 +97,19 @@ class Bus(Protocol):
     url: str
 
     def publish(
-        self, topic: str, key: bytes | None, value: bytes | None, headers: Headers = ()
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        headers: Headers = (),
+        *,
+        timestamp_ms: int | None = None,
     ) -> None:
-        """Hand a record to the engine; it is durable once ``flush`` returns."""
+        """Hand a record to the engine; it is durable once ``flush`` returns.
+
+        ``timestamp_ms`` keeps a record's original time when a log is restored from the archive
+        (default: now).
+        """
         ...
 
     def flush(self, timeout: float | None = None) -> None: ...

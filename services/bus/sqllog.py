@@ -102,6 +102,8 @@ offsets_table = Table(
 
 DEFAULT_SESSION_TIMEOUT_MS = 10_000
 POLL_INTERVAL_S = 0.02
+# A record handed to ``publish``: topic, key, value, headers, timestamp (None: now).
+_Item = tuple[str, bytes | None, bytes | None, Headers, int | None]
 
 
 # Reserves ``n`` offsets of a partition; built once (statement construction is not free).
@@ -148,7 +150,7 @@ class SqlLogBus:
         self.url = url or engine.url.render_as_string(hide_password=True)
         self.default_partitions = default_partitions
         self._partition_counts: dict[str, int] = {}
-        self._pending: list[tuple[str, bytes | None, bytes | None, Headers]] | None = None
+        self._pending: list[_Item] | None = None
         self._lock = threading.Lock()
         self._round_robin = 0
         metadata.create_all(engine)
@@ -160,13 +162,20 @@ class SqlLogBus:
     # -- producing ---------------------------------------------------------------------------
 
     def publish(
-        self, topic: str, key: bytes | None, value: bytes | None, headers: Headers = ()
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        headers: Headers = (),
+        *,
+        timestamp_ms: int | None = None,
     ) -> None:
+        item = (topic, key, value, tuple(headers), timestamp_ms)
         with self._lock:
             if self._pending is not None:
-                self._pending.append((topic, key, value, tuple(headers)))
+                self._pending.append(item)
                 return
-        self._append([(topic, key, value, tuple(headers))])
+        self._append([item])
 
     @contextlib.contextmanager
     def batch(self) -> Iterator[None]:
@@ -187,9 +196,9 @@ class SqlLogBus:
     def flush(self, timeout: float | None = None) -> None:
         """Every publish outside a batch is already durable when it returns."""
 
-    def _append(self, items: Sequence[tuple[str, bytes | None, bytes | None, Headers]]) -> None:
+    def _append(self, items: Sequence[_Item]) -> None:
         by_partition: dict[TopicPartition, list[int]] = defaultdict(list)
-        for index, (topic, key, _value, _headers) in enumerate(items):
+        for index, (topic, key, *_rest) in enumerate(items):
             by_partition[TopicPartition(topic, self._choose_partition(topic, key))].append(index)
         stamp = _now_ms()
         rows: list[dict[str, Any]] = []
@@ -207,7 +216,7 @@ class SqlLogBus:
                         "key": items[i][1],
                         "value": items[i][2],
                         "headers": _encode_headers(items[i][3]),
-                        "timestamp_ms": stamp,
+                        "timestamp_ms": stamp if items[i][4] is None else items[i][4],
                     }
                     for n, i in enumerate(indexes)
                 )

@@ -201,6 +201,21 @@ def test_headers_and_null_values_round_trip(bus: Bus, names: str) -> None:
     assert records[b"no key"].headers == ()
 
 
+def test_a_restored_record_keeps_its_original_timestamp(bus: Bus, names: str) -> None:
+    topic = f"{names}.case-events"
+    before = int(time.time() * 1000)
+    original = 1_767_600_000_123  # 2026-01-05: a record replayed from the archive
+    with bus.batch():
+        bus.publish(topic, b"case-1", b"restored", timestamp_ms=original)
+        bus.publish(topic, b"case-1", b"new")
+    consumer = join(bus, f"{names}-g", [topic])
+    records = {r.value: r for r in drain(consumer, 2)}
+    consumer.close()
+
+    assert records[b"restored"].timestamp_ms == original
+    assert records[b"new"].timestamp_ms >= before
+
+
 def test_a_pattern_subscription_finds_topics_created_later(bus: Bus, names: str) -> None:
     early, late = f"{names}.submissions.csr.lazarevac", f"{names}.submissions.ngo.azc"
     bus.create_topic(early, partitions=1)

@@ -1,26 +1,34 @@
 """The producer SDK: events wait in the outbox while the bus is down and take effect once each.
 
-"Down" here is the embedded bus locked by another writer (a relay with a short busy timeout gets
-"database is locked", as it would get a refused connection from a broker)."""
+"Down" is the embedded bus locked by another writer (a relay with a short busy timeout gets
+"database is locked", as it would get a refused connection from a broker), or a tansu broker cut
+off the network by a loopback proxy while the relay's producer is connected to it."""
 
 from __future__ import annotations
 
 import datetime as dt
 import random
 import sqlite3
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, func, select, update
+from typer.testing import CliRunner
 
 from consumers.exchange import submissions_table
 from consumers.views import timeline
 from producers.publisher import InvalidEvent, Publisher, Relay, outbox_table, pending
 from producers.scenario import urgent_measure_case
 from services.bus import BusError
+from services.bus.kafka import KafkaBus
 from services.bus.sqllog import SqlLogBus
+from services.cli import app
 from services.sql import sql_engine
+from tests.support.brokers import TansuBroker, free_port
 from tests.support.pipeline import pipeline_of, platform_for, read_topic
+from tests.support.tcp_proxy import TcpProxy
 
 POLICE = "police.pu-beograd.lazarevac"
 START = dt.datetime(2026, 3, 2, 8, tzinfo=dt.UTC)
@@ -127,4 +135,100 @@ def test_an_event_that_does_not_match_its_schema_is_refused_at_once(tmp_path: Pa
     publisher.submit(good)
     publisher.submit(good)
     assert publisher.pending() == 1
+    platform.close()
+
+
+@pytest.fixture
+def broker_behind_proxy(tmp_path: Path) -> Iterator[TcpProxy]:
+    port = free_port()
+    broker = TansuBroker(log_path=tmp_path / "tansu.log", advertised_port=port).start()
+    proxy = TcpProxy(target=broker.port, port=port)
+    yield proxy
+    proxy.close()
+    broker.stop()
+
+
+@pytest.mark.kafka
+def test_over_kafka_the_outbox_keeps_events_while_the_broker_is_cut_off_and_delivers_each_once(
+    tmp_path: Path, broker_behind_proxy: TcpProxy
+) -> None:
+    proxy = broker_behind_proxy
+    url = f"kafka://127.0.0.1:{proxy.port}"
+    platform = platform_for(tmp_path / "data", url)
+    police_db = sql_engine(f"sqlite:///{tmp_path / 'police.db'}")
+    publisher = Publisher(POLICE, platform.codec, police_db)
+    events = police_events(3)
+    bus = KafkaBus.from_url(url)
+    bus.flush_timeout = 3.0
+    relay = Relay(police_db, bus, POLICE)
+    publisher.submit(events[0])
+    assert relay.deliver() == 1  # the relay's producer is connected when the broker goes
+
+    proxy.cut()
+    for event in events[1:]:
+        publisher.submit(event)  # the SDK still accepts events
+    started = time.monotonic()
+    with pytest.raises(BusError):
+        relay.deliver()
+    # It gives up after its flush timeout, not kafka-python's two-minute delivery timeout.
+    assert time.monotonic() - started < 30
+    waits: list[float] = []
+    tries = iter(range(3))
+    relay.run(stop=lambda: next(tries, None) is None, sleep=waits.append)
+    assert waits == [0.2, 0.4, 0.8]  # backing off while the broker stays away
+    assert pending(police_db) == len(events) - 1  # nothing unsent was marked sent
+    with police_db.connect() as conn:
+        attempts = conn.execute(
+            select(outbox_table.c.attempts).where(outbox_table.c.sent == 0)
+        ).scalars()
+        assert set(attempts) == {4}
+
+    proxy.restore()
+    assert relay.run(stop=lambda: pending(police_db) == 0, sleep=time.sleep) == len(events) - 1
+    bus.close()
+
+    pipeline = pipeline_of(platform)
+    pipeline.drain()
+    pipeline.close()
+    ids = {str(e.header.event_id) for e in events}
+    with platform.exchange_engine.connect() as conn:
+        decided = conn.execute(
+            select(submissions_table.c.event_id, submissions_table.c.status)
+        ).all()
+    with platform.views_engine.connect() as conn:
+        shown = conn.execute(
+            select(timeline.c.event_id, func.count()).group_by(timeline.c.event_id)
+        ).all()
+    assert {d.event_id for d in decided} == ids
+    assert {d.status for d in decided} == {"accepted"}
+    assert {event_id: count for event_id, count in shown} == dict.fromkeys(ids, 1)
+    case_events = read_topic(platform, "case-events")
+    assert len(case_events) == len(events)  # each accepted event once on case-events
+    platform.close()
+
+
+def test_an_operator_resends_what_a_broker_lost_from_a_time_on(tmp_path: Path) -> None:
+    platform = platform_for(tmp_path / "data")
+    outbox_url = f"sqlite:///{tmp_path / 'police.db'}"
+    police_db = sql_engine(outbox_url)
+    publisher = Publisher(POLICE, platform.codec, police_db)
+    events = police_events(2)
+    relay = Relay(police_db, platform.bus, POLICE)
+    publisher.submit_many(events)
+    assert relay.deliver() == len(events)
+    # The first two went out before the broker lost its records, the rest after.
+    with police_db.begin() as tx:
+        tx.execute(update(outbox_table).where(outbox_table.c.seq <= 2).values(sent_at_ms=1_000))
+        tx.execute(update(outbox_table).where(outbox_table.c.seq > 2).values(sent_at_ms=5_000))
+
+    result = CliRunner().invoke(
+        app,
+        ["outbox", "resend", "--outbox", outbox_url, "--since", "1970-01-01T00:00:02"],
+    )
+    assert result.exit_code == 0, result.output
+    assert f"{len(events) - 2} sent events marked for resending" in result.output
+    assert pending(police_db) == len(events) - 2
+    assert relay.resend_since(None) == 2  # everything else, as `resend` does without --since
+    assert relay.deliver() == len(events)
+    assert len(read_topic(platform, f"submissions.{POLICE}")) == 2 * len(events)
     platform.close()

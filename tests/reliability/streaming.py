@@ -31,6 +31,7 @@ class Running:
     errors: list[BaseException] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
+    _stopped: set[str] = field(default_factory=set)
 
     def __enter__(self) -> Running:
         url = self.platform.settings.resolved_bus_url
@@ -49,10 +50,19 @@ class Running:
         return self
 
     def _run(self, runner: ProjectionRunner) -> None:
+        name = runner.projection.name
         try:
-            runner.run(self._stop.is_set, max_backoff=self.max_backoff)
+            runner.run(
+                lambda: self._stop.is_set() or name in self._stopped, max_backoff=self.max_backoff
+            )
         except BaseException as error:  # the test fails on it: a consumer must never die
             self.errors.append(error)
+
+    def stop(self, name: str) -> None:
+        """Stop one consumer alone (it falls behind the others), leaving its group member open."""
+        self._stopped.add(name)
+        index = [r.projection.name for r in self.runners].index(name)
+        self._threads[index].join(30)
 
     def caught_up(self, bus: Bus) -> bool:
         for runner in self.runners:
