@@ -11,6 +11,7 @@ tables. A record that cannot be applied is noted by its place in the log and the
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from functools import lru_cache
 from typing import Any, ClassVar
 
@@ -83,6 +84,11 @@ class RegionalAggregate(PseudonymousProjection):
         # Every event of a case asks for the same pseudonyms (an HMAC per epoch); they are pure
         # in (case id, epochs) under this key, so a bounded memo keeps the recent cases'.
         self._case_candidates = lru_cache(maxsize=16_384)(self._candidates)
+        self._cases: dict[str, CaseFacts] = {}
+
+    def begin_batch(self) -> None:
+        # The cases found or opened in this batch; forgotten whenever work may be rolled back.
+        self._cases = {}
 
     def _candidates(self, case_id: Any, epochs: tuple[str, ...]) -> list[str]:
         return [self.ps.pseudonym("case", case_id, epoch) for epoch in epochs]
@@ -106,9 +112,20 @@ class RegionalAggregate(PseudonymousProjection):
     def _find_case(self, event: CaseEvent, tx: Connection) -> CaseFacts | None:
         at = event.occurred_at
         epochs = tuple(self.ps.epochs_between(at - CASE_LOOKBACK, at + CASE_LOOKAHEAD))
+        known = self._cases.get(event.case_id)
+        if known is not None and known.epoch in epochs:
+            return known
         candidates = self._case_candidates(event.case_id, epochs)
         row = tx.execute(_FIND_CASE, {"candidates": candidates}).first()
-        return CaseFacts(row.case_ps, row.epoch, row.month, row.review) if row else None
+        if row is None:
+            return None
+        found = CaseFacts(row.case_ps, row.epoch, row.month, row.review)
+        self._cases[event.case_id] = found
+        return found
+
+    def _judged(self, event: CaseEvent, case: CaseFacts, tx: Connection, review: str) -> None:
+        _update_case(tx, case, review=review)
+        self._cases[event.case_id] = replace(case, review=review)
 
     def _open_case(self, event: CaseEvent, tx: Connection) -> CaseFacts:
         epoch = self.ps.epoch_of(event.occurred_at)
@@ -118,6 +135,7 @@ class RegionalAggregate(PseudonymousProjection):
             g.month_of(event.occurred_at),
             None,
         )
+        self._cases[event.case_id] = case
         tx.execute(
             _OPEN_CASE,
             {
@@ -370,7 +388,7 @@ class RegionalAggregate(PseudonymousProjection):
     def _on_CaseConferenceHeld(self, event: CaseEvent, case: CaseFacts, tx: Connection) -> None:
         due = self._clock(tx, "review", event.case_id, case)
         if due is not None:
-            _update_case(tx, case, review="met" if event["held_at"] <= due else "late")
+            self._judged(event, case, tx, "met" if event["held_at"] <= due else "late")
             self._drop_clock(tx, "review", event.case_id, case)
 
     def _judge_review(self, event: CaseEvent, case: CaseFacts, tx: Connection) -> None:
@@ -379,7 +397,7 @@ class RegionalAggregate(PseudonymousProjection):
             return  # judged already: its review clock was dropped when the judgement was set
         due = self._clock(tx, "review", event.case_id, case)
         if due is not None and event.occurred_at > due:
-            _update_case(tx, case, review="missed")
+            self._judged(event, case, tx, "missed")
             self._drop_clock(tx, "review", event.case_id, case)
 
     def _on_ProtectionPlanAdopted(self, event: CaseEvent, case: CaseFacts, tx: Connection) -> None:

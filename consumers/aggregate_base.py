@@ -65,6 +65,7 @@ class PseudonymousProjection(EventProjection):
             events.append((event, self.ps.pseudonym("event", event.event_id, "all")))
         fresh = self._not_yet_applied_pseudonymous(events, tx)
         published = len(out.messages)
+        self.begin_batch()
         try:
             # The whole batch under one savepoint (a savepoint per event costs more than the
             # event); only if an event fails is the batch redone event by event, so the failing
@@ -78,6 +79,7 @@ class PseudonymousProjection(EventProjection):
             del out.messages[published:]
             for event, _ in fresh:
                 sent = len(out.messages)
+                self.begin_batch()  # a rolled-back event leaves nothing remembered behind
                 try:
                     with tx.begin_nested():
                         self.apply(event, tx, out)

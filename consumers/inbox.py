@@ -7,7 +7,7 @@ must decide, or any update on a case it takes part in: its own system receives t
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Connection, MetaData, String, Table, select
+from sqlalchemy import Column, Connection, MetaData, String, Table, bindparam, select
 
 from consumers.events import CaseEvent, EventProjection
 from consumers.participation import (
@@ -59,6 +59,18 @@ def addressed(event: CaseEvent) -> dict[str, str]:
     return {}
 
 
+# Built once: a reused statement's cache key is memoised by SQLAlchemy.
+_PARTICIPANTS = (
+    select(inbox_participants.c.institution)
+    .where(inbox_participants.c.case_id == bindparam("case_id"))
+    .distinct()
+)
+_MUNICIPALITY = select(inbox_cases.c.municipality).where(
+    inbox_cases.c.case_id == bindparam("case_id")
+)
+_ADD_CASE = inbox_cases.insert()
+
+
 class Inboxes(EventProjection):
     name = "inbox"
     tables = (inbox_participants, inbox_cases)
@@ -102,28 +114,29 @@ class Inboxes(EventProjection):
             self._members.pop(event.case_id, None)  # another participation may keep it in
 
     def begin_batch(self) -> None:
-        # Participants of the cases seen in this batch (cleared when a batch starts or is redone).
+        # Participants and municipalities of the cases seen in this batch (cleared when a batch
+        # starts or is redone: what a rolled-back batch read may not stand).
         self._members: dict[str, set[str]] = {}
+        self._municipalities: dict[str, str | None] = {}
 
     def _participants(self, case_id: str, tx: Connection) -> set[str]:
         if not hasattr(self, "_members"):
             self.begin_batch()
         if case_id not in self._members:
-            self._members[case_id] = set(
-                tx.execute(
-                    select(inbox_participants.c.institution)
-                    .where(inbox_participants.c.case_id == case_id)
-                    .distinct()
-                ).scalars()
-            )
+            self._members[case_id] = set(tx.execute(_PARTICIPANTS, {"case_id": case_id}).scalars())
         return self._members[case_id]
 
     def _municipality(self, event: CaseEvent, tx: Connection) -> str | None:
-        found = tx.execute(
-            select(inbox_cases.c.municipality).where(inbox_cases.c.case_id == event.case_id)
-        ).first()
-        if found is not None:
-            return found.municipality  # type: ignore[no-any-return]
-        municipality = event.get("municipality")
-        tx.execute(inbox_cases.insert(), {"case_id": event.case_id, "municipality": municipality})
-        return municipality  # type: ignore[no-any-return]
+        if not hasattr(self, "_municipalities"):
+            self.begin_batch()
+        case_id = event.case_id
+        if case_id in self._municipalities:
+            return self._municipalities[case_id]
+        found = tx.execute(_MUNICIPALITY, {"case_id": case_id}).first()
+        if found is None:
+            # Not remembered: if this event's savepoint is rolled back, the next one inserts it.
+            municipality: str | None = event.get("municipality")
+            tx.execute(_ADD_CASE, {"case_id": case_id, "municipality": municipality})
+            return municipality
+        self._municipalities[case_id] = found.municipality
+        return found.municipality  # type: ignore[no-any-return]
