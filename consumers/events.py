@@ -11,6 +11,7 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, ClassVar
 
 from sqlalchemy import Connection, Table, insert, select
@@ -97,6 +98,11 @@ class DecodeMemo:
 decode_memo = DecodeMemo()
 
 
+@lru_cache(maxsize=64)
+def _insert_of(table: Table) -> Any:
+    return insert(table)  # built once a table: SQLAlchemy memoises a reused statement's key
+
+
 class EventProjection:
     """Base of the projections over ``case-events``; subclasses implement ``apply``."""
 
@@ -111,6 +117,7 @@ class EventProjection:
         events = self._decode(records, tx)
         fresh = self._not_yet_applied(events, tx)
         published = len(out.messages)
+        self._deferred: list[tuple[Table, dict[str, Any]]] = []
         self.begin_batch()
         try:
             # The whole batch under one savepoint; only if an event fails is the batch redone
@@ -118,13 +125,15 @@ class EventProjection:
             with tx.begin_nested():
                 for event in fresh:
                     self.apply(event, tx, out)
+                self._write_deferred(tx)
         except Exception as error:
             if is_outage(error):
                 raise  # the database went away: the batch is retried, no event is blamed
             del out.messages[published:]
+            self._deferred = []
             self.begin_batch()
             for event in fresh:
-                sent = len(out.messages)
+                sent, deferred = len(out.messages), len(self._deferred)
                 try:
                     with tx.begin_nested():
                         self.apply(event, tx, out)
@@ -132,7 +141,9 @@ class EventProjection:
                     if is_outage(error):
                         raise
                     del out.messages[sent:]  # what the failed event would have sent goes too
+                    del self._deferred[deferred:]  # and the rows it would have added
                     record_failure(self.name, event.record, error, tx)
+            self._write_deferred(tx)
         if fresh:
             tx.execute(
                 insert(applied_table),
@@ -169,6 +180,19 @@ class EventProjection:
 
     def apply(self, event: CaseEvent, tx: Connection, out: Outbox) -> None:
         raise NotImplementedError
+
+    def insert_later(self, table: Table, row: dict[str, Any]) -> None:
+        """A row no event of the batch reads back: written with its table's others, at once,
+        when the batch ends (one statement a table instead of one a row)."""
+        self._deferred.append((table, row))
+
+    def _write_deferred(self, tx: Connection) -> None:
+        by_table: dict[Table, list[dict[str, Any]]] = {}
+        for table, row in self._deferred:
+            by_table.setdefault(table, []).append(row)
+        for table, rows in by_table.items():
+            tx.execute(_insert_of(table), rows)
+        self._deferred = []
 
     def begin_batch(self) -> None:
         """Forget whatever was cached while applying a batch (it may have been rolled back)."""

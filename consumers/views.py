@@ -195,8 +195,8 @@ class InstitutionViews(EventProjection):
         self.institutions = institutions
 
     def apply(self, event: CaseEvent, tx: Connection, out: Outbox) -> None:
-        tx.execute(
-            _INSERT[timeline.name],
+        self.insert_later(
+            timeline,
             dict(
                 event_id=event.event_id,
                 case_id=event.case_id,
