@@ -88,6 +88,7 @@ class RegionalAggregate(PseudonymousProjection):
 
     def begin_batch(self) -> None:
         # The cases found or opened in this batch; forgotten whenever work may be rolled back.
+        super().begin_batch()
         self._cases = {}
 
     def _candidates(self, case_id: Any, epochs: tuple[str, ...]) -> list[str]:

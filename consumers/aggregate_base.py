@@ -47,6 +47,11 @@ class PseudonymousProjection(EventProjection):
     def __init__(self, codec: Codec, pseudonyms: Pseudonymiser) -> None:
         super().__init__(codec)
         self.ps = pseudonyms
+        self._clocks: dict[str, int | None] = {}
+
+    def begin_batch(self) -> None:
+        # Sealed clocks read or written in this batch; forgotten whenever work may roll back.
+        self._clocks = {}
 
     def _id(self, kind: str, raw: Any, case: CaseFacts) -> str:
         return self.ps.pseudonym(kind, raw, case.epoch)
@@ -138,12 +143,18 @@ class PseudonymousProjection(EventProjection):
         sealed = self.ps.seal_instant(kind, raw, case.epoch, at)
         tx.execute(_DROP_CLOCK, {"key": clock_ps})
         tx.execute(_ADD_CLOCK, {"clock_ps": clock_ps, "sealed_at": sealed})
+        self._clocks[clock_ps] = sealed
 
     def _clock(self, tx: Connection, kind: str, raw: Any, case: CaseFacts) -> dt.datetime | None:
-        sealed = tx.execute(
-            _READ_CLOCK, {"key": self._clock_ps(kind, raw, case)}
-        ).scalar_one_or_none()
+        clock_ps = self._clock_ps(kind, raw, case)
+        if clock_ps in self._clocks:
+            sealed = self._clocks[clock_ps]
+        else:
+            sealed = tx.execute(_READ_CLOCK, {"key": clock_ps}).scalar_one_or_none()
+            self._clocks[clock_ps] = sealed
         return None if sealed is None else self.ps.open_instant(kind, raw, case.epoch, sealed)
 
     def _drop_clock(self, tx: Connection, kind: str, raw: Any, case: CaseFacts) -> None:
-        tx.execute(_DROP_CLOCK, {"key": self._clock_ps(kind, raw, case)})
+        clock_ps = self._clock_ps(kind, raw, case)
+        tx.execute(_DROP_CLOCK, {"key": clock_ps})
+        self._clocks[clock_ps] = None
