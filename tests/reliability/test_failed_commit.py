@@ -26,7 +26,7 @@ def test_outputs_are_not_sent_again_when_the_commit_failed(tmp_path: Path) -> No
         if failures:
             raise failures.pop()
 
-    event.listen(platform.views_engine, "commit", commit_fails_once)
+    event.listen(platform.exchange_engine, "commit", commit_fails_once)
     with pytest.raises(OperationalError):
         while runner.step(timeout=2) == 0:
             pass

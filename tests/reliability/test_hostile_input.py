@@ -31,7 +31,7 @@ REJECTIONS = re.compile(r"rejections\..+")
 
 def arena_of(platform: Platform, cases: list[CaseScript]) -> Arena:
     unopened = coordinated_script(random.Random(99), START, "lazarevac")
-    with platform.views_engine.connect() as conn:
+    with platform.exchange_engine.connect() as conn:
         taking_part = set(conn.execute(select(participants_table.c.institution)).scalars())
     return Arena(
         platform=platform,
