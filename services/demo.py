@@ -19,13 +19,15 @@ from dataclasses import dataclass, field
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy import Engine, func, select
 
+from consumers.exchange import submissions_table
 from consumers.pipeline import Pipeline
+from consumers.runner import ProjectionRunner
 from producers.publisher import Publisher, Relay, submissions_topic
 from producers.scenario import Submission
 from producers.simulator import Simulation, simulate
 from services.bootstrap import Platform
-from services.bus import TopicPartition
 from services.follower import FollowerProcess
 
 DEFAULT_START = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
@@ -98,12 +100,9 @@ def run_network(
     followed: Callable[[int], object] = lambda _n: None,
 ) -> None:
     """Submit the simulation through the SDK, batch by batch, and run every projection."""
-    partitions: dict[str, int] = {}
     for institution in system.institutions:
         # Created up front, so the exchange's pattern subscription holds them from its first poll.
-        topic = submissions_topic(institution.id)
-        system.bus.create_topic(topic)
-        partitions[topic] = system.bus.partitions_for(topic)
+        system.bus.create_topic(submissions_topic(institution.id))
     projections = system.projections()
     exchange = system.runner(projections[EXCHANGE], max_records=500)
     pipeline = Pipeline([exchange], system.bus)
@@ -117,13 +116,9 @@ def run_network(
             for batch in batches:
                 _submit(system, publishers, batch)
                 relay.deliver()
-                # The exchange decides this batch before the next is submitted; only the topics
-                # just written to need looking at (asking a broker about every one is slow).
-                written = {submissions_topic(s.institution) for s in batch}
-                ends = system.bus.end_offsets(
-                    TopicPartition(t, p) for t in sorted(written) for p in range(partitions[t])
-                )
-                exchange.run_until(ends)
+                # The exchange decides this batch before the next is submitted, as institutions
+                # wait for its answers (the ids, not log ends: asking a broker for them is slow).
+                _await_decisions(exchange, system.exchange_engine, batch)
                 submitted(month, len(batch))
                 followed(follower.applied())
         relay.deliver()
@@ -141,6 +136,21 @@ def run_network(
         raise
     finally:
         pipeline.close()
+
+
+def _await_decisions(
+    exchange: ProjectionRunner, engine: Engine, batch: list[Submission], timeout: float = 600
+) -> None:
+    ids = [str(s.event_id) for s in batch]
+    decided = select(func.count()).where(submissions_table.c.event_id.in_(ids))
+    deadline = time.monotonic() + timeout
+    while True:
+        with engine.connect() as conn:
+            if conn.execute(decided).scalar_one() >= len(set(ids)):
+                return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the exchange did not decide a batch in {timeout:.0f}s")
+        exchange.step(timeout=0.5)
 
 
 def _submit(system: Platform, publishers: dict[str, Publisher], batch: list[Submission]) -> None:

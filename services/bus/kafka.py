@@ -105,6 +105,7 @@ class KafkaBus:
         self._producer: KafkaProducer | None = None
         self._admin: KafkaAdminClient | None = None
         self._metadata: KafkaConsumer | None = None
+        self._partition_counts: dict[str, int] = {}
         self._known_topics: set[str] = set()
         self._pending: list[Any] = []
         self._lock = threading.Lock()
@@ -241,8 +242,16 @@ class KafkaBus:
             raise BusError(f"cannot list topics: {error}") from error
 
     def partitions_for(self, topic: str) -> int:
-        self.metadata.topics()  # refresh: partitions_for_topic reads cached metadata
-        return len(self.metadata.partitions_for_topic(topic) or ())
+        # A topic's partition count only changes by an operator's hand (and only grows), so
+        # it is asked once per process: a metadata refresh per topic made a drain of fifty
+        # submissions topics take seconds.
+        count = self._partition_counts.get(topic)
+        if count is None:
+            self.metadata.topics()  # refresh: partitions_for_topic reads cached metadata
+            count = len(self.metadata.partitions_for_topic(topic) or ())
+            if count:
+                self._partition_counts[topic] = count
+        return count
 
     def end_offsets(
         self, partitions: Iterable[TopicPartition], timeout: float = 5.0
