@@ -100,6 +100,7 @@ class KafkaBus:
         self._admin: KafkaAdminClient | None = None
         self._metadata: KafkaConsumer | None = None
         self._known_topics: set[str] = set()
+        self._tracked_topics: set[str] = set()  # topics the producer's metadata asks about
         self._pending: list[Any] = []
         self._lock = threading.Lock()
 
@@ -153,12 +154,30 @@ class KafkaBus:
     ) -> None:
         if topic not in self._known_topics:
             self.create_topic(topic)
+        if topic not in self._tracked_topics:
+            self._track(topic)
         try:
             future = self.producer.send(topic, key=key, value=value, headers=list(headers))
         except KafkaError as error:
             raise BusError(f"publish to {topic} failed: {error}") from error
         with self._lock:
             self._pending.append(future)
+
+    def _track(self, topic: str) -> None:
+        """Make the producer ask for ``topic`` in every metadata refresh, not only the first.
+
+        kafka-python's producer starts with a metadata request for no topics, and some
+        Kafka-protocol brokers (tansu) answer it with every topic. A send to a topic learnt that
+        way never adds it to the producer's tracked topics, so the first refresh asking for the
+        tracked ones (a send to a topic created later) forgets its leaders: the sender thread then
+        spins at full CPU asking for metadata that never names the topic, and the topic's
+        unsent records wait in ``flush`` until they expire (``KafkaTimeoutError`` after
+        ``delivery_timeout_ms``). The sender's own thread-safe ``add_topic`` tracks it.
+        """
+        sender = getattr(self.producer, "_sender", None)
+        if sender is not None and hasattr(sender, "add_topic"):
+            sender.add_topic(topic)
+        self._tracked_topics.add(topic)
 
     @contextlib.contextmanager
     def batch(self) -> Iterator[None]:
@@ -287,6 +306,7 @@ class KafkaBus:
                 with contextlib.suppress(Exception):
                     client.close()
         self._producer = self._admin = self._metadata = None
+        self._tracked_topics.clear()  # a new producer starts with no tracked topics
 
 
 class _AssignListener(ConsumerRebalanceListener):  # type: ignore[misc]
