@@ -24,7 +24,7 @@ def _leaders(bus: KafkaBus, topic: str) -> list[int | None]:
     return [metadata.leader_for_partition(KafkaTopicPartition(topic, p)) for p in range(3)]
 
 
-def test_a_topic_known_from_the_first_metadata_keeps_its_leaders(tansu_url: str, names: str) -> None:
+def test_a_topic_known_from_the_first_metadata_keeps_leaders(tansu_url: str, names: str) -> None:
     setup = KafkaBus.from_url(tansu_url)
     early, later = f"{names}.early", f"{names}.later"
     setup.create_topic(early)
