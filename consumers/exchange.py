@@ -82,6 +82,7 @@ class Exchange:
     name = "exchange"
     topics = SUBMISSIONS
     tables: Sequence[Table] = TABLES
+    on_data_path = True  # institutions wait for what it decides: its runner never lingers
 
     def __init__(self, codec: Codec, institutions: InstitutionRegistry) -> None:
         self.codec = codec
