@@ -1,9 +1,10 @@
 """Ingest: how fast institutions' events get onto the bus, against a raw kafka-python loop.
 
-The ceiling is kafka-python's own ``send()`` loop of the same bytes to the same topics, with the
-producer settings our Kafka engine uses (idempotent, ``acks=all``, the same linger and batch), so
-the ratio measures our layers, not a durability difference. Each side gets a fresh tansu broker
-with the topics created beforehand.
+The ceiling is kafka-python's own ``send()`` loop of the same records to the same topics (the
+submitted bytes as key and value, and the ``event-type`` header the relay adds, so the same bytes
+go over the wire), with the producer settings our Kafka engine uses (idempotent, ``acks=all``,
+the same linger and batch), so the ratio measures our layers, not a durability difference. Each
+side gets a fresh tansu broker with the topics created beforehand.
 
 Measured: the bus port (``Bus.publish`` + ``flush``, what the exchange and projections publish
 through) and, where it exists, the producer SDK (``producers.publisher``: validate, encode,
@@ -23,7 +24,7 @@ from services.bench.events import EventSet, bench_events
 from services.bench.workspace import Workspace
 from services.bus.kafka import KafkaBus, parse_kafka_url
 
-Message = tuple[str, bytes, bytes]
+Message = tuple[str, bytes, bytes, list[tuple[str, bytes]]]
 
 
 @dataclass
@@ -63,8 +64,8 @@ def sdk_available() -> bool:
 
 def measure_ingest(workspace: Workspace, events: EventSet) -> IngestRun:
     """One repetition of every side, each against a fresh broker."""
-    messages = list(events.submissions())
-    topics = sorted({topic for topic, _key, _value in messages})
+    messages = submitted_records(events)
+    topics = sorted({topic for topic, _key, _value, _headers in messages})
     raw = _on_fresh_broker(workspace, topics, lambda url: raw_send_seconds(url, messages))
     port = _on_fresh_broker(workspace, topics, lambda url: port_publish_seconds(url, messages))
     sdk = None
@@ -73,6 +74,16 @@ def measure_ingest(workspace: Workspace, events: EventSet) -> IngestRun:
             workspace, topics, lambda url: sdk_publish_seconds(workspace, url, events)
         )
     return IngestRun(len(messages), raw, port, sdk)
+
+
+def submitted_records(events: EventSet) -> list[Message]:
+    """What goes over the wire for each submission: topic, key, value and the relay's header."""
+    return [
+        (topic, key, value, [("event-type", event_type.encode())])
+        for (topic, key, value), event_type in zip(
+            events.submissions(), events.event_types, strict=True
+        )
+    ]
 
 
 def _on_fresh_broker(
@@ -108,7 +119,10 @@ def raw_send_seconds(url: str, messages: Sequence[Message]) -> float:
     producer.send(messages[0][0], key=b"warm-up", value=b"")  # connect before the clock
     producer.flush()
     started = time.perf_counter()
-    futures = [producer.send(topic, key=key, value=value) for topic, key, value in messages]
+    futures = [
+        producer.send(topic, key=key, value=value, headers=headers)
+        for topic, key, value, headers in messages
+    ]
     producer.flush()
     seconds = time.perf_counter() - started
     failed = sum(1 for f in futures if f.failed())
@@ -125,8 +139,8 @@ def port_publish_seconds(url: str, messages: Sequence[Message]) -> float:
     bus.flush()
     started = time.perf_counter()
     with bus.batch():
-        for topic, key, value in messages:
-            bus.publish(topic, key, value)
+        for topic, key, value, headers in messages:
+            bus.publish(topic, key, value, headers)
     seconds = time.perf_counter() - started
     bus.close()
     return seconds

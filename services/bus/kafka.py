@@ -100,6 +100,7 @@ class KafkaBus:
         self._admin: KafkaAdminClient | None = None
         self._metadata: KafkaConsumer | None = None
         self._known_topics: set[str] = set()
+        self._listed_topics = False  # the broker's topics were listed once into _known_topics
         self._tracked_topics: set[str] = set()  # topics the producer's metadata asks about
         self._pending: list[Any] = []
         self._lock = threading.Lock()
@@ -153,7 +154,7 @@ class KafkaBus:
         self, topic: str, key: bytes | None, value: bytes | None, headers: Headers = ()
     ) -> None:
         if topic not in self._known_topics:
-            self.create_topic(topic)
+            self._ensure_topic(topic)
         if topic not in self._tracked_topics:
             self._track(topic)
         try:
@@ -162,6 +163,19 @@ class KafkaBus:
             raise BusError(f"publish to {topic} failed: {error}") from error
         with self._lock:
             self._pending.append(future)
+
+    def _ensure_topic(self, topic: str) -> None:
+        """Create ``topic`` unless the broker has it; one listing serves every existing topic.
+
+        A producer writing to many topics (a relay for every institution) would otherwise pay a
+        CreateTopics round trip for each on its first publish.
+        """
+        if not self._listed_topics:
+            with contextlib.suppress(BusError):
+                self._known_topics.update(self.list_topics())
+                self._listed_topics = True
+        if topic not in self._known_topics:
+            self.create_topic(topic)
 
     def _track(self, topic: str) -> None:
         """Make the producer ask for ``topic`` in every metadata refresh, not only the first.
@@ -172,12 +186,23 @@ class KafkaBus:
         tracked ones (a send to a topic created later) forgets its leaders: the sender thread then
         spins at full CPU asking for metadata that never names the topic, and the topic's
         unsent records wait in ``flush`` until they expire (``KafkaTimeoutError`` after
-        ``delivery_timeout_ms``). The sender's own thread-safe ``add_topic`` tracks it.
+        ``delivery_timeout_ms``). So every topic the producer knows is tracked, all at once (one
+        refresh; tracking them one by one would drop the others' leaders at each step), through
+        the sender's own thread-safe ``add_topic``.
         """
-        sender = getattr(self.producer, "_sender", None)
-        if sender is not None and hasattr(sender, "add_topic"):
-            sender.add_topic(topic)
-        self._tracked_topics.add(topic)
+        producer = self.producer
+        sender = getattr(producer, "_sender", None)
+        metadata = getattr(producer, "_metadata", None)
+        if sender is None or metadata is None or not hasattr(sender, "add_topic"):
+            self._tracked_topics.add(topic)  # another kafka-python: nothing to work around
+            return
+        try:
+            producer.partitions_for(topic)  # waits for the first metadata answer
+        except KafkaError as error:
+            raise BusError(f"no metadata for {topic}: {error}") from error
+        for known in {topic, *metadata.topics()} - self._tracked_topics:
+            sender.add_topic(known)
+            self._tracked_topics.add(known)
 
     @contextlib.contextmanager
     def batch(self) -> Iterator[None]:
