@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from sqlalchemy import Connection, Table, insert, select
@@ -31,19 +31,19 @@ class CaseEvent:
     record: Record
     event_type: str
     body: dict[str, Any]
+    # The ids as text, made once: every projection asks for them many times an event.
+    event_id: str = field(init=False)
+    case_id: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        header = self.body["header"]
+        object.__setattr__(self, "event_id", str(header["event_id"]))
+        object.__setattr__(self, "case_id", str(header["case_id"]))
 
     @property
     def header(self) -> dict[str, Any]:
         header: dict[str, Any] = self.body["header"]
         return header
-
-    @property
-    def event_id(self) -> str:
-        return str(self.header["event_id"])
-
-    @property
-    def case_id(self) -> str:
-        return str(self.header["case_id"])
 
     @property
     def source(self) -> str:

@@ -47,6 +47,7 @@ metadata = MetaData()
 # a few times a second instead of once per event, so the exchange and the inbox seldom queue
 # behind them. A backlog is still read in full batches without pause.
 BACKGROUND_BATCH_INTERVAL_S = 0.25
+GROUP_COMMIT_INTERVAL_S = 1.0  # the advisory group commit; the stored offsets are the truth
 
 # What ``run`` waits out: the database, the bus or the schema registry being unreachable.
 OUTAGES = (OperationalError, InterfaceError, BusError, RegistryError)
@@ -147,6 +148,10 @@ class ProjectionRunner:
         # fails (the database went away) the batch is applied again and gives the same outputs,
         # which are then not sent a second time. A crash forgets this; consumers drop copies.
         self._sent_uncommitted: set[tuple[str, bytes | None, bytes | None, Headers]] = set()
+        # Offsets this runner stored and saw commit: they only grow (until ``reset``), so when
+        # they already reach an end there is no need to ask the database.
+        self._committed_here: dict[TopicPartition, int] = {}
+        self._last_group_commit = 0.0
 
     @property
     def group(self) -> str:
@@ -183,7 +188,9 @@ class ProjectionRunner:
         for tp in assigned:
             consumer.seek(tp, stored.get(tp, 0))
 
-    def _store_offsets(self, tx: Connection, records: Iterable[Record]) -> None:
+    def _store_offsets(
+        self, tx: Connection, records: Iterable[Record]
+    ) -> dict[TopicPartition, int]:
         latest: dict[TopicPartition, int] = {}
         for record in records:
             latest[record.topic_partition] = record.offset + 1
@@ -203,6 +210,7 @@ class ProjectionRunner:
                 ),
                 rows,
             )
+        return latest
 
     # -- running -----------------------------------------------------------------------------
 
@@ -227,11 +235,19 @@ class ProjectionRunner:
             with contextlib.suppress(Exception):
                 self._rewind()
             raise
+        if time.monotonic() - self._last_group_commit >= GROUP_COMMIT_INTERVAL_S:
+            self._commit_group()
+        return len(records)
+
+    def _commit_group(self) -> None:
+        # Advisory (the stored offsets are the truth): it shows lag to the bus's tools, so once
+        # a second is enough and spares the bus a write per batch. Not at close: a commit to a
+        # broker that is down can block, and the next member seeks to the stored offsets anyway.
+        self._last_group_commit = time.monotonic()
         try:
-            self.consumer.commit()  # advisory: the stored offsets are the truth
+            self.consumer.commit()
         except BusError as error:
             log.warning("%s: group commit failed (%s); stored offsets remain", self.group, error)
-        return len(records)
 
     def _apply(self, records: Sequence[Record], publish: bool = True) -> None:
         out = Outbox()
@@ -244,8 +260,9 @@ class ProjectionRunner:
                         self.bus.publish(*message)
                 self.bus.flush()
                 self._sent_uncommitted.update(fresh)
-            self._store_offsets(tx, records)
+            stored = self._store_offsets(tx, records)
         self._sent_uncommitted.clear()
+        self._committed_here.update(stored)
 
     def _rewind(self) -> None:
         stored = self.stored_offsets()
@@ -271,6 +288,9 @@ class ProjectionRunner:
                 backoff = min(backoff * 2, max_backoff)
 
     def caught_up(self, ends: dict[TopicPartition, int]) -> bool:
+        known = self._committed_here
+        if all(known.get(tp, -1) >= end for tp, end in ends.items()):
+            return True
         stored = self.stored_offsets({tp.topic for tp in ends})
         return all(stored.get(tp, 0) >= end for tp, end in ends.items())
 
@@ -301,6 +321,7 @@ class ProjectionRunner:
                 tx.execute(delete(table))
             for table in (offsets_table, failures_table, applied_table):
                 tx.execute(delete(table).where(table.c.projection == self.projection.name))
+        self._committed_here.clear()
         if self._consumer is not None:
             # A live member keeps its position: send it back to the (now empty) stored offsets.
             self._rewind()

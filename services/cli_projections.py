@@ -11,8 +11,10 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from consumers.events import CASE_EVENTS
 from consumers.pipeline import Pipeline, partitions_of
 from services.bootstrap import Platform
+from services.rebuild import rebuild
 
 # The exchange is the gate, not a projection of the log: rebuilding it would append every
 # accepted submission to case-events again. The archive is the audit record itself: dropping it
@@ -37,31 +39,21 @@ def replay(
     for name in chosen:
         if name in NOT_REPLAYABLE or name not in available:
             raise typer.BadParameter(f"{name!r} cannot be replayed; choose from {replayable}")
-    for name in chosen:
-        _rebuild(system, console, name)
-
-
-def _rebuild(system: Platform, console: Console, name: str) -> None:
-    runner = system.runner(system.projections()[name])
-    runner.reset()
-    ends = system.bus.end_offsets(partitions_of(system.bus, runner.projection.topics))
-    total = sum(ends.values())
-    columns = (
-        TextColumn(f"[bold]{name}[/]"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
+    ends = system.bus.end_offsets(partitions_of(system.bus, [CASE_EVENTS]))
+    columns = (TextColumn("[bold]{task.description}[/]"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())  # fmt: skip
     started = time.perf_counter()
     with Progress(*columns, console=console) as progress:
-        task = progress.add_task(name, total=total)
-        applied = runner.run_until(
-            ends, progress=lambda n: progress.advance(task, n), publish=False
+        tasks = {name: progress.add_task(name, total=sum(ends.values())) for name in chosen}
+        rebuilt = rebuild(system, chosen, lambda name, n: progress.advance(tasks[name], n))
+    for done in sorted(rebuilt, key=lambda r: chosen.index(r.name)):
+        console.print(
+            f"{done.name}: rebuilt from {done.events} events in {done.seconds:.2f}s "
+            f"({done.rate:,.0f} events/s)"
         )
-    elapsed = time.perf_counter() - started
-    runner.close()
-    rate = applied / elapsed if elapsed > 0 else 0.0
-    console.print(f"{name}: rebuilt from {applied} events in {elapsed:.2f}s ({rate:,.0f} events/s)")
+    if len(rebuilt) > 1:
+        elapsed = time.perf_counter() - started
+        console.print(f"all rebuilt in {elapsed:.2f}s (one process per database)")
 
 
 def run(

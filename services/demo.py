@@ -4,9 +4,10 @@ projection, then a summary.
 The simulated institutions submit through ``producers.publisher`` (outbox, then relay) batch by
 batch in the order of time; each batch holds a case's events from one institution only, and the
 exchange decides a batch before the next is submitted, as an institution acts on what its inbox
-told it. The other projections follow once a month (and at the end), so their clocks see events
-in the order of time. The summary is a list of sections (``demo_summary.SECTIONS``); other parts
-of the platform add theirs there.
+told it. The views, inboxes and deadlines follow once a month (and at the end), in few, large
+transactions; the aggregate and the archive, which have databases of their own, follow all along
+in a second process (``services.follower``), on the second core. The summary is a list of
+sections (``demo_summary.SECTIONS``); other parts of the platform add theirs there.
 """
 
 from __future__ import annotations
@@ -26,9 +27,11 @@ from producers.scenario import Submission
 from producers.simulator import Simulation, simulate
 from services.bootstrap import Platform
 from services.bus import TopicPartition
+from services.follower import FollowerProcess
 
 DEFAULT_START = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 MONTH_BATCH = 50_000  # records a projection reads at once when it follows the month
+OWN_DATABASE = ("aggregate", "archive")  # they wait on no other projection's database lock
 
 
 def default_start(months: int, today: dt.date) -> dt.datetime:
@@ -108,11 +111,14 @@ def run_network(
     runners = {
         name: system.runner(p, max_records=500 if name == "exchange" else MONTH_BATCH)
         for name, p in system.projections().items()
+        if name not in OWN_DATABASE
     }
     pipeline = Pipeline(list(runners.values()), system.bus)
     exchange = runners["exchange"]
     publishers: dict[str, Publisher] = {}
     relay = Relay(system.outbox_engine, system.bus)
+    _ = system.pseudonyms  # the key exists before two processes could both want to create it
+    follower = FollowerProcess(system.settings, OWN_DATABASE, system.session_timeout_ms).start()
     try:
         for month, batches in simulation.by_month():
             for batch in batches:
@@ -126,9 +132,15 @@ def run_network(
                 )
                 exchange.run_until(ends)
                 submitted(month, len(batch))
+                followed(follower.applied())
             pipeline.drain(timeout=600, progress=lambda _name, n: followed(n))
         relay.deliver()
         pipeline.drain(timeout=600, progress=lambda _name, n: followed(n))
+        follower.finish()
+        followed(follower.applied())
+    except BaseException:
+        follower.stop()
+        raise
     finally:
         pipeline.close()
 

@@ -120,16 +120,17 @@ def regional_table(run: DemoRun) -> RenderableType:
 
 
 def pivot(published: Release, rows: str, columns: str, measure: str) -> Table:
-    """A long release as a cross table; withheld cells read "<threshold"."""
+    """A long release as a cross table; withheld cells read "x" (whether a cell is below the
+    threshold or withheld to protect one is not said: that would narrow it down)."""
     cells = {(r[rows], r[columns]): r[measure] for r in published.rows}
     across = sorted({c for _, c in cells}, key=lambda c: (c == "*", c))
     down = sorted({r for r, _ in cells}, key=lambda r: (r == "*", r))
-    withheld = f"<{published.threshold}"
+    withheld = "x"
     table = Table(
         rows,
         *("total" if c == "*" else c for c in across),
         title=f"regional table: {published.indicator.replace('_', ' ')} by {rows} and {columns}",
-        caption=f"{withheld}: withheld, with the cells that would give it away",
+        caption=f"{withheld}: withheld (below {published.threshold}, or it would give one away)",
     )
     for row in down:
         values = [cells.get((row, c)) for c in across]

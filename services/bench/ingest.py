@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from services.bench.events import EventSet, bench_events
+from services.bench.events import EventSet
 from services.bench.workspace import Workspace
 from services.bus.kafka import KafkaBus, parse_kafka_url
 
@@ -299,7 +299,7 @@ def _outbox(workspace: Workspace, name: str, events: EventSet) -> Iterator[tuple
     outbox = sql_engine(f"sqlite:///{path}")
     # The same events as models (the SDK takes what an institution's system builds).
     by_institution: dict[str, list[Any]] = {}
-    for submission in bench_events(len(events), events.seed):
+    for submission in events.models():
         by_institution.setdefault(submission.institution, []).append(submission.event)
     try:
         yield (

@@ -1,24 +1,20 @@
-"""Replay with both cores: every replayable projection rebuilt at once, one process each.
+"""Replay with both cores, as ``povezimo replay --all`` runs it: one process per database.
 
-Projections are independent readers of ``case-events`` with their own tables, so a rebuild can
-run them side by side; the wall time is the slowest one's. On SQLite they still queue for the
-database's one writer lock wherever they share a file (the views), which this measures too.
+Projections are independent readers of ``case-events`` with their own tables; those sharing a
+database (the views, inboxes and deadlines) queue for its one writer lock on SQLite, so they
+rebuild in turn in one process while the aggregate rebuilds beside them in another
+(``services.rebuild``). The wall time is the slower process's.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from consumers.pipeline import partitions_of
 from services.bench.workspace import platform_of
 from services.cli_projections import NOT_REPLAYABLE
-
-# Children import the platform before the clock: they all start at this many seconds from now.
-START_DELAY_S = 5.0
+from services.rebuild import rebuild
 
 
 @dataclass
@@ -46,35 +42,15 @@ class ParallelReplayRun:
         }
 
 
-def replayable(settings: dict[str, str]) -> list[str]:
+def replay_in_parallel(bus: str, settings: dict[str, str], events: int) -> ParallelReplayRun:
     system = platform_of(settings)
     names = [name for name in system.projections() if name not in NOT_REPLAYABLE]
-    system.close()
-    return names
-
-
-def rebuild_one(settings: dict[str, str], name: str, events: int, start_at: float) -> float:
-    """Reset and rebuild projection ``name``, starting at wall time ``start_at``; its end time."""
-    system = platform_of(settings)
-    runner = system.runner(system.projections()[name])
     system.codec  # noqa: B018  (schemas loaded before the clock)
-    time.sleep(max(0.0, start_at - time.time()))
-    runner.reset()
-    ends = system.bus.end_offsets(partitions_of(system.bus, runner.projection.topics))
-    applied = runner.run_until(ends, timeout=24 * 3600, publish=False)
-    finished = time.time()
-    runner.close()
+    started = time.perf_counter()
+    rebuilt = rebuild(system, names, lambda _name, _n: None)
+    wall = time.perf_counter() - started
     system.close()
-    if applied < events:
-        raise RuntimeError(f"{name} applied {applied} of {events} events")
-    return finished
-
-
-def replay_in_parallel(bus: str, settings: dict[str, str], events: int) -> ParallelReplayRun:
-    names = replayable(settings)
-    context = multiprocessing.get_context("spawn")
-    start_at = time.time() + START_DELAY_S
-    with ProcessPoolExecutor(max_workers=len(names), mp_context=context) as pool:
-        futures = {n: pool.submit(rebuild_one, settings, n, events, start_at) for n in names}
-        finished = {n: f.result() - start_at for n, f in futures.items()}
-    return ParallelReplayRun(bus, events, max(finished.values()), finished)
+    short = [r.name for r in rebuilt if r.events < events]
+    if short:
+        raise RuntimeError(f"{', '.join(short)} applied fewer than {events} events")
+    return ParallelReplayRun(bus, events, wall, {r.name: r.seconds for r in rebuilt})

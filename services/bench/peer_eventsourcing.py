@@ -6,6 +6,7 @@ Kept apart from ``peer`` so the ``eventsourcing`` library is imported only when 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,6 +33,19 @@ class BytesAsBase64(Transcoding):
         return base64.b64decode(data)
 
 
+class DateAsISO(Transcoding):
+    """Avro ``date`` fields (a decision's date, say) arrive as ``datetime.date``."""
+
+    type = dt.date
+    name = "date_iso"
+
+    def encode(self, obj: dt.date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> dt.date:
+        return dt.date.fromisoformat(data)
+
+
 class CaseEventRecorded(DomainEvent):
     """One event of the log, every field of it, as the peer stores it."""
 
@@ -43,6 +57,7 @@ class CaseLog(Application[uuid.UUID]):
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(BytesAsBase64())
+        transcoder.register(DateAsISO())
 
 
 class CaseCountsView(SQLiteTrackingRecorder):

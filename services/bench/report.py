@@ -121,13 +121,13 @@ def rows(results: BenchResults) -> list[tuple[str, str, str, str, str, str]]:
             )
         )
     for (bus, size), parallel in sorted(results.parallel.items()):
-        # Both with their group joins: each parallel process joins its own group.
+        # Both with their group joins: each process joins its own groups.
         one_by_one = results.replay.get((bus, size), [])
         sequential = [_median([r.rate for r in one_by_one])] if one_by_one else []
         rate = _median([r.rate for r in parallel])
         found.append(
             (
-                "replay, a process per projection ÷ one",
+                "replay, a process per database ÷ one process",
                 f"{bus} {_size(size)}",
                 _rate(rate),
                 _rate(sequential[0]) if sequential else "–",

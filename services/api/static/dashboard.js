@@ -1,7 +1,7 @@
 // The coordinator dashboard: reads only the disclosure-controlled aggregate endpoints of this API
 // and draws them with Chart.js (vendored under /dashboard/vendor/, see its README). No build step.
 // A withheld value is never drawn as a bar of a guessed height: it is left out of the bars and
-// shown as "<5" in the tables, the tooltips and the labels beside the bars.
+// shown as "x" in the tables, the tooltips and the labels beside the bars.
 "use strict";
 // LABELS (Serbian Latin and English) come from dashboard-labels.js, loaded first.
 
@@ -21,7 +21,8 @@ function t(key) {
   return (LABELS[lang][key] || key).replace("{t}", threshold);
 }
 
-function withheld(release) { return "<" + release.threshold; }
+// "x", not "<5": a cell withheld to protect another may be large, and which is which is not said.
+function withheld(_release) { return "x"; }
 
 function show(value, release) { return value === null || value === undefined ? withheld(release) : String(value); }
 
@@ -70,7 +71,7 @@ function cellsOf(release) {
   };
 }
 
-// Writes a text beside each bar (a total, a share with its n, or "<5" in red where withheld).
+// Writes a text beside each bar (a total, a share with its n, or "x" in red where withheld).
 // Options: plugins.barLabels.items = [{ index, at, text, withheld }], at = the value axis position.
 const barLabels = {
   id: "barLabels",
