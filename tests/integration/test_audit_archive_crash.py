@@ -17,6 +17,9 @@ from services.signing import load_public_key
 from tests.support.audit import audit_platform
 
 KILLS = 4
+# Enough records that a child is still working when it is killed: at ~1.5 ms per 5-record batch,
+# 120 records were done within the kill window on a fast run and the kills missed.
+RECORDS = 480
 
 
 def run_child(data_dir: Path) -> subprocess.Popen[bytes]:
@@ -31,7 +34,7 @@ def test_archive_killed_anywhere_ends_complete_and_intact(tmp_path: Path) -> Non
     data_dir = tmp_path / "data"
     platform = audit_platform(data_dir)
     with platform.bus.batch():
-        for n in range(120):
+        for n in range(RECORDS):
             topic = "case-events" if n % 4 else "access-log"
             platform.bus.publish(topic, f"case-{n % 9}".encode(), f"record {n}".encode())
     platform.bus.flush()
@@ -67,7 +70,7 @@ def test_archive_killed_anywhere_ends_complete_and_intact(tmp_path: Path) -> Non
         ).scalar_one()
         bus = cross_check(platform.bus, conn, session_timeout_ms=2000)
     platform.close()
-    assert total == 120
+    assert total == RECORDS
     assert result.intact, result.summary()
-    assert result.records == distinct == 120
-    assert (bus.equal, bus.mismatch, bus.not_archived) == (120, None, 0)
+    assert result.records == distinct == RECORDS
+    assert (bus.equal, bus.mismatch, bus.not_archived) == (RECORDS, None, 0)
