@@ -21,6 +21,7 @@ from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.errors import CommitFailedError, KafkaError, TopicAlreadyExistsError
 from kafka.structs import OffsetAndMetadata
 
+from services.bus.partitioning import partition_for
 from services.bus.port import (
     AssignCallback,
     BusError,
@@ -157,8 +158,16 @@ class KafkaBus:
             self._ensure_topic(topic)
         if topic not in self._tracked_topics:
             self._track(topic)
+        producer = self.producer
         try:
-            future = self.producer.send(topic, key=key, value=value, headers=list(headers))
+            # Kafka's default partitioner, memoised (``partition_for``): kafka-python's runs its
+            # pure-Python murmur2 on every send, and a case's key repeats for all its events.
+            partition = (
+                None if key is None else partition_for(key, len(producer.partitions_for(topic)))
+            )
+            future = producer.send(
+                topic, key=key, value=value, headers=list(headers), partition=partition
+            )
         except KafkaError as error:
             raise BusError(f"publish to {topic} failed: {error}") from error
         with self._lock:
