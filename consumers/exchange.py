@@ -83,6 +83,7 @@ class Exchange:
     database: ClassVar[str] = "exchange"  # its own tables, apart from the views (bootstrap)
     topics = SUBMISSIONS
     tables: Sequence[Table] = TABLES
+    on_data_path = True  # institutions wait for what it decides: its runner never lingers
 
     def __init__(self, codec: Codec, institutions: InstitutionRegistry) -> None:
         self.codec = codec

@@ -73,6 +73,7 @@ _ADD_CASE = inbox_cases.insert()
 
 class Inboxes(EventProjection):
     name = "inbox"
+    on_data_path = True  # a referral waits here for its recipient: the runner never lingers
     tables = (inbox_participants, inbox_cases)
 
     def __init__(self, codec: Codec, institutions: InstitutionRegistry) -> None:

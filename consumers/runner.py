@@ -36,12 +36,19 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from schemas.registry import RegistryError
 from services.bus import Bus, BusError, Consumer, Headers, Record, TopicPartition
-from services.sql import IMMEDIATE
+from services.sql import write_transaction
 
 log = logging.getLogger(__name__)
 metadata = MetaData()
 
+# Projections off the path of a message an institution waits for (views, deadlines, the aggregate,
+# the archive) apply at most this often when running live: at a steady trickle of events each
+# batch is then a few records rather than one, and they take the shared SQLite writer (views.db)
+# a few times a second instead of once per event, so the inbox seldom queues behind them (the
+# exchange has a database of its own). A backlog is still read in full batches without pause.
+BACKGROUND_BATCH_INTERVAL_S = 0.25
 GROUP_COMMIT_INTERVAL_S = 1.0  # the advisory group commit; the stored offsets are the truth
+
 # What ``run`` waits out: the database, the bus or the schema registry being unreachable.
 OUTAGES = (OperationalError, InterfaceError, BusError, RegistryError)
 
@@ -121,11 +128,14 @@ class ProjectionRunner:
         *,
         session_timeout_ms: int | None = None,
         max_records: int = 500,
+        batch_interval: float = 0.0,
     ) -> None:
         self.projection = projection
         self.bus = bus
         self.engine = engine
         self.max_records = max_records
+        # ``run`` starts batches at least this many seconds apart unless the last one was full.
+        self.batch_interval = batch_interval
         self.session_timeout_ms = session_timeout_ms
         metadata.create_all(engine)
         for table in projection.tables:
@@ -241,7 +251,7 @@ class ProjectionRunner:
 
     def _apply(self, records: Sequence[Record], publish: bool = True) -> None:
         out = Outbox()
-        with self.engine.connect().execution_options(**{IMMEDIATE: True}) as tx, tx.begin():
+        with write_transaction(self.engine) as tx:
             self.projection.apply_batch(records, tx, out)
             fresh = [m for m in out.messages if m not in self._sent_uncommitted]
             if fresh and publish:
@@ -265,8 +275,11 @@ class ProjectionRunner:
         backoff = 0.5
         while not stop():
             try:
-                self.step()
+                started = time.monotonic()
+                count = self.step()
                 backoff = 0.5
+                if 0 < count < self.max_records and self.batch_interval:
+                    time.sleep(max(self.batch_interval - (time.monotonic() - started), 0.0))
             except Exception as error:
                 if not is_outage(error):
                     raise

@@ -30,7 +30,6 @@ from sqlalchemy import (
     Connection,
     Engine,
     Integer,
-    LargeBinary,
     MetaData,
     String,
     Table,
@@ -44,6 +43,7 @@ from sqlalchemy.exc import OperationalError
 from schemas import Codec
 from schemas.models import EventModel, model_for
 from services.bus import Bus, BusError
+from services.sql import Bytes
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +55,8 @@ outbox_table = Table(
     Column("event_id", String(36), nullable=False, unique=True),
     Column("institution", String(200), nullable=False, index=True),
     Column("event_type", String(60), nullable=False),
-    Column("key", LargeBinary, nullable=False),
-    Column("value", LargeBinary, nullable=False),
+    Column("key", Bytes, nullable=False),
+    Column("value", Bytes, nullable=False),
     Column("sent", Integer, nullable=False, default=0, index=True),
     Column("attempts", Integer, nullable=False, default=0),
     Column("sent_at_ms", BigInteger, nullable=True),
@@ -177,15 +177,7 @@ class Relay:
             if not rows:
                 return delivered
             try:
-                with self.bus.batch():
-                    for row in rows:
-                        self.bus.publish(
-                            submissions_topic(row.institution),
-                            row.key,
-                            row.value,
-                            [("event-type", row.event_type.encode())],
-                        )
-                self.bus.flush()
+                self._publish(rows)
             except BusError:
                 self._count_attempt(rows[0].seq, rows[-1].seq)
                 raise
@@ -227,6 +219,22 @@ class Relay:
                 sleep(backoff)
                 backoff = min(backoff * 2, max_backoff)
         return delivered
+
+    def _publish(self, rows: list[Any]) -> None:
+        """Every row on the bus and acknowledged; raises ``BusError`` otherwise."""
+        # Topic and header repeat across rows: built once per institution and event type.
+        topics: dict[str, str] = {}
+        headers: dict[str, list[tuple[str, bytes]]] = {}
+        publish = self.bus.publish
+        with self.bus.batch():
+            for row in rows:
+                topic = topics.get(row.institution) or topics.setdefault(
+                    row.institution, submissions_topic(row.institution)
+                )
+                header = headers.get(row.event_type) or headers.setdefault(
+                    row.event_type, [("event-type", row.event_type.encode())]
+                )
+                publish(topic, row.key, row.value, header)
 
     def _mine(self) -> Any:
         if self.institution is None:

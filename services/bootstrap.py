@@ -132,14 +132,17 @@ class Platform:
         return {p.name: p for p in found}
 
     def runner(self, projection: Projection, *, max_records: int = 500) -> ProjectionRunner:
-        from consumers.runner import ProjectionRunner
+        from consumers.runner import BACKGROUND_BATCH_INTERVAL_S, ProjectionRunner
 
+        # The exchange and the inbox carry what institutions wait for: they apply at once.
+        on_data_path = bool(getattr(projection, "on_data_path", False))
         return ProjectionRunner(
             projection,
             self.bus,
             self.engine_for(projection),
             session_timeout_ms=self.session_timeout_ms or self.settings.session_timeout_ms,
             max_records=max_records,
+            batch_interval=0.0 if on_data_path else BACKGROUND_BATCH_INTERVAL_S,
         )
 
     def close(self) -> None:

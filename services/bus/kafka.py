@@ -21,6 +21,7 @@ from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.errors import CommitFailedError, KafkaError, TopicAlreadyExistsError
 from kafka.structs import OffsetAndMetadata
 
+from services.bus.partitioning import partition_for
 from services.bus.port import (
     AssignCallback,
     BusError,
@@ -107,6 +108,8 @@ class KafkaBus:
         self._metadata: KafkaConsumer | None = None
         self._partition_counts: dict[str, int] = {}
         self._known_topics: set[str] = set()
+        self._listed_topics = False  # the broker's topics were listed once into _known_topics
+        self._tracked_topics: set[str] = set()  # topics the producer's metadata asks about
         self._pending: list[Any] = []
         self._lock = threading.Lock()
 
@@ -167,16 +170,69 @@ class KafkaBus:
         timestamp_ms: int | None = None,
     ) -> None:
         if topic not in self._known_topics:
-            self.create_topic(topic)
+            self._ensure_topic(topic)
+        if topic not in self._tracked_topics:
+            self._track(topic)
+        producer = self.producer
         try:
-            future = self.producer.send(
-                topic, key=key, value=value, headers=list(headers), timestamp_ms=timestamp_ms
+            # Kafka's default partitioner, memoised (``partition_for``): kafka-python's runs its
+            # pure-Python murmur2 on every send, and a case's key repeats for all its events.
+            partition = (
+                None if key is None else partition_for(key, len(producer.partitions_for(topic)))
+            )
+            future = producer.send(
+                topic,
+                key=key,
+                value=value,
+                headers=list(headers),
+                partition=partition,
+                timestamp_ms=timestamp_ms,
             )
         except KafkaError as error:
             self._give_up()
             raise BusError(f"publish to {topic} failed: {error}") from error
         with self._lock:
             self._pending.append(future)
+
+    def _ensure_topic(self, topic: str) -> None:
+        """Create ``topic`` unless the broker has it; one listing serves every existing topic.
+
+        A producer writing to many topics (a relay for every institution) would otherwise pay a
+        CreateTopics round trip for each on its first publish.
+        """
+        if not self._listed_topics:
+            with contextlib.suppress(BusError):
+                self._known_topics.update(self.list_topics())
+                self._listed_topics = True
+        if topic not in self._known_topics:
+            self.create_topic(topic)
+
+    def _track(self, topic: str) -> None:
+        """Make the producer ask for ``topic`` in every metadata refresh, not only the first.
+
+        kafka-python's producer starts with a metadata request for no topics, and some
+        Kafka-protocol brokers (tansu) answer it with every topic. A send to a topic learnt that
+        way never adds it to the producer's tracked topics, so the first refresh asking for the
+        tracked ones (a send to a topic created later) forgets its leaders: the sender thread then
+        spins at full CPU asking for metadata that never names the topic, and the topic's
+        unsent records wait in ``flush`` until they expire (``KafkaTimeoutError`` after
+        ``delivery_timeout_ms``). So every topic the producer knows is tracked, all at once (one
+        refresh; tracking them one by one would drop the others' leaders at each step), through
+        the sender's own thread-safe ``add_topic``.
+        """
+        producer = self.producer
+        sender = getattr(producer, "_sender", None)
+        metadata = getattr(producer, "_metadata", None)
+        if sender is None or metadata is None or not hasattr(sender, "add_topic"):
+            self._tracked_topics.add(topic)  # another kafka-python: nothing to work around
+            return
+        try:
+            producer.partitions_for(topic)  # waits for the first metadata answer
+        except KafkaError as error:
+            raise BusError(f"no metadata for {topic}: {error}") from error
+        for known in {topic, *metadata.topics()} - self._tracked_topics:
+            sender.add_topic(known)
+            self._tracked_topics.add(known)
 
     @contextlib.contextmanager
     def batch(self) -> Iterator[None]:
@@ -339,6 +395,7 @@ class KafkaBus:
                 with contextlib.suppress(Exception):
                     client.close()
         self._producer = self._admin = self._metadata = None
+        self._tracked_topics.clear()  # a new producer starts with no tracked topics
 
 
 class _AssignListener(ConsumerRebalanceListener):  # type: ignore[misc]

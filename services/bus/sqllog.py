@@ -50,7 +50,7 @@ from services.bus.port import (
     Record,
     TopicPartition,
 )
-from services.sql import IMMEDIATE, sql_engine
+from services.sql import sql_engine, write_transaction
 
 metadata = MetaData()
 
@@ -233,7 +233,7 @@ class SqlLogBus:
     @contextlib.contextmanager
     def _writer(self) -> Iterator[Connection]:
         try:
-            with self.engine.connect().execution_options(**{IMMEDIATE: True}) as conn, conn.begin():
+            with write_transaction(self.engine) as conn:
                 yield conn
         except OperationalError as error:
             raise BusError(f"SQL log unavailable: {error.orig}") from error
