@@ -298,15 +298,16 @@ class KafkaBus:
             raise BusError(f"cannot list topics: {error}") from error
 
     def partitions_for(self, topic: str) -> int:
-        # A topic's partition count only changes by an operator's hand (and only grows), so
-        # it is asked once per process: a metadata refresh per topic made a drain of fifty
-        # submissions topics take seconds.
+        # A topic's partition count only changes by an operator's hand (and only grows), so it
+        # is remembered, every topic's from one refresh: a refresh per topic made a drain of
+        # fifty submissions topics take seconds.
         count = self._partition_counts.get(topic)
         if count is None:
-            self.metadata.topics()  # refresh: partitions_for_topic reads cached metadata
-            count = len(self.metadata.partitions_for_topic(topic) or ())
-            if count:
-                self._partition_counts[topic] = count
+            for name in self.metadata.topics():  # refreshes the cached metadata
+                found = self.metadata.partitions_for_topic(name)
+                if found:
+                    self._partition_counts[name] = len(found)
+            count = self._partition_counts.get(topic, 0)
         return count
 
     def end_offsets(
