@@ -42,6 +42,7 @@ class FollowerProcess:
         self._applied: multiprocessing.Queue[int] = context.Queue()
         self._logs: multiprocessing.Queue[logging.LogRecord] = context.Queue()
         self._listener = logging.handlers.QueueListener(self._logs, _Relog())
+        self._listening = False
         self._process: SpawnProcess = context.Process(  # type: ignore[attr-defined]
             target=_follow,
             args=(settings, self.names, session_timeout_ms, self._finish, self._applied),
@@ -52,6 +53,7 @@ class FollowerProcess:
 
     def start(self) -> FollowerProcess:
         self._listener.start()
+        self._listening = True
         self._process.start()
         return self
 
@@ -75,15 +77,19 @@ class FollowerProcess:
             if self._process.exitcode != 0:
                 raise FollowerFailed(f"{self._process.name} exited with {self._process.exitcode}")
         finally:
-            self._listener.stop()
+            self._stop_listening()
 
     def stop(self) -> None:
         """Stop at once (the caller failed); what was applied stays, offsets with it."""
         if self._process.is_alive():
             self._process.kill()
             self._process.join(10)
-        if self._listener._thread is not None:
-            self._listener.stop()
+        self._stop_listening()
+
+    def _stop_listening(self) -> None:
+        if self._listening:
+            self._listener.stop()  # hands on the records still queued first
+            self._listening = False
 
 
 class _Relog(logging.Handler):
