@@ -8,7 +8,7 @@ needs, sealed so that only a later event carrying the raw id can read them.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, Integer, MetaData, String, Table
+from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, MetaData, String, Table
 
 metadata = MetaData()
 PS = 32  # hex characters of a pseudonym
@@ -43,6 +43,8 @@ subjects = Table(
     Column("role", String(12), primary_key=True),
     Column("sex", String(10), nullable=False),
     Column("age_band", String(10), nullable=False),
+    # Repeat victimisation and erasure look a person up across cases.
+    Index("agg_subjects_subject", "subject_ps"),
 )
 measures = Table(
     "agg_urgent_measures",

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterable
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import (
@@ -42,7 +42,9 @@ from sqlalchemy import (
     case,
     delete,
     insert,
+    or_,
     select,
+    true,
     tuple_,
 )
 
@@ -63,7 +65,7 @@ open_deadlines = Table(
     metadata,
     Column("kind", String(30), primary_key=True),
     Column("ref", String(36), primary_key=True),
-    Column("case_id", String(36), nullable=False),
+    Column("case_id", String(36), nullable=False, index=True),
     Column("due_at", UtcDateTime, nullable=False),
     Column("recipient", String(120)),  # referrals: whose answer is awaited
     Column("cause_event_id", String(36)),  # the event that started the clock
@@ -76,7 +78,9 @@ verdicts = Table(
     metadata,
     Column("kind", String(30), primary_key=True),
     Column("ref", String(36), primary_key=True),
-    Column("case_id", String(36), nullable=False),
+    # A case's deadlines are looked up at its conferences: without an index, a scan of every
+    # verdict ever given, which made a replay's time grow with the square of the log.
+    Column("case_id", String(36), nullable=False, index=True),
     Column("due_at", UtcDateTime, nullable=False),
     Column("met_at", UtcDateTime),
     Column("status", String(10), nullable=False),
@@ -108,6 +112,7 @@ class DeadlineWatcher(EventProjection):
     def __init__(self, codec: Codec) -> None:
         super().__init__(codec)
         self._latest: dict[Partition, dt.datetime] = {}
+        self._opened: set[str] = set()  # refs of the deadlines this batch opened
 
     def apply(self, event: CaseEvent, tx: Connection, out: Outbox) -> None:
         self._apply(event, tx)
@@ -148,14 +153,19 @@ class DeadlineWatcher(EventProjection):
         if moved:
             self.judge_passed(tx, out, moved)
 
-    def judge_passed(self, tx: Connection, out: Outbox, partitions: Iterable[Partition]) -> None:
+    def judge_passed(
+        self, tx: Connection, out: Outbox, partitions: Mapping[Partition, dt.datetime | None]
+    ) -> None:
         """Deadlines passed by their own partition's clock: flag statutory ones, expire referrals.
 
-        Only the partitions read in this batch are looked at: a deadline can pass only when its
-        partition's clock moves, or when it is opened already past (by an event of the batch).
+        ``partitions`` are those read in this batch, each with its clock before the batch. A
+        deadline can pass only when its partition's clock moves past it, or when it is opened
+        already past: one due before the earlier clock was judged by the batch that moved it
+        there (whose expiry went out before that batch committed), so it is not judged again. A
+        referral whose expiry is on its way stays open until the expiry comes back; asking again
+        every batch made each batch's work grow with every referral left unanswered.
         """
-        read = list(partitions)
-        if not read:
+        if not partitions:
             return
         partition_now = (
             select(partition_clocks.c.now)
@@ -163,10 +173,20 @@ class DeadlineWatcher(EventProjection):
             .where(partition_clocks.c.partition == open_deadlines.c.partition)
             .scalar_subquery()
         )
+        places = [
+            (open_deadlines.c.topic == topic)
+            & (open_deadlines.c.partition == partition)
+            & (true() if before is None else open_deadlines.c.due_at >= before)
+            for (topic, partition), before in sorted(partitions.items())
+        ]
+        newly_passed = or_(*places)
+        if self._opened:
+            newly_passed = or_(newly_passed, open_deadlines.c.ref.in_(sorted(self._opened)))
         passed = tx.execute(
             select(open_deadlines)
-            .where(tuple_(open_deadlines.c.topic, open_deadlines.c.partition).in_(read))
+            .where(tuple_(open_deadlines.c.topic, open_deadlines.c.partition).in_(list(partitions)))
             .where(open_deadlines.c.due_at < partition_now)
+            .where(newly_passed)
             .order_by(open_deadlines.c.due_at, open_deadlines.c.ref)
         ).all()
         for row in passed:
@@ -202,6 +222,7 @@ class DeadlineWatcher(EventProjection):
 
     def begin_batch(self) -> None:
         self._latest = {}
+        self._opened = set()
 
     def _advance_clock(self, event: CaseEvent) -> None:
         """Remember the latest time of the batch on each partition; stored once per batch."""
@@ -210,11 +231,12 @@ class DeadlineWatcher(EventProjection):
         if latest is None or event.recorded_at > latest:
             self._latest[place] = event.recorded_at
 
-    def _store_clocks(self, tx: Connection) -> list[Partition]:
-        """Move each partition's stored clock forward (never back); the partitions read."""
+    def _store_clocks(self, tx: Connection) -> dict[Partition, dt.datetime | None]:
+        """Move each partition's stored clock forward (never back); the partitions read, each
+        with its clock before (``None`` for a partition read the first time)."""
         latest, self._latest = self._latest, {}
         if not latest:
-            return []
+            return {}
         stored = {
             (row.topic, row.partition): row.now
             for row in tx.execute(
@@ -237,7 +259,7 @@ class DeadlineWatcher(EventProjection):
                     .where(partition_clocks.c.partition == partition)
                     .values(now=moment)
                 )
-        return sorted(latest)
+        return {place: stored.get(place) for place in sorted(latest)}
 
     def _open(
         self,
@@ -248,6 +270,7 @@ class DeadlineWatcher(EventProjection):
         due: dt.datetime,
         recipient: str | None = None,
     ) -> None:
+        self._opened.add(as_uuid(ref))
         tx.execute(
             insert(open_deadlines),
             dict(

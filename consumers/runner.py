@@ -140,6 +140,8 @@ class ProjectionRunner:
         metadata.create_all(engine)
         for table in projection.tables:
             table.create(engine, checkfirst=True)
+            for index in table.indexes:  # a table created before an index was added gets it
+                index.create(engine, checkfirst=True)
         self._consumer: Consumer | None = None
         # Set when the consumer's position may not be the stored offsets (a seek that failed
         # because the database was down): the next step seeks before it reads anything.

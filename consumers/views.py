@@ -16,6 +16,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Connection,
+    Index,
     Integer,
     MetaData,
     String,
@@ -80,6 +81,7 @@ subjects = Table(
     Column("birth_year", Integer),
     Column("municipality", String(60)),
     Column("erased", Boolean, nullable=False, default=False),
+    Index("view_subjects_subject", "subject_id"),  # erasure and identification by person
 )
 referrals = Table(
     "view_referrals",
