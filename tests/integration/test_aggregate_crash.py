@@ -18,10 +18,12 @@ from consumers.runner import offsets_table
 from producers.scenario import coordinated_case, in_waves
 from services.bootstrap import Platform
 from services.settings import Settings
+from tests.reliability.figures import scaled
 from tests.support.checksums import checksums
 from tests.support.pipeline import pipeline_of, platform_for, submit
 
-KILLS = 6
+KILLS = int(scaled(10, 50))  # issue 9: ten kills in CI, fifty in the long run
+CASES = int(scaled(8, 40))  # enough work that the kills land mid-run
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +35,7 @@ def log(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     start = dt.datetime(2026, 1, 5, 7, tzinfo=dt.UTC)
     places = ("lazarevac", "golubac", "kragujevac")
     cases = [coordinated_case(rng, start + dt.timedelta(days=5 * n), places[n % 3], system.vault)
-             for n in range(8)]  # fmt: skip
+             for n in range(CASES)]  # fmt: skip
     pipeline = pipeline_of(system, ["exchange"])
     for wave in in_waves(cases):
         submit(system, wave)
@@ -67,7 +69,7 @@ def test_the_aggregate_killed_anywhere_ends_equal_to_a_clean_run(log: tuple[Path
     clean = _child(bus_url, clean_url, tmp / "data")
     assert clean.wait(180) == 0, clean.stderr.read() if clean.stderr else ""
     expected = _sums(tmp, bus_url, clean_url)
-    assert int(expected["agg_cases"].split(":")[0]) == 8
+    assert int(expected["agg_cases"].split(":")[0]) == CASES
 
     crashed_url = f"sqlite:///{tmp / 'crashed.db'}"
     rng = random.Random(2026)

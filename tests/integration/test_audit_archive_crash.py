@@ -14,10 +14,11 @@ from consumers.archive import archive_records
 from consumers.pipeline import partitions_of
 from services.archive_verify import cross_check, verify_chain
 from services.signing import load_public_key
+from tests.reliability.figures import scaled
 from tests.support.audit import audit_platform
 
-KILLS = 4
-RECORDS = 600  # enough batches of 5 that the kills land mid-run
+KILLS = int(scaled(10, 50))  # issue 9: ten kills in CI, fifty in the long run
+RECORDS = int(scaled(600, 2400))  # enough batches of 5 that the kills land mid-run
 
 
 def run_child(data_dir: Path) -> subprocess.Popen[bytes]:
