@@ -106,7 +106,6 @@ class KafkaBus:
         self._producer: KafkaProducer | None = None
         self._admin: KafkaAdminClient | None = None
         self._metadata: KafkaConsumer | None = None
-        self._partition_counts: dict[str, int] = {}
         self._known_topics: set[str] = set()
         self._listed_topics = False  # the broker's topics were listed once into _known_topics
         self._tracked_topics: set[str] = set()  # topics the producer's metadata asks about
@@ -298,17 +297,8 @@ class KafkaBus:
             raise BusError(f"cannot list topics: {error}") from error
 
     def partitions_for(self, topic: str) -> int:
-        # A topic's partition count only changes by an operator's hand (and only grows), so it
-        # is remembered, every topic's from one refresh: a refresh per topic made a drain of
-        # fifty submissions topics take seconds.
-        count = self._partition_counts.get(topic)
-        if count is None:
-            for name in self.metadata.topics():  # refreshes the cached metadata
-                found = self.metadata.partitions_for_topic(name)
-                if found:
-                    self._partition_counts[name] = len(found)
-            count = self._partition_counts.get(topic, 0)
-        return count
+        self.metadata.topics()  # refresh: partitions_for_topic reads cached metadata
+        return len(self.metadata.partitions_for_topic(topic) or ())
 
     def end_offsets(
         self, partitions: Iterable[TopicPartition], timeout: float = 5.0
