@@ -12,7 +12,9 @@ of every record on the bus, and an operator needs them to trace a submission.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import logging
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +22,8 @@ import pytest
 from sqlalchemy import select
 
 from producers.scenario import in_waves
+from producers.simulator import simulate
+from services.demo import run_network
 from services.vault import keys_table
 from tests.reliability.figures import PSEUDONYM_KEY, record
 from tests.reliability.support import scripted_cases
@@ -130,5 +134,49 @@ def test_no_identifier_key_or_cipher_in_any_log_line(
         log_lines=len(lines),
         needles=len(needles),
         leaks=0,
+    )
+    platform.close()
+
+
+def test_a_demo_run_logs_no_identifier_key_or_cipher(
+    tmp_path: Path, everything_logged: Capture
+) -> None:
+    """The demo's network (`povezimo demo` without its printing): the exchange here, every
+    projection in the follower process, whose log records come back to this one and are scanned
+    with the rest."""
+    platform = platform_for(tmp_path / "data")
+    start = dt.datetime(2025, 3, 1, tzinfo=dt.UTC)
+    simulation = simulate(7, start=start, months=1, scale=0.03, vault=platform.vault)
+    run_network(platform, simulation)
+
+    needles: dict[str, str] = {PSEUDONYM_KEY: "pseudonym key"}
+    for case in simulation.cases:
+        for s in case.submissions:
+            if s.event_type != "SubjectRegistered":
+                continue
+            body = s.event.to_avro()
+            person = platform.vault.unseal(body["subject_id"], body["sealed"])
+            assert person is not None
+            for value in person.identifiers():
+                needles[value] = "direct identifier"
+            subject = uuid.UUID(str(body["subject_id"]))
+            needles[str(subject)] = needles[subject.hex] = "subject id"
+            for part in ("ciphertext", "nonce"):
+                for form in forms(body["sealed"][part]):
+                    needles[form] = f"sealed {part}"
+    with platform.vault.engine.connect() as conn:
+        for key in conn.execute(select(keys_table.c.data_key)).scalars():
+            for form in forms(key):
+                needles[form] = "vault key"
+    assert sum(kind == "direct identifier" for kind in needles.values()) > 10
+
+    lines = everything_logged.lines
+    assert any(line.startswith("DEBUG sqlalchemy") for line in lines)
+    assert any("aggregate" in line or "archive" in line for line in lines), "no follower line"
+    text = "\n".join(lines)
+    leaks = [(needles[n], line[:200]) for n in needles if n in text for line in lines if n in line]
+    assert not leaks, f"{len(leaks)} leaks, e.g. {leaks[:3]}"
+    record(
+        "log scan (demo run, two processes)", log_lines=len(lines), needles=len(needles), leaks=0
     )
     platform.close()
