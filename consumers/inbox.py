@@ -79,6 +79,7 @@ class Inboxes(EventProjection):
     def __init__(self, codec: Codec, institutions: InstitutionRegistry) -> None:
         super().__init__(codec)
         self.institutions = institutions
+        self.begin_batch()
 
     def apply(self, event: CaseEvent, tx: Connection, out: Outbox) -> None:
         municipality = (
@@ -121,15 +122,11 @@ class Inboxes(EventProjection):
         self._municipalities: dict[str, str | None] = {}
 
     def _participants(self, case_id: str, tx: Connection) -> set[str]:
-        if not hasattr(self, "_members"):
-            self.begin_batch()
         if case_id not in self._members:
             self._members[case_id] = set(tx.execute(_PARTICIPANTS, {"case_id": case_id}).scalars())
         return self._members[case_id]
 
     def _municipality(self, event: CaseEvent, tx: Connection) -> str | None:
-        if not hasattr(self, "_municipalities"):
-            self.begin_batch()
         case_id = event.case_id
         if case_id in self._municipalities:
             return self._municipalities[case_id]

@@ -12,6 +12,7 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, func, select, update
@@ -21,6 +22,7 @@ from consumers.exchange import submissions_table
 from consumers.views import timeline
 from producers.publisher import InvalidEvent, Publisher, Relay, outbox_table, pending
 from producers.scenario import urgent_measure_case
+from services.bootstrap import Platform
 from services.bus import BusError
 from services.bus.kafka import KafkaBus
 from services.bus.sqllog import SqlLogBus
@@ -45,6 +47,25 @@ def police_events(cases: int) -> list:
         script = urgent_measure_case(rng, START + dt.timedelta(days=n))
         events += [s.event for s in script if s.institution == POLICE]
     return events
+
+
+def assert_each_accepted_and_shown_once(platform: Platform, events: list[Any]) -> None:
+    """Run the pipeline to the end: every event accepted, and once in the views' timeline."""
+    pipeline = pipeline_of(platform)
+    pipeline.drain()
+    pipeline.close()
+    ids = {str(e.header.event_id) for e in events}
+    with platform.exchange_engine.connect() as conn:
+        decided = conn.execute(
+            select(submissions_table.c.event_id, submissions_table.c.status)
+        ).all()
+    with platform.views_engine.connect() as conn:
+        shown = conn.execute(
+            select(timeline.c.event_id, func.count()).group_by(timeline.c.event_id)
+        ).all()
+    assert {d.event_id for d in decided} == ids
+    assert {d.status for d in decided} == {"accepted"}
+    assert {event_id: count for event_id, count in shown} == dict.fromkeys(ids, 1)
 
 
 def test_the_outbox_keeps_events_while_the_bus_is_down_and_delivers_each_once(
@@ -102,21 +123,7 @@ def test_the_outbox_keeps_events_while_the_bus_is_down_and_delivers_each_once(
     assert relay.deliver() == len(events)
     assert len(read_topic(platform, f"submissions.{POLICE}")) == 2 * len(events)
 
-    pipeline = pipeline_of(platform)
-    pipeline.drain()
-    pipeline.close()
-    ids = {str(e.header.event_id) for e in events}
-    with platform.exchange_engine.connect() as conn:
-        decided = conn.execute(
-            select(submissions_table.c.event_id, submissions_table.c.status)
-        ).all()
-    with platform.views_engine.connect() as conn:
-        shown = conn.execute(
-            select(timeline.c.event_id, func.count()).group_by(timeline.c.event_id)
-        ).all()
-    assert {d.event_id for d in decided} == ids
-    assert {d.status for d in decided} == {"accepted"}
-    assert {event_id: count for event_id, count in shown} == dict.fromkeys(ids, 1)
+    assert_each_accepted_and_shown_once(platform, events)
     platform.close()
 
 
@@ -187,21 +194,7 @@ def test_over_kafka_the_outbox_keeps_events_while_the_broker_is_cut_off_and_deli
     assert relay.run(stop=lambda: pending(police_db) == 0, sleep=time.sleep) == len(events) - 1
     bus.close()
 
-    pipeline = pipeline_of(platform)
-    pipeline.drain()
-    pipeline.close()
-    ids = {str(e.header.event_id) for e in events}
-    with platform.exchange_engine.connect() as conn:
-        decided = conn.execute(
-            select(submissions_table.c.event_id, submissions_table.c.status)
-        ).all()
-    with platform.views_engine.connect() as conn:
-        shown = conn.execute(
-            select(timeline.c.event_id, func.count()).group_by(timeline.c.event_id)
-        ).all()
-    assert {d.event_id for d in decided} == ids
-    assert {d.status for d in decided} == {"accepted"}
-    assert {event_id: count for event_id, count in shown} == dict.fromkeys(ids, 1)
+    assert_each_accepted_and_shown_once(platform, events)
     case_events = read_topic(platform, "case-events")
     assert len(case_events) == len(events)  # each accepted event once on case-events
     platform.close()
