@@ -11,11 +11,12 @@ tables. A record that cannot be applied is noted by its place in the log and the
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import replace
 from functools import lru_cache
 from typing import Any, ClassVar
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, select, text, update
 
 from consumers import deadlines
 from consumers import generalise as g
@@ -29,6 +30,7 @@ from consumers.aggregate_tables import (
     subjects,
 )
 from consumers.events import CaseEvent
+from consumers.rows import IN_CHUNK, RowsToInsert, TableRows
 from consumers.runner import Outbox
 from schemas import Codec
 from services.institutions import InstitutionRegistry
@@ -38,29 +40,7 @@ RISK_ORDER = ("UNKNOWN", "STANDARD", "MEDIUM", "HIGH", "IMMINENT_DANGER")
 REPEAT_MONTHS = 12
 CASE_LOOKBACK = dt.timedelta(days=6 * 366)  # how far back a later event may find its case
 CASE_LOOKAHEAD = dt.timedelta(days=366)  # an event may be dated before its case was opened
-
-# Statements of the per-event path, built once: SQLAlchemy memoises a statement's cache key on
-# the object, so reusing one skips the construction and key generation that, per event, cost
-# more than SQLite's own work. Values travel as parameters.
-_FIND_CASE = select(cases.c.case_ps, cases.c.epoch, cases.c.month, cases.c.review).where(
-    cases.c.case_ps.in_(bindparam("candidates", expanding=True))
-)
-_OPEN_CASE = insert(cases)
-_VIOLENCE_TYPES = select(cases.c.violence_types).where(cases.c.case_ps == bindparam("key"))
-_ASSESSED_RISK = select(cases.c.assessed_risk).where(cases.c.case_ps == bindparam("key"))
-_VICTIM = select(cases.c.victim_ps).where(cases.c.case_ps == bindparam("key"))
-_UPDATE_CASE = update(cases).where(cases.c.case_ps == bindparam("key"))
-_SUBJECT_KEY = (
-    (subjects.c.case_ps == bindparam("key_case"))
-    & (subjects.c.subject_ps == bindparam("key_subject"))
-    & (subjects.c.role == bindparam("key_role"))
-)
-_FIND_SUBJECT = select(subjects).where(_SUBJECT_KEY)
-_ADD_SUBJECT = insert(subjects)
-_UPDATE_SUBJECT = update(subjects).where(_SUBJECT_KEY)
-_UPDATE_MEASURE = update(measures).where(measures.c.measure_ps == bindparam("key"))
-_BREACHED = _UPDATE_MEASURE.values(breaches=measures.c.breaches + 1)
-_UPDATE_REFERRAL = update(referrals).where(referrals.c.referral_ps == bindparam("key"))
+OPENING_EVENTS = frozenset({"CaseOpened", "ReportReceived"})
 
 
 class RegionalAggregate(PseudonymousProjection):
@@ -78,57 +58,96 @@ class RegionalAggregate(PseudonymousProjection):
         *,
         pool_below: int = 20_000,
     ) -> None:
-        super().__init__(codec, pseudonyms)
+        self.cases = TableRows(cases)
+        self.subjects = TableRows(subjects, groups=("case_ps",))
+        self.measures = TableRows(measures)
+        self.referrals = TableRows(referrals)
+        self.services = RowsToInsert(services)
+        super().__init__(
+            codec,
+            pseudonyms,
+            self.cases,
+            self.subjects,
+            self.measures,
+            self.referrals,
+            self.services,
+        )
         self.institutions = institutions
         self.pool_below = pool_below
         # Every event of a case asks for the same pseudonyms (an HMAC per epoch); they are pure
         # in (case id, epochs) under this key, so a bounded memo keeps the recent cases'.
         self._case_candidates = lru_cache(maxsize=16_384)(self._candidates)
-        self._cases: dict[str, CaseFacts] = {}
+        self.rows_forgotten()
+        self.begin_batch()
+
+    def rows_forgotten(self) -> None:
+        self._cases: dict[str, CaseFacts] = {}  # by raw case id: memory only, never stored
+        self._new_victims: list[tuple[CaseFacts, str]] = []
 
     def begin_batch(self) -> None:
-        # The cases found or opened in this batch; forgotten whenever work may be rolled back.
-        super().begin_batch()
-        self._cases = {}
+        self._new_victims = []
 
     def _candidates(self, case_id: Any, epochs: tuple[str, ...]) -> list[str]:
         return [self.ps.pseudonym("case", case_id, epoch) for epoch in epochs]
 
     # -- one event ------------------------------------------------------------------------------
 
+    def prepare(self, events: Sequence[CaseEvent]) -> None:
+        """Find the batch's cases (and what every event of them reads) with a few queries."""
+        wanted: dict[str, tuple[str, ...]] = {}
+        for event in events:
+            if event.case_id not in self._cases and event.case_id not in wanted:
+                wanted[event.case_id] = self._epochs(event)
+        self.cases.prefetch(
+            candidate
+            for case_id, epochs in wanted.items()
+            for candidate in self._case_candidates(case_id, epochs)
+        )
+        found = [c.case_ps for c in map(self._find_known, wanted.items()) if c is not None]
+        self.applied.load(found)
+        self.subjects.prefetch_groups("case_ps", found)
+
     def apply(self, event: CaseEvent, tx: Connection, out: Outbox) -> None:
         kind = event.event_type
-        if kind in {"CaseOpened", "ReportReceived"}:
-            case = self._find_case(event, tx) or self._open_case(event, tx)
+        if kind in OPENING_EVENTS:
+            case = self._find_case(event) or self._open_case(event)
         else:
-            found = self._find_case(event, tx)
+            found = self._find_case(event)
             if found is None:
                 raise LookupError("event of a case the aggregate has not seen opened")
             case = found
+        if not self.first_time(event, case):
+            return  # a copy of an event applied already
         handler = getattr(self, f"_on_{kind}", None)
         if handler is not None:
-            handler(event, case, tx)
-        self._judge_review(event, case, tx)
+            handler(event, case)
+        self._judge_review(event, case)
 
-    def _find_case(self, event: CaseEvent, tx: Connection) -> CaseFacts | None:
+    def _epochs(self, event: CaseEvent) -> tuple[str, ...]:
         at = event.occurred_at
-        epochs = tuple(self.ps.epochs_between(at - CASE_LOOKBACK, at + CASE_LOOKAHEAD))
-        known = self._cases.get(event.case_id)
-        if known is not None and known.epoch in epochs:
-            return known
-        candidates = self._case_candidates(event.case_id, epochs)
-        row = tx.execute(_FIND_CASE, {"candidates": candidates}).first()
-        if row is None:
-            return None
-        found = CaseFacts(row.case_ps, row.epoch, row.month, row.review)
-        self._cases[event.case_id] = found
-        return found
+        return tuple(self.ps.epochs_between(at - CASE_LOOKBACK, at + CASE_LOOKAHEAD))
 
-    def _judged(self, event: CaseEvent, case: CaseFacts, tx: Connection, review: str) -> None:
-        _update_case(tx, case, review=review)
+    def _find_case(self, event: CaseEvent) -> CaseFacts | None:
+        known = self._cases.get(event.case_id)
+        if known is not None and known.epoch in self._epochs(event):
+            return known
+        return self._find_known((event.case_id, self._epochs(event)))
+
+    def _find_known(self, wanted: tuple[str, tuple[str, ...]]) -> CaseFacts | None:
+        case_id, epochs = wanted
+        for candidate in self._case_candidates(case_id, epochs):
+            row = self.cases.get(candidate)
+            if row is not None:
+                found = CaseFacts(row["case_ps"], row["epoch"], row["month"], row["review"])
+                self._cases[case_id] = found
+                return found
+        return None
+
+    def _judged(self, event: CaseEvent, case: CaseFacts, review: str) -> None:
+        self.cases.update(case.case_ps, review=review)
         self._cases[event.case_id] = replace(case, review=review)
 
-    def _open_case(self, event: CaseEvent, tx: Connection) -> CaseFacts:
+    def _open_case(self, event: CaseEvent) -> CaseFacts:
         epoch = self.ps.epoch_of(event.occurred_at)
         case = CaseFacts(
             self.ps.pseudonym("case", event.case_id, epoch),
@@ -137,8 +156,11 @@ class RegionalAggregate(PseudonymousProjection):
             None,
         )
         self._cases[event.case_id] = case
-        tx.execute(
-            _OPEN_CASE,
+        # Not found in any epoch: nothing of it is stored yet.
+        self.applied.new_owner(case.case_ps)
+        self.subjects.assume_empty_group("case_ps", case.case_ps)
+        self.clocks.assume_absent(self._clock_ps("review", event.case_id, case))
+        self.cases.add(
             {
                 "case_ps": case.case_ps,
                 "epoch": epoch,
@@ -153,63 +175,65 @@ class RegionalAggregate(PseudonymousProjection):
                 "plan": False,
                 "plan_victim_participated": False,
                 "review": None,
-            },
+            }
         )
         return case
 
     # -- cases and subjects -----------------------------------------------------------------
 
-    def _on_CaseOpened(self, event: CaseEvent, case: CaseFacts, tx: Connection) -> None:
-        self._add_violence_types(event, case, tx)
+    def _on_CaseOpened(self, event: CaseEvent, case: CaseFacts) -> None:
+        self._add_violence_types(event, case)
 
-    def _on_ReportReceived(self, event: CaseEvent, case: CaseFacts, tx: Connection) -> None:
-        self._add_violence_types(event, case, tx)
+    def _on_ReportReceived(self, event: CaseEvent, case: CaseFacts) -> None:
+        self._add_violence_types(event, case)
         for subject in event.get("subjects") or []:
-            self._link(case, subject["subject_id"], subject["role"], event, tx)
+            self._link(case, subject["subject_id"], subject["role"], event)
 
-    def _add_violence_types(self, event: CaseEvent, case: CaseFacts, tx: Connection) -> None:
-        known = tx.execute(_VIOLENCE_TYPES, {"key": case.case_ps}).scalar_one()
+    def _case_row(self, case: CaseFacts) -> dict[str, Any]:
+        row = self.cases.get(case.case_ps)
+        if row is None:
+            raise LookupError("the case's row is gone")
+        return row
+
+    def _add_violence_types(self, event: CaseEvent, case: CaseFacts) -> None:
+        known = self._case_row(case)["violence_types"]
         types = {t for t in known.split(",") if t} | set(event.get("violence_types") or [])
-        _update_case(tx, case, violence_types=",".join(sorted(types)))
+        self.cases.update(case.case_ps, violence_types=",".join(sorted(types)))
 
-    def _on_SubjectRegistered(self, event: CaseEvent, case: CaseFacts, tx: Connection) -> None:
+    def _on_SubjectRegistered(self, event: CaseEvent, case: CaseFacts) -> None:
         self._link(
             case,
             event["subject_id"],
             event["role"],
             event,
-            tx,
             sex=event.get("sex") or g.UNKNOWN,
             band=g.age_band(event.get("birth_year"), event.occurred_at),
         )
 
-    def _on_SubjectErased(self, event: CaseEvent, case: CaseFacts, tx: Connection) -> None:
+    def _on_SubjectErased(self, event: CaseEvent, case: CaseFacts) -> None:
+        # One tombstone per case the subject is in: each erases what its own case holds.
         subject_ps = self._id("subject", event["subject_id"], case)
-        tx.execute(
-            update(subjects)
-            .where(subjects.c.subject_ps == subject_ps)
-            .values(sex=g.UNKNOWN, age_band=g.UNKNOWN)
-        )
-        tx.execute(
-            update(cases)
-            .where(cases.c.victim_ps == subject_ps)
-            .values(victim_sex=g.UNKNOWN, victim_age_band=g.UNKNOWN)
-        )
+        for row in self.subjects.group("case_ps", case.case_ps):
+            if row["subject_ps"] == subject_ps:
+                key = (case.case_ps, subject_ps, row["role"])
+                self.subjects.update(key, sex=g.UNKNOWN, age_band=g.UNKNOWN)
+        if self._case_row(case)["victim_ps"] == subject_ps:
+            self.cases.update(case.case_ps, victim_sex=g.UNKNOWN, victim_age_band=g.UNKNOWN)
 
-    def _on_RiskAssessed(self, event: CaseEvent, case: CaseFacts, tx: Connection) -> None:
+    def _on_RiskAssessed(self, event: CaseEvent, case: CaseFacts) -> None:
         level = event["level"]
-        known = tx.execute(_ASSESSED_RISK, {"key": case.case_ps}).scalar_one()
+        known = self._case_row(case)["assessed_risk"]
         if known is None or RISK_ORDER.index(level) > RISK_ORDER.index(known):
-            _update_case(tx, case, assessed_risk=level)
+            self.cases.update(case.case_ps, assessed_risk=level)
         if event.get("perpetrator_subject_id"):
-            self._link(case, event["perpetrator_subject_id"], "PERPETRATOR", event, tx)
+            self._link(case, event["perpetrator_subject_id"], "PERPETRATOR", event)
         for victim in event.get("victim_subject_ids") or []:
-            self._link(case, victim, "VICTIM", event, tx)
+            self._link(case, victim, "VICTIM", event)
         if level == "IMMINENT_DANGER" and case.review is None:
             # LPDV Art. 25, 31: the group reviews an imminent-danger case within 15 days.
             due = deadlines.coordination_review_due(event.occurred_at)
-            if self._clock(tx, "review", event.case_id, case) is None:
-                self._set_clock(tx, "review", event.case_id, case, due)
+            if self._clock("review", event.case_id, case) is None:
+                self._set_clock("review", event.case_id, case, due)
 
     def _link(
         self,
@@ -217,212 +241,242 @@ class RegionalAggregate(PseudonymousProjection):
         subject_id: Any,
         role: str,
         event: CaseEvent,
-        tx: Connection,
         *,
         sex: str | None = None,
         band: str | None = None,
     ) -> None:
         subject_ps = self._id("subject", subject_id, case)
-        key = {"key_case": case.case_ps, "key_subject": subject_ps, "key_role": role}
-        known = tx.execute(_FIND_SUBJECT, key).first()
+        key = (case.case_ps, subject_ps, role)
+        known = self.subjects.get(key)
         if known is None:
-            tx.execute(
-                _ADD_SUBJECT,
+            self.subjects.add(
                 {
                     "case_ps": case.case_ps,
                     "subject_ps": subject_ps,
                     "role": role,
                     "sex": sex or g.UNKNOWN,
                     "age_band": band or g.UNKNOWN,
-                },
+                }
             )
         elif sex is not None:
-            tx.execute(_UPDATE_SUBJECT, {**key, "sex": sex, "age_band": band or g.UNKNOWN})
+            self.subjects.update(key, sex=sex, age_band=band or g.UNKNOWN)
         if role != "VICTIM":
             return
-        victim_ps = tx.execute(_VICTIM, {"key": case.case_ps}).scalar_one()
+        victim_ps = self._case_row(case)["victim_ps"]
         if victim_ps is None:
-            _update_case(tx, case, victim_ps=subject_ps)
+            self.cases.update(case.case_ps, victim_ps=subject_ps)
             victim_ps = subject_ps
         if victim_ps == subject_ps and sex is not None:
-            _update_case(tx, case, victim_sex=sex, victim_age_band=band or g.UNKNOWN)
+            self.cases.update(case.case_ps, victim_sex=sex, victim_age_band=band or g.UNKNOWN)
         if known is None:
-            self._mark_repeats(case, subject_id, tx)
+            self._new_victims.append((case, str(subject_id)))
 
-    def _mark_repeats(self, case: CaseFacts, subject_id: Any, tx: Connection) -> None:
-        """A case is a repeat when its victim was a victim of another case opened in the 12
+    def after_flush(self, tx: Connection, out: Outbox) -> None:
+        """Mark repeat victimisation for the victims this batch named (once its rows are written).
+
+        A case is a repeat when its victim was a victim of another case opened in the 12
         calendar months before it; two such cases in the same month are both repeats (exact dates
-        are not kept). Pseudonyms of the neighbouring epochs are computed here on purpose: this
-        is the one bounded linkage across epochs. Order-free, so any interleaving of partitions
-        gives the same flags."""
-        window = self.ps.epochs_between(
+        are not kept). Pseudonyms of the neighbouring epochs are computed here on purpose: this is
+        the one bounded linkage across epochs. The rule is symmetric and only ever sets the flag,
+        so judging each new victim against every case written so far (this batch's included)
+        gives the same flags whatever the batching or the order partitions are read in, and
+        processes rebuilding partitions side by side see each other's cases: writers take turns
+        (SQLite's one writer; on PostgreSQL an advisory lock held to the commit).
+        """
+        victims, self._new_victims = self._new_victims, []
+        if not victims:
+            return
+        if tx.dialect.name == "postgresql":
+            tx.execute(text("SELECT pg_advisory_xact_lock(hashtext('povezimo.aggregate.repeat'))"))
+        windows = [(case, self._window(case, subject_id)) for case, subject_id in victims]
+        known = self._victims_of({ps for _, window in windows for ps in window}, tx)
+        repeats: set[str] = set()
+        for case, window in windows:
+            for subject_ps in window:
+                for other_ps, other_month in known.get(subject_ps, ()):
+                    if other_ps == case.case_ps:
+                        continue
+                    apart = g.months_apart(other_month, case.month)
+                    if abs(apart) > REPEAT_MONTHS:
+                        continue
+                    if apart >= 0:
+                        repeats.add(case.case_ps)
+                    if apart <= 0:
+                        repeats.add(other_ps)
+        marked = sorted(repeats)
+        for start in range(0, len(marked), IN_CHUNK):
+            chunk = marked[start : start + IN_CHUNK]
+            tx.execute(update(cases).where(cases.c.case_ps.in_(chunk)).values(repeat=True))
+        for case_ps in marked:
+            self.cases.patch(case_ps, repeat=True)
+
+    def _window(self, case: CaseFacts, subject_id: str) -> list[str]:
+        epochs = self.ps.epochs_between(
             g.shift_month(case.month, -REPEAT_MONTHS), g.shift_month(case.month, REPEAT_MONTHS)
         )
-        candidates = [self.ps.pseudonym("subject", subject_id, e) for e in window]
-        others = tx.execute(
-            select(cases.c.case_ps, cases.c.month)
-            .join(subjects, subjects.c.case_ps == cases.c.case_ps)
-            .where(subjects.c.subject_ps.in_(candidates))
-            .where(subjects.c.role == "VICTIM")
-            .where(cases.c.case_ps != case.case_ps)
-        ).all()
-        for other in others:
-            apart = g.months_apart(other.month, case.month)
-            if abs(apart) > REPEAT_MONTHS:
-                continue
-            if apart >= 0:
-                tx.execute(update(cases).where(cases.c.case_ps == case.case_ps).values(repeat=True))
-            if apart <= 0:
-                tx.execute(
-                    update(cases).where(cases.c.case_ps == other.case_ps).values(repeat=True)
-                )
+        return [self._pseudonym("subject", subject_id, epoch) for epoch in epochs]
+
+    @staticmethod
+    def _victims_of(pseudonyms: set[str], tx: Connection) -> dict[str, list[tuple[str, str]]]:
+        """Cases (pseudonym and month) naming each of ``pseudonyms`` as a victim."""
+        found: dict[str, list[tuple[str, str]]] = {}
+        wanted = sorted(pseudonyms)
+        for start in range(0, len(wanted), IN_CHUNK):
+            rows = tx.execute(
+                select(subjects.c.subject_ps, cases.c.case_ps, cases.c.month)
+                .join(cases, subjects.c.case_ps == cases.c.case_ps)
+                .where(subjects.c.subject_ps.in_(wanted[start : start + IN_CHUNK]))
+                .where(subjects.c.role == "VICTIM")
+            )
+            for row in rows:
+                found.setdefault(row.subject_ps, []).append((row.case_ps, row.month))
+        return found
 
     # -- urgent measures (LPDV Art. 17-21) -----------------------------------------------------
 
-    def _on_UrgentMeasureImposed(self, event: CaseEvent, case: CaseFacts, tx: Connection) -> None:
-        tx.execute(
-            insert(measures).values(
-                measure_ps=self._id("measure", event["measure_id"], case),
-                case_ps=case.case_ps,
-                month=g.month_of(event["imposed_at"]),
-                measure_type=event["measure_type"],
-                served=False,
-                proposed=False,
-                decided=False,
-                breaches=0,
-            )
+    def _on_UrgentMeasureImposed(self, event: CaseEvent, case: CaseFacts) -> None:
+        self.measures.add(
+            {
+                "measure_ps": self._id("measure", event["measure_id"], case),
+                "case_ps": case.case_ps,
+                "month": g.month_of(event["imposed_at"]),
+                "measure_type": event["measure_type"],
+                "served": False,
+                "proposed": False,
+                "proposal_timely": None,
+                "decided": False,
+                "decision_timely": None,
+                "granted": None,
+                "breaches": 0,
+            }
         )
-        self._link(case, event["perpetrator_subject_id"], "PERPETRATOR", event, tx)
+        self._link(case, event["perpetrator_subject_id"], "PERPETRATOR", event)
         for victim in event.get("protected_subject_ids") or []:
-            self._link(case, victim, "VICTIM", event, tx)
+            self._link(case, victim, "VICTIM", event)
 
-    def _measure(self, event: CaseEvent, case: CaseFacts, tx: Connection, **values: Any) -> None:
-        measure_ps = self._id("measure", event["measure_id"], case)
-        tx.execute(_UPDATE_MEASURE, {"key": measure_ps, **values})
+    def _measure(self, event: CaseEvent, case: CaseFacts, **values: Any) -> None:
+        self.measures.update(self._id("measure", event["measure_id"], case), **values)
 
-    def _on_UrgentMeasureServed(self, event: CaseEvent, case: CaseFacts, tx: Connection) -> None:
-        self._measure(event, case, tx, served=True)
+    def _on_UrgentMeasureServed(self, event: CaseEvent, case: CaseFacts) -> None:
+        self._measure(event, case, served=True)
 
-    def _on_ExtensionProposed(self, event: CaseEvent, case: CaseFacts, tx: Connection) -> None:
+    def _on_ExtensionProposed(self, event: CaseEvent, case: CaseFacts) -> None:
         proposed = event["proposed_at"]
         due = deadlines.extension_proposal_due(event["served_at"])
-        self._measure(event, case, tx, proposed=True, proposal_timely=proposed <= due)
+        self._measure(event, case, proposed=True, proposal_timely=proposed <= due)
         decision_due = deadlines.extension_decision_due(proposed)
-        self._set_clock(tx, "decision", event["measure_id"], case, decision_due)
+        self._set_clock("decision", event["measure_id"], case, decision_due)
 
-    def _on_ExtensionDecided(self, event: CaseEvent, case: CaseFacts, tx: Connection) -> None:
-        due = self._clock(tx, "decision", event["measure_id"], case)
+    def _on_ExtensionDecided(self, event: CaseEvent, case: CaseFacts) -> None:
+        due = self._clock("decision", event["measure_id"], case)
         values: dict[str, Any] = {"decided": True, "granted": event["granted"]}
         if due is not None:  # the first decision is the one the 24 h clock is about
             values["decision_timely"] = event["decided_at"] <= due
-            self._drop_clock(tx, "decision", event["measure_id"], case)
-        self._measure(event, case, tx, **values)
+            self._drop_clock("decision", event["measure_id"], case)
+        self._measure(event, case, **values)
 
-    def _on_UrgentMeasureBreached(self, event: CaseEvent, case: CaseFacts, tx: Connection) -> None:
+    def _on_UrgentMeasureBreached(self, event: CaseEvent, case: CaseFacts) -> None:
         measure_ps = self._id("measure", event["measure_id"], case)
-        tx.execute(_BREACHED, {"key": measure_ps})
+        measure = self.measures.get(measure_ps)
+        if measure is not None:
+            self.measures.update(measure_ps, breaches=measure["breaches"] + 1)
 
     # -- referrals ------------------------------------------------------------------------------
 
-    def _on_ReferralSent(self, event: CaseEvent, case: CaseFacts, tx: Connection) -> None:
+    def _on_ReferralSent(self, event: CaseEvent, case: CaseFacts) -> None:
         sent = event.occurred_at
         recipient = self.institutions.get(event["to_institution"])
-        tx.execute(
-            insert(referrals).values(
-                referral_ps=self._id("referral", event["referral_id"], case),
-                case_ps=case.case_ps,
-                month=g.month_of(sent),
-                service_type=event["service_type"],
-                urgency=event["urgency"],
-                recipient_kind=recipient.kind if recipient else "OTHER",
-                accepted=False,
-                declined=False,
-                completed=False,
-                expired=False,
-            )
+        self.referrals.add(
+            {
+                "referral_ps": self._id("referral", event["referral_id"], case),
+                "case_ps": case.case_ps,
+                "month": g.month_of(sent),
+                "service_type": event["service_type"],
+                "urgency": event["urgency"],
+                "recipient_kind": recipient.kind if recipient else "OTHER",
+                "accepted": False,
+                "declined": False,
+                "decline_reason": None,
+                "completed": False,
+                "expired": False,
+                "answer_timely": None,
+                "hours_to_accept": None,
+            }
         )
         due = deadlines.referral_due(sent, event["urgency"], event.get("due_at"))
-        self._set_clock(tx, "referral-sent", event["referral_id"], case, sent)
-        self._set_clock(tx, "referral-due", event["referral_id"], case, due)
+        self._set_clock("referral-sent", event["referral_id"], case, sent)
+        self._set_clock("referral-due", event["referral_id"], case, due)
 
-    def _referral(self, event: CaseEvent, case: CaseFacts, tx: Connection, **values: Any) -> None:
-        referral_ps = self._id("referral", event["referral_id"], case)
-        tx.execute(_UPDATE_REFERRAL, {"key": referral_ps, **values})
+    def _referral(self, event: CaseEvent, case: CaseFacts, **values: Any) -> None:
+        self.referrals.update(self._id("referral", event["referral_id"], case), **values)
 
-    def _answered(self, event: CaseEvent, case: CaseFacts, tx: Connection) -> dict[str, Any]:
+    def _answered(self, event: CaseEvent, case: CaseFacts) -> dict[str, Any]:
         referral_id = event["referral_id"]
-        due = self._clock(tx, "referral-due", referral_id, case)
+        due = self._clock("referral-due", referral_id, case)
         values: dict[str, Any] = {}
         if due is not None:
             values["answer_timely"] = event.occurred_at <= due
         if event.event_type == "ReferralAccepted":
-            sent = self._clock(tx, "referral-sent", referral_id, case)
+            sent = self._clock("referral-sent", referral_id, case)
             if sent is not None:
                 values["hours_to_accept"] = int((event.occurred_at - sent).total_seconds() // 3600)
         for kind in ("referral-due", "referral-sent"):
-            self._drop_clock(tx, kind, referral_id, case)
+            self._drop_clock(kind, referral_id, case)
         return values
 
-    def _on_ReferralAccepted(self, event: CaseEvent, case: CaseFacts, tx: Connection) -> None:
-        self._referral(event, case, tx, accepted=True, **self._answered(event, case, tx))
+    def _on_ReferralAccepted(self, event: CaseEvent, case: CaseFacts) -> None:
+        self._referral(event, case, accepted=True, **self._answered(event, case))
 
-    def _on_ReferralDeclined(self, event: CaseEvent, case: CaseFacts, tx: Connection) -> None:
-        values = self._answered(event, case, tx)
-        self._referral(
-            event, case, tx, declined=True, decline_reason=event["reason_code"], **values
-        )
+    def _on_ReferralDeclined(self, event: CaseEvent, case: CaseFacts) -> None:
+        values = self._answered(event, case)
+        self._referral(event, case, declined=True, decline_reason=event["reason_code"], **values)
 
-    def _on_ReferralCompleted(self, event: CaseEvent, case: CaseFacts, tx: Connection) -> None:
-        self._referral(event, case, tx, completed=True)
+    def _on_ReferralCompleted(self, event: CaseEvent, case: CaseFacts) -> None:
+        self._referral(event, case, completed=True)
 
-    def _on_ReferralExpired(self, event: CaseEvent, case: CaseFacts, tx: Connection) -> None:
+    def _on_ReferralExpired(self, event: CaseEvent, case: CaseFacts) -> None:
         for kind in ("referral-due", "referral-sent"):
-            self._drop_clock(tx, kind, event["referral_id"], case)
-        self._referral(event, case, tx, expired=True, answer_timely=False)
+            self._drop_clock(kind, event["referral_id"], case)
+        self._referral(event, case, expired=True, answer_timely=False)
 
-    def _on_ReferralRevoked(self, event: CaseEvent, case: CaseFacts, tx: Connection) -> None:
+    def _on_ReferralRevoked(self, event: CaseEvent, case: CaseFacts) -> None:
         for kind in ("referral-due", "referral-sent"):
-            self._drop_clock(tx, kind, event["referral_id"], case)
+            self._drop_clock(kind, event["referral_id"], case)
 
     # -- coordination group, plans, services --------------------------------------------------
 
-    def _on_CaseConferenceHeld(self, event: CaseEvent, case: CaseFacts, tx: Connection) -> None:
-        due = self._clock(tx, "review", event.case_id, case)
+    def _on_CaseConferenceHeld(self, event: CaseEvent, case: CaseFacts) -> None:
+        due = self._clock("review", event.case_id, case)
         if due is not None:
-            self._judged(event, case, tx, "met" if event["held_at"] <= due else "late")
-            self._drop_clock(tx, "review", event.case_id, case)
+            self._judged(event, case, "met" if event["held_at"] <= due else "late")
+            self._drop_clock("review", event.case_id, case)
 
-    def _judge_review(self, event: CaseEvent, case: CaseFacts, tx: Connection) -> None:
+    def _judge_review(self, event: CaseEvent, case: CaseFacts) -> None:
         """Any later event of the case after the 15 days, with no meeting yet: missed."""
         if case.review is not None:
             return  # judged already: its review clock was dropped when the judgement was set
-        due = self._clock(tx, "review", event.case_id, case)
+        due = self._clock("review", event.case_id, case)
         if due is not None and event.occurred_at > due:
-            self._judged(event, case, tx, "missed")
-            self._drop_clock(tx, "review", event.case_id, case)
+            self._judged(event, case, "missed")
+            self._drop_clock("review", event.case_id, case)
 
-    def _on_ProtectionPlanAdopted(self, event: CaseEvent, case: CaseFacts, tx: Connection) -> None:
-        self._link(case, event["victim_subject_id"], "VICTIM", event, tx)
+    def _on_ProtectionPlanAdopted(self, event: CaseEvent, case: CaseFacts) -> None:
+        self._link(case, event["victim_subject_id"], "VICTIM", event)
         values: dict[str, Any] = {"plan": True}
         if event["victim_participated"]:
             values["plan_victim_participated"] = True
-        _update_case(tx, case, **values)
+        self.cases.update(case.case_ps, **values)
 
-    def _on_ServiceProvided(self, event: CaseEvent, case: CaseFacts, tx: Connection) -> None:
-        tx.execute(
-            insert(services).values(
-                service_ps=self._id("service", event["service_id"], case),
-                case_ps=case.case_ps,
-                month=g.month_of(event["provided_at"]),
-                service_type=event["service_type"],
-                quantity=event["quantity"],
-            )
+    def _on_ServiceProvided(self, event: CaseEvent, case: CaseFacts) -> None:
+        self.services.add(
+            {
+                "service_ps": self._id("service", event["service_id"], case),
+                "case_ps": case.case_ps,
+                "month": g.month_of(event["provided_at"]),
+                "service_type": event["service_type"],
+                "quantity": event["quantity"],
+            }
         )
-
-
-def _update_case(tx: Connection, case: CaseFacts, **values: Any) -> None:
-    # The parameters name the columns to set; the statement itself is built once.
-    tx.execute(_UPDATE_CASE, {"key": case.case_ps, **values})
 
 
 __all__ = ["RegionalAggregate"]

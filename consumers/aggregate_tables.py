@@ -8,7 +8,7 @@ needs, sealed so that only a later event carrying the raw id can read them.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, MetaData, String, Table
+from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, MetaData, String, Table, Text
 
 metadata = MetaData()
 PS = 32  # hex characters of a pseudonym
@@ -93,10 +93,13 @@ clocks = Table(
     _ps("clock_ps", True),
     Column("sealed_at", BigInteger, nullable=False),
 )
-applied = Table(
-    "agg_applied",  # idempotency by a pseudonym of the event id: the raw id would link to the log
+# Idempotency: pseudonyms of the ids of the events applied to a case (the raw ids would link
+# to the log), one row per case. It tells how many events a case had, and nothing about them.
+case_events = Table(
+    "agg_case_events",
     metadata,
-    _ps("event_ps", True),
+    _ps("case_ps", True),
+    Column("event_ps", Text, nullable=False),
 )
 failures = Table(
     "agg_failures",  # where to find a record that could not be applied; never its content
@@ -107,4 +110,4 @@ failures = Table(
     Column("error", String(100), nullable=False),
 )
 FACT_TABLES = (cases, subjects, measures, referrals, services)
-ALL_TABLES = (*FACT_TABLES, clocks, applied, failures)
+ALL_TABLES = (*FACT_TABLES, clocks, case_events, failures)

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -38,10 +38,6 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
-    bindparam,
-    case,
-    delete,
-    insert,
     or_,
     select,
     true,
@@ -50,6 +46,7 @@ from sqlalchemy import (
 
 from consumers import deadlines
 from consumers.events import CaseEvent, EventProjection, as_uuid
+from consumers.rows import TableRows
 from consumers.runner import Outbox
 from producers.events import PLATFORM_INSTITUTION, new_event, new_header
 from schemas import Codec
@@ -110,47 +107,58 @@ class DeadlineWatcher(EventProjection):
     tables = (open_deadlines, verdicts, partition_clocks)
 
     def __init__(self, codec: Codec) -> None:
-        super().__init__(codec)
-        self._latest: dict[Partition, dt.datetime] = {}
+        self.open = TableRows(open_deadlines, groups=("case_id",))
+        self.verdicts = TableRows(verdicts, groups=("case_id",))
+        self.clocks = TableRows(partition_clocks)
+        super().__init__(codec, self.open, self.verdicts, self.clocks)
+        self.begin_batch()
+
+    def begin_batch(self) -> None:
+        self._latest: dict[Partition, dt.datetime] = {}  # the batch's latest time per partition
         self._opened: set[str] = set()  # refs of the deadlines this batch opened
 
+    def prepare(self, events: Sequence[CaseEvent]) -> None:
+        super().prepare(events)
+        reviewed = [e.case_id for e in events if e.event_type in _READS_CASE]
+        self.open.prefetch_groups("case_id", reviewed)
+        self.verdicts.prefetch_groups("case_id", reviewed)
+
     def apply(self, event: CaseEvent, tx: Connection, out: Outbox) -> None:
-        self._apply(event, tx)
+        self._apply(event)
         # Last, so an event that fails to apply does not move the clock either.
         self._advance_clock(event)
 
-    def _apply(self, event: CaseEvent, tx: Connection) -> None:
+    def _apply(self, event: CaseEvent) -> None:
         kind = event.event_type
         if kind == "ReferralSent":
             due = deadlines.referral_due(event.occurred_at, event["urgency"], event.get("due_at"))
-            self._open(
-                tx, "referral_answer", event["referral_id"], event, due, event["to_institution"]
-            )
+            self._open("referral_answer", event["referral_id"], event, due, event["to_institution"])
         elif kind == "UrgentMeasureServed":
             due = deadlines.extension_proposal_due(event["served_at"])
-            self._open(tx, "extension_proposal", event["measure_id"], event, due)
+            self._open("extension_proposal", event["measure_id"], event, due)
         elif kind == "RiskAssessed" and event["level"] == "IMMINENT_DANGER":
-            if not self._case_has_open(tx, "coordination_review", event.case_id):
+            if not self._open_refs("coordination_review", event.case_id):
                 due = deadlines.coordination_review_due(event.occurred_at)
-                self._open(tx, "coordination_review", event["assessment_id"], event, due)
+                self._open("coordination_review", event["assessment_id"], event, due)
         elif kind in {"CaseConferenceScheduled", "CaseConferenceHeld"}:
-            for ref in self._refs_awaiting(tx, "coordination_review", event.case_id):
-                self._meet(tx, "coordination_review", ref, event.occurred_at)
+            for ref in self._refs_awaiting("coordination_review", event.case_id):
+                self._meet("coordination_review", ref, event.occurred_at)
         elif kind == "ReferralExpired":
-            self._meet(tx, "referral_answer", as_uuid(event["referral_id"]), None)
+            self._meet("referral_answer", as_uuid(event["referral_id"]), None)
         elif kind == "ReferralRevoked":
-            self._cancel(tx, "referral_answer", as_uuid(event["referral_id"]))
+            self.open.remove(("referral_answer", as_uuid(event["referral_id"])))
         if kind in _MEETS:
             deadline_kind, ref_field, time_field = _MEETS[kind]
             met_at = event[time_field] if time_field else event.occurred_at
-            self._meet(tx, deadline_kind, as_uuid(event[ref_field]), met_at)
+            self._meet(deadline_kind, as_uuid(event[ref_field]), met_at)
         if kind == "ExtensionProposed":
             due = deadlines.extension_decision_due(event["proposed_at"])
-            self._open(tx, "extension_decision", event["measure_id"], event, due)
+            self._open("extension_decision", event["measure_id"], event, due)
 
     def after_batch(self, tx: Connection, out: Outbox) -> None:
-        moved = self._store_clocks(tx)
+        moved = self._store_clocks()
         if moved:
+            self.store.flush(tx)  # the query below reads the batch's deadlines and clocks
             self.judge_passed(tx, out, moved)
 
     def judge_passed(
@@ -192,10 +200,11 @@ class DeadlineWatcher(EventProjection):
         for row in passed:
             if row.kind == "referral_answer":
                 # Judged when the expiry comes back through the log, as every other event.
-                out.publish(PLATFORM_SUBMISSIONS, row.case_id.encode(), self._expiry(row))
+                if self.publishing:
+                    out.publish(PLATFORM_SUBMISSIONS, row.case_id.encode(), self._expiry(row))
             else:
-                self._verdict(tx, row, None, "missed")
-                tx.execute(_where_deadline(delete(open_deadlines), row.kind, row.ref))
+                self._verdict(row._asdict(), None, "missed")
+                self.open.remove((row.kind, row.ref))
 
     def _expiry(self, row: Any) -> bytes:
         referral_id = uuid.UUID(row.ref)
@@ -220,139 +229,93 @@ class DeadlineWatcher(EventProjection):
 
     # -- bookkeeping -------------------------------------------------------------------------
 
-    def begin_batch(self) -> None:
-        self._latest = {}
-        self._opened = set()
-
     def _advance_clock(self, event: CaseEvent) -> None:
         """Remember the latest time of the batch on each partition; stored once per batch."""
-        place = (event.record.topic, event.record.partition)
+        record = event.record
+        place = (record.topic, record.partition)
         latest = self._latest.get(place)
-        if latest is None or event.recorded_at > latest:
-            self._latest[place] = event.recorded_at
+        recorded = event.recorded_at
+        if latest is None or recorded > latest:
+            self._latest[place] = recorded
 
-    def _store_clocks(self, tx: Connection) -> dict[Partition, dt.datetime | None]:
+    def _store_clocks(self) -> dict[Partition, dt.datetime | None]:
         """Move each partition's stored clock forward (never back); the partitions read, each
         with its clock before (``None`` for a partition read the first time)."""
         latest, self._latest = self._latest, {}
-        if not latest:
-            return {}
-        stored = {
-            (row.topic, row.partition): row.now
-            for row in tx.execute(
-                select(partition_clocks).where(
-                    tuple_(partition_clocks.c.topic, partition_clocks.c.partition).in_(list(latest))
-                )
-            )
-        }
-        for (topic, partition), moment in sorted(latest.items()):
-            now = stored.get((topic, partition))
-            if now is None:
-                tx.execute(
-                    insert(partition_clocks),
-                    {"topic": topic, "partition": partition, "now": moment},
-                )
-            elif moment > now:
-                tx.execute(
-                    partition_clocks.update()
-                    .where(partition_clocks.c.topic == topic)
-                    .where(partition_clocks.c.partition == partition)
-                    .values(now=moment)
-                )
-        return {place: stored.get(place) for place in sorted(latest)}
+        before: dict[Partition, dt.datetime | None] = {}
+        for place, moment in sorted(latest.items()):
+            stored = self.clocks.get(place)
+            before[place] = stored["now"] if stored else None
+            if stored is None:
+                self.clocks.add({"topic": place[0], "partition": place[1], "now": moment})
+            elif moment > stored["now"]:
+                self.clocks.update(place, now=moment)
+        return before
 
     def _open(
         self,
-        tx: Connection,
         kind: str,
         ref: Any,
         event: CaseEvent,
         due: dt.datetime,
         recipient: str | None = None,
     ) -> None:
-        self._opened.add(as_uuid(ref))
-        tx.execute(
-            insert(open_deadlines),
-            dict(
-                kind=kind,
-                ref=as_uuid(ref),
-                case_id=event.case_id,
-                due_at=due,
-                recipient=recipient,
-                cause_event_id=event.event_id,
-                topic=event.record.topic,
-                partition=event.record.partition,
-            ),
+        ref = as_uuid(ref)
+        self._opened.add(ref)
+        self.open.add(
+            {
+                "kind": kind,
+                "ref": ref,
+                "case_id": event.case_id,
+                "due_at": due,
+                "recipient": recipient,
+                "cause_event_id": event.event_id,
+                "topic": event.record.topic,
+                "partition": event.record.partition,
+            }
         )
 
-    def _meet(self, tx: Connection, kind: str, ref: str, met_at: dt.datetime | None) -> None:
-        key = {"key_kind": kind, "key_ref": ref}
-        row = tx.execute(_FIND_OPEN, key).first()
+    def _meet(self, kind: str, ref: str, met_at: dt.datetime | None) -> None:
+        row = self.open.get((kind, ref))
         if row is not None:
-            status = "missed" if met_at is None else ("met" if met_at <= row.due_at else "late")
-            self._verdict(tx, row, met_at, status)
-            tx.execute(_DROP_OPEN, key)
+            status = "missed" if met_at is None else ("met" if met_at <= row["due_at"] else "late")
+            self._verdict(row, met_at, status)
+            self.open.remove((kind, ref))
             return
         if met_at is not None:
-            # Flagged missed before the answer arrived: another case on the same partition can move
-            # its clock past this due time before an answer stating an earlier time (a proposal
-            # made on time, submitted late) is read. The answer's own time decides, as it would
-            # have in a batch holding both, so any batching gives one verdict.
-            tx.execute(_MEET_MISSED, {**key, "met": met_at})
+            # Flagged missed before the answer arrived: another case on the same partition can
+            # move its clock past this due time before an answer stating an earlier time (a
+            # proposal made on time, submitted late) is read. The answer's own time decides, as
+            # it would have in a batch holding both, so any batching gives one verdict.
+            verdict = self.verdicts.get((kind, ref))
+            if verdict is not None and verdict["status"] == "missed":
+                status = "met" if verdict["due_at"] >= met_at else "late"
+                self.verdicts.update((kind, ref), met_at=met_at, status=status)
 
-    def _cancel(self, tx: Connection, kind: str, ref: str) -> None:
-        tx.execute(_DROP_OPEN, {"key_kind": kind, "key_ref": ref})
-
-    def _verdict(self, tx: Connection, row: Any, met_at: dt.datetime | None, status: str) -> None:
-        tx.execute(
-            insert(verdicts),
-            dict(
-                kind=row.kind,
-                ref=row.ref,
-                case_id=row.case_id,
-                due_at=row.due_at,
-                met_at=met_at,
-                status=status,
-            ),
+    def _verdict(self, row: Mapping[str, Any], met_at: dt.datetime | None, status: str) -> None:
+        self.verdicts.add(
+            {
+                "kind": row["kind"],
+                "ref": row["ref"],
+                "case_id": row["case_id"],
+                "due_at": row["due_at"],
+                "met_at": met_at,
+                "status": status,
+            }
         )
 
-    def _open_refs(self, tx: Connection, kind: str, case_id: str) -> list[str]:
-        return list(tx.execute(_OPEN_REFS, {"key_kind": kind, "key_case": case_id}).scalars())
+    def _open_refs(self, kind: str, case_id: str) -> list[str]:
+        return [r["ref"] for r in self.open.group("case_id", case_id) if r["kind"] == kind]
 
-    def _refs_awaiting(self, tx: Connection, kind: str, case_id: str) -> list[str]:
+    def _refs_awaiting(self, kind: str, case_id: str) -> list[str]:
         """Deadlines of a case still open or flagged missed: both can still be met."""
-        flagged = tx.execute(_MISSED_REFS, {"key_kind": kind, "key_case": case_id}).scalars()
-        return sorted({*self._open_refs(tx, kind, case_id), *flagged})
-
-    def _case_has_open(self, tx: Connection, kind: str, case_id: str) -> bool:
-        return bool(self._open_refs(tx, kind, case_id))
-
-
-def _where_deadline(statement: Any, kind: Any, ref: Any, table: Table = open_deadlines) -> Any:
-    return statement.where(table.c.kind == kind).where(table.c.ref == ref)
+        flagged = [
+            r["ref"]
+            for r in self.verdicts.group("case_id", case_id)
+            if r["kind"] == kind and r["status"] == "missed"
+        ]
+        return sorted({*self._open_refs(kind, case_id), *flagged})
 
 
-# The per-event statements of ``_meet`` and ``_cancel``, built once with bound keys: SQLAlchemy
-# memoises a reused statement's cache key instead of rebuilding statement and key per event.
-_FIND_OPEN = _where_deadline(select(open_deadlines), bindparam("key_kind"), bindparam("key_ref"))
-_DROP_OPEN = _where_deadline(delete(open_deadlines), bindparam("key_kind"), bindparam("key_ref"))
-_MET = bindparam("met", type_=UtcDateTime())
-_MEET_MISSED = (
-    _where_deadline(verdicts.update(), bindparam("key_kind"), bindparam("key_ref"), table=verdicts)
-    .where(verdicts.c.status == "missed")
-    .values(
-        met_at=_MET,
-        status=case((verdicts.c.due_at >= _MET, "met"), else_="late"),
-    )
-)
-_OPEN_REFS = (
-    select(open_deadlines.c.ref)
-    .where(open_deadlines.c.kind == bindparam("key_kind"))
-    .where(open_deadlines.c.case_id == bindparam("key_case"))
-)
-_MISSED_REFS = (
-    select(verdicts.c.ref)
-    .where(verdicts.c.kind == bindparam("key_kind"))
-    .where(verdicts.c.case_id == bindparam("key_case"))
-    .where(verdicts.c.status == "missed")
-)
+# Events that look at every deadline of their case (the coordination group's review).
+_READS_CASE = frozenset({"RiskAssessed", "CaseConferenceScheduled", "CaseConferenceHeld"})

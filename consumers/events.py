@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any, ClassVar
 
-from sqlalchemy import Connection, Table, insert, select
+from sqlalchemy import Connection, Table
 
-from consumers.runner import Outbox, applied_table, is_outage, record_failure
+from consumers.rows import RowsToInsert, RowStore, TableRows
+from consumers.runner import Outbox, case_events_table, is_outage, record_failure
 from schemas import Codec, DecodeError
 from schemas.codec import Decoded
 from services.bus import Record
@@ -69,6 +69,8 @@ class CaseEvent:
 
 def as_uuid(value: Any) -> str:
     """UUIDs are stored as their canonical text in every table."""
+    if isinstance(value, uuid.UUID):
+        return str(value)  # what the decoder gives: canonical already
     return str(uuid.UUID(str(value)))
 
 
@@ -98,104 +100,248 @@ class DecodeMemo:
 decode_memo = DecodeMemo()
 
 
-@lru_cache(maxsize=64)
-def _insert_of(table: Table) -> Any:
-    return insert(table)  # built once a table: SQLAlchemy memoises a reused statement's key
+class AppliedEvents:
+    """The events a projection applied, kept per case: every consumer is idempotent by event id.
+
+    The exchange may append an event twice after a crash; the copy is keyed by the same case, so
+    it lands on the same partition, after the original. One row per case holds the ids of that
+    case's applied events, read with the case's other rows and written back once per batch (a
+    row per event, in a table keyed by random ids, cost more than the rest of the projection).
+    """
+
+    def __init__(self, table: Table, key_column: str, ids_column: str, **fixed: Any) -> None:
+        self.rows = TableRows(table)
+        self._key_column, self._ids_column = key_column, ids_column
+        self._fixed = fixed  # columns every row of this projection carries (its name)
+        self._key_names = self.rows.key_names
+        self.clear()
+
+    def clear(self) -> None:
+        self._ids: dict[str, dict[str, None]] = {}
+        self._touched: set[str] = set()
+
+    def _key(self, owner: str) -> Any:
+        if len(self._key_names) == 1:
+            return owner
+        values = {**self._fixed, self._key_column: owner}
+        return tuple(values[name] for name in self._key_names)
+
+    def load(self, owners: Iterable[str]) -> None:
+        """Read the applied ids of ``owners`` not in memory yet: a query per few hundred."""
+        self.rows.prefetch(self._key(o) for o in owners if o not in self._ids)
+
+    def _of(self, owner: str) -> dict[str, None]:
+        ids = self._ids.get(owner)
+        if ids is None:
+            row = self.rows.get(self._key(owner))
+            text = row[self._ids_column] if row else ""
+            ids = self._ids[owner] = dict.fromkeys(text.split(",")) if text else {}
+        return ids
+
+    def new_owner(self, owner: str) -> None:
+        """A case just opened: no event of it was applied (no need to ask the database)."""
+        if owner not in self._ids:
+            self._ids[owner] = {}
+            self.rows.assume_absent(self._key(owner))
+
+    def seen(self, owner: str, event_id: str) -> bool:
+        return event_id in self._of(owner)
+
+    def add(self, owner: str, event_id: str) -> None:
+        self._of(owner)[event_id] = None
+        self._touched.add(owner)
+
+    def write(self) -> None:
+        """Hand the cases touched since the last write to their rows (flushed with the store)."""
+        for owner in self._touched:
+            text = ",".join(self._ids[owner])
+            key = self._key(owner)
+            if not self.rows.update(key, **{self._ids_column: text}):
+                self.rows.add({**self._fixed, self._key_column: owner, self._ids_column: text})
+        self._touched = set()
 
 
 class EventProjection:
-    """Base of the projections over ``case-events``; subclasses implement ``apply``."""
+    """Base of the projections over ``case-events``; subclasses implement ``apply``.
+
+    A projection keeps its rows in ``TableRows`` (``self.store``): a batch is applied in memory,
+    reading what it needs once, and written back with one statement per table and kind of
+    change. ``apply_batch`` is the runner's entry (reads and writes in its transaction); a rebuild
+    stages a chunk through a read connection (``stage``) and writes it in a short transaction of
+    its own (``write``), so several rebuild processes share one SQLite writer lock.
+    """
 
     name: ClassVar[str] = ""
     topics: Sequence[str] = (CASE_EVENTS,)
     tables: Sequence[Table] = ()
 
-    def __init__(self, codec: Codec) -> None:
+    def __init__(
+        self,
+        codec: Codec,
+        *rows: TableRows | RowsToInsert,
+        applied: AppliedEvents | None = None,
+    ) -> None:
         self.codec = codec
+        self.applied = applied or AppliedEvents(
+            case_events_table, "case_id", "event_ids", projection=self.name
+        )
+        self.store = RowStore(*rows, self.applied.rows)
+        self.publishing = True  # a replay rebuilds rows without sending anything again
+
+    # -- the runner's entry -----------------------------------------------------------------
 
     def apply_batch(self, records: Sequence[Record], tx: Connection, out: Outbox) -> None:
-        events = self._decode(records, tx)
-        fresh = self._not_yet_applied(events, tx)
-        published = len(out.messages)
-        self._deferred: list[tuple[Table, dict[str, Any]]] = []
-        self.begin_batch()
+        """Apply a batch in the runner's transaction, reading and writing through ``tx``."""
+        events = self.decode(records, tx)
+        self._begin(tx)
+        self._published = len(out.messages)
         try:
-            # The whole batch under one savepoint; only if an event fails is the batch redone
-            # event by event, so the failing one is recorded and the others still apply.
+            # The whole batch under one savepoint; only if an event fails (or the database
+            # refuses a row) is the batch redone event by event, so the failing one is noted and
+            # the others still apply.
             with tx.begin_nested():
-                for event in fresh:
-                    self.apply(event, tx, out)
-                self._write_deferred(tx)
+                self._stage_all(events, tx, out)
+                self._flush(tx, out)
         except Exception as error:
             if is_outage(error):
                 raise  # the database went away: the batch is retried, no event is blamed
-            del out.messages[published:]
-            self._deferred = []
-            self.begin_batch()
-            for event in fresh:
-                sent, deferred = len(out.messages), len(self._deferred)
-                try:
-                    with tx.begin_nested():
-                        self.apply(event, tx, out)
-                except Exception as error:
-                    if is_outage(error):
-                        raise
-                    del out.messages[sent:]  # what the failed event would have sent goes too
-                    del self._deferred[deferred:]  # and the rows it would have added
-                    record_failure(self.name, event.record, error, tx)
-            self._write_deferred(tx)
-        if fresh:
-            tx.execute(
-                insert(applied_table),
-                [{"projection": self.name, "event_id": e.event_id} for e in fresh],
-            )
-        self.after_batch(tx, out)
+            self.forget(out)
+            self._redo(events, tx, out)
+        self._finish(tx, out)
 
-    def _decode(self, records: Sequence[Record], tx: Connection) -> list[CaseEvent]:
+    def decode(self, records: Sequence[Record], tx: Connection) -> list[CaseEvent]:
+        """The batch's events; a record that does not decode is kept aside with the reason."""
         events = []
         for record in records:
             try:
                 decoded = decode_memo.decode(self.codec, record.value or b"")
             except DecodeError as error:
-                record_failure(self.name, record, error, tx)
+                self.note_failure(record, error, tx)
                 continue
             events.append(CaseEvent(record, decoded.event_type, decoded.record))
         return events
 
-    def _not_yet_applied(self, events: list[CaseEvent], tx: Connection) -> list[CaseEvent]:
-        ids = [e.event_id for e in events]
-        seen = set(
-            tx.execute(
-                select(applied_table.c.event_id)
-                .where(applied_table.c.projection == self.name)
-                .where(applied_table.c.event_id.in_(ids))
-            ).scalars()
-        )
-        fresh = []
+    # -- a rebuild's chunk in two steps -------------------------------------------------------
+
+    def stage(self, events: Sequence[CaseEvent], conn: Connection, out: Outbox) -> bool:
+        """Apply ``events`` in memory only, reading through ``conn``; False when one of them
+        failed (then nothing of the chunk is kept: ``write`` redoes it event by event)."""
+        self._begin(conn)
+        self._published = len(out.messages)
+        try:
+            self._stage_all(events, conn, out)
+        except Exception as error:
+            if is_outage(error):
+                raise
+            self.forget(out)
+            return False
+        return True
+
+    def write(
+        self, events: Sequence[CaseEvent], tx: Connection, out: Outbox, *, staged: bool
+    ) -> None:
+        """Write what ``stage`` kept, in ``tx`` (or redo the chunk event by event there)."""
+        self.store.begin(tx)  # what is still read from here on is read in the transaction
+        if staged:
+            try:
+                with tx.begin_nested():
+                    self._flush(tx, out)
+            except Exception as error:
+                if is_outage(error):
+                    raise
+                self.forget(out)
+                staged = False
+        if not staged:
+            self._redo(events, tx, out)
+        self._finish(tx, out)
+
+    # -- the steps ----------------------------------------------------------------------------
+
+    def _stage_all(self, events: Sequence[CaseEvent], conn: Connection, out: Outbox) -> None:
+        self.begin_batch()
+        self.prepare(events)
         for event in events:
-            if event.event_id not in seen:
-                seen.add(event.event_id)
-                fresh.append(event)
-        return fresh
+            if self.fresh(event):
+                self.apply(event, conn, out)
+
+    def _finish(self, tx: Connection, out: Outbox) -> None:
+        self.after_batch(tx, out)
+        self.store.flush(tx)
+
+    def _begin(self, conn: Connection) -> None:
+        if not self.store.keep:
+            self.forget_rows()  # the live runner reads every batch afresh
+        self.store.begin(conn)
+
+    def _redo(self, events: Sequence[CaseEvent], tx: Connection, out: Outbox) -> None:
+        self._begin(tx)
+        self.begin_batch()
+        for event in events:
+            sent = len(out.messages)
+            try:
+                with tx.begin_nested():
+                    if self.fresh(event):
+                        self.apply(event, tx, out)
+                    self._flush(tx, out)
+            except Exception as error:
+                if is_outage(error):
+                    raise
+                del out.messages[sent:]  # what the failed event would have sent goes too
+                self.forget_rows()  # memory may hold the failed event's half-made rows
+                self.note_failure(event.record, error, tx)
+                self.mark_failed_applied(event, tx)
+
+    def _flush(self, tx: Connection, out: Outbox) -> None:
+        self.applied.write()
+        self.store.flush(tx)
+        self.after_flush(tx, out)
+
+    def forget(self, out: Outbox) -> None:
+        """Drop what was staged and not written (and the outputs it would have sent)."""
+        del out.messages[self._published :]
+        self.forget_rows()
+
+    def forget_rows(self) -> None:
+        """Drop every row held in memory (and what the projection derived from them)."""
+        self.store.clear()
+        self.applied.clear()
+        self.rows_forgotten()
+
+    # -- what subclasses may refine ---------------------------------------------------------
+
+    def prepare(self, events: Sequence[CaseEvent]) -> None:
+        """Read ahead what the batch will ask for (one query a table instead of one a row)."""
+        self.applied.load(e.case_id for e in events)
+
+    def fresh(self, event: CaseEvent) -> bool:
+        """Whether ``event`` is not applied yet (then it counts as applied from now on)."""
+        if self.applied.seen(event.case_id, event.event_id):
+            return False
+        self.applied.add(event.case_id, event.event_id)
+        return True
+
+    def mark_failed_applied(self, event: CaseEvent, tx: Connection) -> None:
+        """A failed event counts as applied: it is noted once, not retried on every copy."""
+        with tx.begin_nested():
+            self._begin(tx)
+            self.fresh(event)
+            self.applied.write()
+            self.store.flush(tx)
 
     def apply(self, event: CaseEvent, tx: Connection, out: Outbox) -> None:
         raise NotImplementedError
 
-    def insert_later(self, table: Table, row: dict[str, Any]) -> None:
-        """A row no event of the batch reads back: written with its table's others, at once,
-        when the batch ends (one statement a table instead of one a row)."""
-        self._deferred.append((table, row))
-
-    def _write_deferred(self, tx: Connection) -> None:
-        by_table: dict[Table, list[dict[str, Any]]] = {}
-        for table, row in self._deferred:
-            by_table.setdefault(table, []).append(row)
-        for table, rows in by_table.items():
-            tx.execute(_insert_of(table), rows)
-        self._deferred = []
-
     def begin_batch(self) -> None:
-        """Forget whatever was cached while applying a batch (it may have been rolled back)."""
+        """A batch (or its redo) starts: reset what the projection gathers over one batch."""
+
+    def rows_forgotten(self) -> None:
+        """The rows in memory were dropped: forget what the projection derived from them."""
+
+    def after_flush(self, tx: Connection, out: Outbox) -> None:
+        """Work on the rows just written, inside the batch's savepoint; nothing by default."""
 
     def after_batch(self, tx: Connection, out: Outbox) -> None:
         """Work that depends on the whole batch (e.g. deadlines passed); nothing by default."""
+
+    def note_failure(self, record: Record, error: BaseException, tx: Connection) -> None:
+        record_failure(self.name, record, error, tx)

@@ -7,16 +7,20 @@ must decide, or any update on a case it takes part in: its own system receives t
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Connection, MetaData, String, Table, bindparam, select
+from collections.abc import Sequence
+
+from sqlalchemy import Column, Connection, MetaData, String, Table
 
 from consumers.events import CaseEvent, EventProjection
 from consumers.participation import (
     NEEDS_MUNICIPALITY,
     OPENING_EVENTS,
+    Change,
     add_participants,
     end_referral_participation,
     participation_change,
 )
+from consumers.rows import TableRows
 from consumers.runner import Outbox
 from schemas import Codec
 from services.institutions import InstitutionRegistry
@@ -59,32 +63,27 @@ def addressed(event: CaseEvent) -> dict[str, str]:
     return {}
 
 
-# Built once: a reused statement's cache key is memoised by SQLAlchemy.
-_PARTICIPANTS = (
-    select(inbox_participants.c.institution)
-    .where(inbox_participants.c.case_id == bindparam("case_id"))
-    .distinct()
-)
-_MUNICIPALITY = select(inbox_cases.c.municipality).where(
-    inbox_cases.c.case_id == bindparam("case_id")
-)
-_ADD_CASE = inbox_cases.insert()
-
-
 class Inboxes(EventProjection):
     name = "inbox"
     on_data_path = True  # a referral waits here for its recipient: the runner never lingers
     tables = (inbox_participants, inbox_cases)
 
     def __init__(self, codec: Codec, institutions: InstitutionRegistry) -> None:
-        super().__init__(codec)
+        self.participants = TableRows(inbox_participants, groups=("case_id",))
+        self.cases = TableRows(inbox_cases)
+        super().__init__(codec, self.participants, self.cases)
         self.institutions = institutions
-        self.begin_batch()
+
+    def prepare(self, events: Sequence[CaseEvent]) -> None:
+        super().prepare(events)
+        case_ids = [e.case_id for e in events]
+        self.participants.prefetch_groups("case_id", case_ids)
+        self.cases.prefetch(case_ids)
 
     def apply(self, event: CaseEvent, tx: Connection, out: Outbox) -> None:
         municipality = (
-            self._municipality(event, tx)
-            if event.event_type in OPENING_EVENTS | NEEDS_MUNICIPALITY
+            self._municipality(event)
+            if event.event_type in OPENING_EVENTS or event.event_type in NEEDS_MUNICIPALITY
             else None
         )
         change = participation_change(
@@ -93,9 +92,15 @@ class Inboxes(EventProjection):
             case_municipality=municipality,
             serving=self.institutions.serving_id,
         )
-        add_participants(tx, inbox_participants, event.case_id, change.added)
-        members = self._participants(event.case_id, tx)
-        members |= {p.institution for p in change.added}
+        add_participants(self.participants, event.case_id, change.added)
+        if self.publishing:
+            self._push(event, change, out)
+        if change.ended_referral:
+            end_referral_participation(self.participants, event.case_id, change.ended_referral)
+
+    def _push(self, event: CaseEvent, change: Change, out: Outbox) -> None:
+        """The event itself to every participant but its source, with the reason."""
+        members = {row["institution"] for row in self.participants.group("case_id", event.case_id)}
         recipients = dict.fromkeys(sorted(members), "case-update")
         recipients |= {p.institution: "statutory" for p in change.added if p.role == "statutory"}
         recipients |= addressed(event)
@@ -111,30 +116,12 @@ class Inboxes(EventProjection):
                     ("inbox-reason", reason.encode()),
                 ],
             )
-        if change.ended_referral:
-            end_referral_participation(tx, inbox_participants, event.case_id, change.ended_referral)
-            self._members.pop(event.case_id, None)  # another participation may keep it in
 
-    def begin_batch(self) -> None:
-        # Participants and municipalities of the cases seen in this batch (cleared when a batch
-        # starts or is redone: what a rolled-back batch read may not stand).
-        self._members: dict[str, set[str]] = {}
-        self._municipalities: dict[str, str | None] = {}
-
-    def _participants(self, case_id: str, tx: Connection) -> set[str]:
-        if case_id not in self._members:
-            self._members[case_id] = set(tx.execute(_PARTICIPANTS, {"case_id": case_id}).scalars())
-        return self._members[case_id]
-
-    def _municipality(self, event: CaseEvent, tx: Connection) -> str | None:
-        case_id = event.case_id
-        if case_id in self._municipalities:
-            return self._municipalities[case_id]
-        found = tx.execute(_MUNICIPALITY, {"case_id": case_id}).first()
-        if found is None:
-            # Not remembered: if this event's savepoint is rolled back, the next one inserts it.
+    def _municipality(self, event: CaseEvent) -> str | None:
+        case = self.cases.get(event.case_id)
+        if case is None:
             municipality: str | None = event.get("municipality")
-            tx.execute(_ADD_CASE, {"case_id": case_id, "municipality": municipality})
+            self.cases.add({"case_id": event.case_id, "municipality": municipality})
             return municipality
-        self._municipalities[case_id] = found.municipality
-        return found.municipality  # type: ignore[no-any-return]
+        found: str | None = case["municipality"]
+        return found

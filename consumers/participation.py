@@ -11,11 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Table, delete
-from sqlalchemy.dialects import postgresql, sqlite
+from consumers.rows import TableRows
 
 OPENING_EVENTS = frozenset({"CaseOpened", "ReportReceived"})
 REFERRAL_ENDINGS = frozenset({"ReferralDeclined", "ReferralRevoked", "ReferralExpired"})
@@ -96,32 +94,18 @@ def participation_change(
     return Change()
 
 
-def add_participants(
-    tx: Connection, table: Table, case_id: str, added: Sequence[Participation]
-) -> None:
-    """Record participations in ``table`` (case_id, institution, role, via), once each."""
-    if not added:
-        return
-    tx.execute(
-        _insert_once(tx.dialect.name, table),
-        [
-            {"case_id": case_id, "institution": p.institution, "role": p.role, "via": p.via}
-            for p in dict.fromkeys(added)
-        ],
-    )
+def add_participants(rows: TableRows, case_id: str, added: Sequence[Participation]) -> None:
+    """Record participations in ``rows`` (case_id, institution, role, via), once each."""
+    for p in added:
+        key = (case_id, p.institution, p.role, p.via)
+        if rows.get(key) is None:
+            rows.add(
+                {"case_id": case_id, "institution": p.institution, "role": p.role, "via": p.via}
+            )
 
 
-@lru_cache(maxsize=64)
-def _insert_once(dialect_name: str, table: Table) -> Any:
-    # Built once per table: reusing the statement spares SQLAlchemy rebuilding its cache key.
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
-    return dialect.insert(table).on_conflict_do_nothing()
-
-
-def end_referral_participation(tx: Connection, table: Table, case_id: str, referral: str) -> None:
-    tx.execute(
-        delete(table)
-        .where(table.c.case_id == case_id)
-        .where(table.c.role == "referral_recipient")
-        .where(table.c.via == referral)
-    )
+def end_referral_participation(rows: TableRows, case_id: str, referral: str) -> None:
+    """The recipient of ``referral`` takes no more part through it (declined, revoked, expired)."""
+    for row in rows.group("case_id", case_id):
+        if row["role"] == "referral_recipient" and row["via"] == referral:
+            rows.remove((case_id, row["institution"], row["role"], row["via"]))

@@ -76,6 +76,15 @@ applied_table = Table(
     Column("event_id", String(36), primary_key=True),
 )
 
+# The ids of the events each projection applied, one row per case (``consumers.events``).
+case_events_table = Table(
+    "projection_case_events",
+    metadata,
+    Column("projection", String(100), primary_key=True),
+    Column("case_id", String(36), primary_key=True),
+    Column("event_ids", Text, nullable=False),
+)
+
 failures_table = Table(
     "projection_failures",
     metadata,
@@ -193,26 +202,7 @@ class ProjectionRunner:
     def _store_offsets(
         self, tx: Connection, records: Iterable[Record]
     ) -> dict[TopicPartition, int]:
-        latest: dict[TopicPartition, int] = {}
-        for record in records:
-            latest[record.topic_partition] = record.offset + 1
-        rows = [
-            {"projection": self.projection.name, "topic": tp.topic, "partition": tp.partition,
-             "next_offset": offset}
-            for tp, offset in latest.items()
-        ]  # fmt: skip
-        if rows:
-            # One statement for every partition of the batch (INSERT … ON CONFLICT DO UPDATE).
-            dialect = postgresql if tx.dialect.name == "postgresql" else sqlite
-            statement = dialect.insert(offsets_table)
-            tx.execute(
-                statement.on_conflict_do_update(
-                    index_elements=["projection", "topic", "partition"],
-                    set_={"next_offset": statement.excluded.next_offset},
-                ),
-                rows,
-            )
-        return latest
+        return store_offsets(tx, self.projection.name, records)
 
     # -- running -----------------------------------------------------------------------------
 
@@ -321,7 +311,7 @@ class ProjectionRunner:
         with self.engine.begin() as tx:
             for table in self.projection.tables:
                 tx.execute(delete(table))
-            for table in (offsets_table, failures_table, applied_table):
+            for table in (offsets_table, failures_table, applied_table, case_events_table):
                 tx.execute(delete(table).where(table.c.projection == self.projection.name))
         self._committed_here.clear()
         if self._consumer is not None:
@@ -332,6 +322,32 @@ class ProjectionRunner:
         if self._consumer is not None:
             self._consumer.close()
             self._consumer = None
+
+
+def store_offsets(
+    tx: Connection, projection: str, records: Iterable[Record]
+) -> dict[TopicPartition, int]:
+    """Store, with the rows, the next offset to read on each partition ``records`` came from."""
+    latest: dict[TopicPartition, int] = {}
+    for record in records:
+        latest[record.topic_partition] = record.offset + 1
+    rows = [
+        {"projection": projection, "topic": tp.topic, "partition": tp.partition,
+         "next_offset": offset}
+        for tp, offset in latest.items()
+    ]  # fmt: skip
+    if rows:
+        # One statement for every partition of the batch (INSERT … ON CONFLICT DO UPDATE).
+        dialect = postgresql if tx.dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(offsets_table)
+        tx.execute(
+            statement.on_conflict_do_update(
+                index_elements=["projection", "topic", "partition"],
+                set_={"next_offset": statement.excluded.next_offset},
+            ),
+            rows,
+        )
+    return latest
 
 
 def record_failure(projection: str, record: Record, error: BaseException, tx: Connection) -> None:

@@ -8,7 +8,7 @@ timeline per case. ``consumers.queries`` reads them for one institution at a tim
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -22,12 +22,8 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    bindparam,
-    insert,
-    select,
     update,
 )
-from sqlalchemy.sql import Select, Update
 
 from consumers import deadlines
 from consumers.events import CaseEvent, EventProjection, as_uuid
@@ -38,6 +34,7 @@ from consumers.participation import (
     participation_change,
 )
 from consumers.referrals import SENT, TRANSITIONS
+from consumers.rows import RowsToInsert, TableRows
 from consumers.runner import Outbox
 from schemas import Codec
 from services.institutions import InstitutionRegistry
@@ -171,11 +168,7 @@ ALL_TABLES = (
     timeline,
 )
 
-# Inserts built once per table: a reused statement's cache key is memoised by SQLAlchemy.
-_INSERT = {table.name: insert(table) for table in ALL_TABLES}
-_MUNICIPALITY = select(cases.c.municipality).where(cases.c.case_id == bindparam("key_value"))
-
-Handler = Callable[["InstitutionViews", CaseEvent, Connection], None]
+Handler = Callable[["InstitutionViews", CaseEvent], None]
 _HANDLERS: dict[str, Handler] = {}
 
 
@@ -193,118 +186,147 @@ class InstitutionViews(EventProjection):
     tables = ALL_TABLES
 
     def __init__(self, codec: Codec, institutions: InstitutionRegistry) -> None:
-        super().__init__(codec)
+        self.cases = TableRows(cases)
+        self.participants = TableRows(participants, groups=("case_id",))
+        self.subjects = TableRows(subjects, groups=("case_id",))
+        self.referrals = TableRows(referrals)
+        self.measures = TableRows(urgent_measures)
+        self.conferences = TableRows(conferences)
+        self.plans = RowsToInsert(plans)
+        self.plan_measures = TableRows(plan_measures)
+        self.timeline = RowsToInsert(timeline)
+        super().__init__(
+            codec,
+            self.cases,
+            self.participants,
+            self.subjects,
+            self.referrals,
+            self.measures,
+            self.conferences,
+            self.plans,
+            self.plan_measures,
+            self.timeline,
+        )
         self.institutions = institutions
 
+    def prepare(self, events: Sequence[CaseEvent]) -> None:
+        super().prepare(events)
+        case_ids = [e.case_id for e in events]
+        self.cases.prefetch(case_ids)
+        self.participants.prefetch_groups("case_id", case_ids)
+        self.subjects.prefetch_groups(
+            "case_id", [e.case_id for e in events if e.event_type == "SubjectRegistered"]
+        )
+
     def apply(self, event: CaseEvent, tx: Connection, out: Outbox) -> None:
-        self.insert_later(
-            timeline,
-            dict(
-                event_id=event.event_id,
-                case_id=event.case_id,
-                partition=event.record.partition,
-                offset=event.record.offset,
-                occurred_at=event.occurred_at,
-                event_type=event.event_type,
-                source_institution=event.source,
-            ),
+        record = event.record
+        self.timeline.add(
+            {
+                "event_id": event.event_id,
+                "case_id": event.case_id,
+                "partition": record.partition,
+                "offset": record.offset,
+                "occurred_at": event.occurred_at,
+                "event_type": event.event_type,
+                "source_institution": event.source,
+            }
         )
         handler = _HANDLERS.get(event.event_type)
         if handler:
-            handler(self, event, tx)
-        self._participation(event, tx)
+            handler(self, event)
+        self._participation(event)
 
-    def _participation(self, event: CaseEvent, tx: Connection) -> None:
-        municipality = (
-            tx.execute(_MUNICIPALITY, {"key_value": event.case_id}).scalar_one_or_none()
-            if event.event_type in NEEDS_MUNICIPALITY
-            else None
-        )
+    def _participation(self, event: CaseEvent) -> None:
+        municipality = None
+        if event.event_type in NEEDS_MUNICIPALITY:
+            case = self.cases.get(event.case_id)
+            municipality = case["municipality"] if case else None
         change = participation_change(
             event.event_type,
             event.body,
             case_municipality=municipality,
             serving=self.institutions.serving_id,
         )
-        add_participants(tx, participants, event.case_id, change.added)
+        add_participants(self.participants, event.case_id, change.added)
         if change.ended_referral:
-            end_referral_participation(tx, participants, event.case_id, change.ended_referral)
+            end_referral_participation(self.participants, event.case_id, change.ended_referral)
 
     # -- cases and subjects ------------------------------------------------------------------
 
     @handles("CaseOpened", "ReportReceived")
-    def _opened(self, event: CaseEvent, tx: Connection) -> None:
-        if _exists(tx, cases, cases.c.case_id, event.case_id):
+    def _opened(self, event: CaseEvent) -> None:
+        if self.cases.get(event.case_id) is not None:
             return  # a further report on a known case
-        tx.execute(
-            _INSERT[cases.name],
-            dict(
-                case_id=event.case_id,
-                opened_by=event.source,
-                opened_at=event.occurred_at,
-                municipality=event.get("municipality"),
-                status="open",
-                risk_level=event.get("initial_risk"),
-                children_present=event.get("children_present"),
-                violence_types=",".join(event.get("violence_types") or []),
-            ),
+        self.cases.add(
+            {
+                "case_id": event.case_id,
+                "opened_by": event.source,
+                "opened_at": event.occurred_at,
+                "municipality": event.get("municipality"),
+                "status": "open",
+                "risk_level": event.get("initial_risk"),
+                "children_present": event.get("children_present"),
+                "violence_types": ",".join(event.get("violence_types") or []),
+                "closed_at": None,
+            }
         )
 
     @handles("RiskAssessed")
-    def _risk(self, event: CaseEvent, tx: Connection) -> None:
-        _update(tx, cases, cases.c.case_id, event.case_id, risk_level=event["level"])
+    def _risk(self, event: CaseEvent) -> None:
+        self.cases.update(event.case_id, risk_level=event["level"])
 
     @handles("CaseClosed")
-    def _closed(self, event: CaseEvent, tx: Connection) -> None:
-        _update(
-            tx, cases, cases.c.case_id, event.case_id, status="closed", closed_at=event["closed_at"]
-        )
+    def _closed(self, event: CaseEvent) -> None:
+        self.cases.update(event.case_id, status="closed", closed_at=event["closed_at"])
 
     @handles("CaseReopened")
-    def _reopened(self, event: CaseEvent, tx: Connection) -> None:
-        _update(tx, cases, cases.c.case_id, event.case_id, status="open", closed_at=None)
+    def _reopened(self, event: CaseEvent) -> None:
+        self.cases.update(event.case_id, status="open", closed_at=None)
 
     @handles("SubjectRegistered")
-    def _subject(self, event: CaseEvent, tx: Connection) -> None:
-        tx.execute(
-            _INSERT[subjects.name],
-            dict(
-                case_id=event.case_id,
-                subject_id=as_uuid(event["subject_id"]),
-                role=event["role"],
-                sex=event.get("sex"),
-                birth_year=event.get("birth_year"),
-                municipality=event.get("municipality"),
-                erased=False,
-            ),
+    def _subject(self, event: CaseEvent) -> None:
+        self.subjects.add(
+            {
+                "case_id": event.case_id,
+                "subject_id": as_uuid(event["subject_id"]),
+                "role": event["role"],
+                "sex": event.get("sex"),
+                "birth_year": event.get("birth_year"),
+                "municipality": event.get("municipality"),
+                "erased": False,
+            }
         )
 
     @handles("SubjectErased")
-    def _erased(self, event: CaseEvent, tx: Connection) -> None:
-        erase_subject(tx, as_uuid(event["subject_id"]))
+    def _erased(self, event: CaseEvent) -> None:
+        # The platform submits one tombstone per case the subject is registered in, so each
+        # case erases its own row: the outcome is the same whatever order partitions are read in.
+        self.subjects.update((event.case_id, as_uuid(event["subject_id"])), **_ERASED_SUBJECT)
 
     # -- referrals ---------------------------------------------------------------------------
 
     @handles("ReferralSent")
-    def _referral_sent(self, event: CaseEvent, tx: Connection) -> None:
+    def _referral_sent(self, event: CaseEvent) -> None:
         sent_at = event.occurred_at
-        tx.execute(
-            _INSERT[referrals.name],
-            dict(
-                referral_id=as_uuid(event["referral_id"]),
-                case_id=event.case_id,
-                sender=event.source,
-                recipient=event["to_institution"],
-                service_type=event["service_type"],
-                urgency=event["urgency"],
-                status=SENT,
-                sent_at=sent_at,
-                due_at=deadlines.referral_due(sent_at, event["urgency"], event.get("due_at")),
-            ),
+        self.referrals.add(
+            {
+                "referral_id": as_uuid(event["referral_id"]),
+                "case_id": event.case_id,
+                "sender": event.source,
+                "recipient": event["to_institution"],
+                "service_type": event["service_type"],
+                "urgency": event["urgency"],
+                "status": SENT,
+                "sent_at": sent_at,
+                "due_at": deadlines.referral_due(sent_at, event["urgency"], event.get("due_at")),
+                "answered_at": None,
+                "completed_at": None,
+                "reason_code": None,
+            }
         )
 
     @handles(*TRANSITIONS)
-    def _referral_answer(self, event: CaseEvent, tx: Connection) -> None:
+    def _referral_answer(self, event: CaseEvent) -> None:
         status = TRANSITIONS[event.event_type][0]
         values: dict[str, Any] = {"status": status}
         if event.event_type in {"ReferralAccepted", "ReferralDeclined"}:
@@ -314,30 +336,26 @@ class InstitutionViews(EventProjection):
         reason = event.get("reason_code") or event.get("reason")
         if reason:
             values["reason_code"] = reason
-        _update(tx, referrals, referrals.c.referral_id, as_uuid(event["referral_id"]), **values)
+        self.referrals.update(as_uuid(event["referral_id"]), **values)
 
     # -- urgent measures (LPDV Art. 17-21) ---------------------------------------------------
 
     @handles("UrgentMeasureImposed")
-    def _measure_imposed(self, event: CaseEvent, tx: Connection) -> None:
-        tx.execute(
-            _INSERT[urgent_measures.name],
-            dict(
-                measure_id=as_uuid(event["measure_id"]),
-                case_id=event.case_id,
-                measure_type=event["measure_type"],
-                imposed_at=event["imposed_at"],
-                breaches=0,
-            ),
+    def _measure_imposed(self, event: CaseEvent) -> None:
+        self.measures.add(
+            {
+                "measure_id": as_uuid(event["measure_id"]),
+                "case_id": event.case_id,
+                "measure_type": event["measure_type"],
+                "imposed_at": event["imposed_at"],
+                "breaches": 0,
+            }
         )
 
     @handles("UrgentMeasureServed")
-    def _measure_served(self, event: CaseEvent, tx: Connection) -> None:
+    def _measure_served(self, event: CaseEvent) -> None:
         served = event["served_at"]
-        _update(
-            tx,
-            urgent_measures,
-            urgent_measures.c.measure_id,
+        self.measures.update(
             as_uuid(event["measure_id"]),
             served_at=served,
             expires_at=deadlines.urgent_measure_expires(served),
@@ -345,19 +363,16 @@ class InstitutionViews(EventProjection):
         )
 
     @handles("ExtensionProposed")
-    def _extension_proposed(self, event: CaseEvent, tx: Connection) -> None:
+    def _extension_proposed(self, event: CaseEvent) -> None:
         proposed = event["proposed_at"]
-        _update(
-            tx,
-            urgent_measures,
-            urgent_measures.c.measure_id,
+        self.measures.update(
             as_uuid(event["measure_id"]),
             proposed_at=proposed,
             decision_due_at=deadlines.extension_decision_due(proposed),
         )
 
     @handles("ExtensionDecided")
-    def _extension_decided(self, event: CaseEvent, tx: Connection) -> None:
+    def _extension_decided(self, event: CaseEvent) -> None:
         decided, granted = event["decided_at"], event["granted"]
         until = (
             deadlines.extension_expires(
@@ -366,116 +381,88 @@ class InstitutionViews(EventProjection):
             if granted
             else None
         )
-        _update(
-            tx,
-            urgent_measures,
-            urgent_measures.c.measure_id,
-            as_uuid(event["measure_id"]),
-            decided_at=decided,
-            granted=granted,
-            extended_until=until,
+        self.measures.update(
+            as_uuid(event["measure_id"]), decided_at=decided, granted=granted, extended_until=until
         )
 
     @handles("UrgentMeasureBreached")
-    def _measure_breached(self, event: CaseEvent, tx: Connection) -> None:
-        tx.execute(
-            update(urgent_measures)
-            .where(urgent_measures.c.measure_id == as_uuid(event["measure_id"]))
-            .values(breaches=urgent_measures.c.breaches + 1)
-        )
+    def _measure_breached(self, event: CaseEvent) -> None:
+        measure_id = as_uuid(event["measure_id"])
+        measure = self.measures.get(measure_id)
+        if measure is not None:
+            self.measures.update(measure_id, breaches=measure["breaches"] + 1)
 
     # -- coordination group: conferences and plans (LPDV Art. 25-32) ---------------------------
 
     @handles("CaseConferenceScheduled")
-    def _conference_scheduled(self, event: CaseEvent, tx: Connection) -> None:
-        tx.execute(
-            _INSERT[conferences.name],
-            dict(
-                conference_id=as_uuid(event["conference_id"]),
-                case_id=event.case_id,
-                chair=event["chair_institution"]["institution_id"],
-                agenda_reason=event["agenda_reason"],
-                scheduled_for=event["scheduled_for"],
-            ),
+    def _conference_scheduled(self, event: CaseEvent) -> None:
+        self.conferences.add(
+            {
+                "conference_id": as_uuid(event["conference_id"]),
+                "case_id": event.case_id,
+                "chair": event["chair_institution"]["institution_id"],
+                "agenda_reason": event["agenda_reason"],
+                "scheduled_for": event["scheduled_for"],
+                "held_at": None,
+                "victim_participated": None,
+            }
         )
 
     @handles("CaseConferenceHeld")
-    def _conference_held(self, event: CaseEvent, tx: Connection) -> None:
+    def _conference_held(self, event: CaseEvent) -> None:
         conference_id = as_uuid(event["conference_id"])
         values = {"held_at": event["held_at"], "victim_participated": event["victim_participated"]}
-        if not _update(tx, conferences, conferences.c.conference_id, conference_id, **values):
-            tx.execute(
-                _INSERT[conferences.name],
-                dict(
-                    conference_id=conference_id, case_id=event.case_id, chair=event.source, **values
-                ),
+        if not self.conferences.update(conference_id, **values):
+            self.conferences.add(
+                {
+                    "conference_id": conference_id,
+                    "case_id": event.case_id,
+                    "chair": event.source,
+                    "agenda_reason": None,
+                    "scheduled_for": None,
+                    **values,
+                }
             )
 
     @handles("ProtectionPlanAdopted")
-    def _plan(self, event: CaseEvent, tx: Connection) -> None:
+    def _plan(self, event: CaseEvent) -> None:
         plan_id = as_uuid(event["plan_id"])
-        tx.execute(
-            _INSERT[plans.name],
-            dict(
-                plan_id=plan_id,
-                case_id=event.case_id,
-                adopted_at=event.occurred_at,
-                review_due_at=event["review_due_at"],
-                victim_participated=event["victim_participated"],
-            ),
+        self.plans.add(
+            {
+                "plan_id": plan_id,
+                "case_id": event.case_id,
+                "adopted_at": event.occurred_at,
+                "review_due_at": event["review_due_at"],
+                "victim_participated": event["victim_participated"],
+            }
         )
         for measure in event["measures"]:
-            tx.execute(
-                _INSERT[plan_measures.name],
-                dict(
-                    measure_id=as_uuid(measure["measure_id"]),
-                    plan_id=plan_id,
-                    case_id=event.case_id,
-                    executor=measure["executor_institution"]["institution_id"],
-                    kind=measure["kind"],
-                    due_at=measure["due_at"],
-                ),
+            self.plan_measures.add(
+                {
+                    "measure_id": as_uuid(measure["measure_id"]),
+                    "plan_id": plan_id,
+                    "case_id": event.case_id,
+                    "executor": measure["executor_institution"]["institution_id"],
+                    "kind": measure["kind"],
+                    "due_at": measure["due_at"],
+                    "completed_at": None,
+                    "outcome": None,
+                }
             )
 
     @handles("PlanMeasureCompleted")
-    def _plan_measure_done(self, event: CaseEvent, tx: Connection) -> None:
-        _update(
-            tx,
-            plan_measures,
-            plan_measures.c.measure_id,
+    def _plan_measure_done(self, event: CaseEvent) -> None:
+        self.plan_measures.update(
             as_uuid(event["measure_id"]),
             completed_at=event["completed_at"],
             outcome=event["outcome"],
         )
 
 
+_ERASED_SUBJECT = {"erased": True, "birth_year": None, "municipality": None, "sex": None}
+
+
 def erase_subject(tx: Connection, subject_id: str) -> None:
-    """Keep only that the subject existed and is erased (a point-in-time replay applies it too)."""
-    tx.execute(
-        update(subjects)
-        .where(subjects.c.subject_id == subject_id)
-        .values(erased=True, birth_year=None, municipality=None, sex=None)
-    )
-
-
-def _exists(tx: Connection, table: Table, key: Column[Any], value: str) -> bool:
-    return tx.execute(_statements(table, key)[0], {"key_value": value}).first() is not None
-
-
-def _update(tx: Connection, table: Table, key: Column[Any], value: str, **values: Any) -> int:
-    # The parameters name the columns to set; the statement itself is built once per key.
-    return tx.execute(_statements(table, key)[1], {"key_value": value, **values}).rowcount
-
-
-_KEYED: dict[tuple[str, str], tuple[Select[Any], Update]] = {}
-
-
-def _statements(table: Table, key: Column[Any]) -> tuple[Select[Any], Update]:
-    """The existence probe and the update keyed by ``key``, built once: SQLAlchemy memoises a
-    statement's cache key on the object, so reuse skips most of its per-statement Python work."""
-    found = _KEYED.get((table.name, key.name))
-    if found is None:
-        where = key == bindparam("key_value")
-        found = (table.select().with_only_columns(key).where(where), update(table).where(where))
-        _KEYED[(table.name, key.name)] = found
-    return found
+    """Keep only that the subject existed and is erased, in every case (a point-in-time replay
+    applies erasures that happened after its instant this way)."""
+    tx.execute(update(subjects).where(subjects.c.subject_id == subject_id).values(_ERASED_SUBJECT))

@@ -100,13 +100,22 @@ def replay(
         list[str] | None, typer.Option("--projection", help="Projection to rebuild (repeatable).")
     ] = None,
     all_: Annotated[bool, typer.Option("--all", help="Rebuild every projection.")] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Processes reading partitions side by side (default: one per partition, "
+            "at most two per core).",
+        ),
+    ] = None,
     bus: BusOption = None,
     data_dir: DataDirOption = None,
 ) -> None:
     """Drop projections and rebuild them from offset 0, with progress and events/s."""
     system = platform(bus, data_dir)
     try:
-        cli_projections.replay(system, console, projection, all_)
+        cli_projections.replay(system, console, projection, all_, workers)
     finally:
         system.close()
 

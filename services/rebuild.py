@@ -1,25 +1,29 @@
-"""Rebuilding projections from offset 0 of ``case-events``, one process per database.
+"""Rebuilding projections from offset 0 of ``case-events``: partitions side by side.
 
-Projections are independent readers of the log. Those that share a database (the views, the
-inboxes and the deadlines) take turns at its one writer lock on SQLite, so they rebuild one after
-the other in one process; a projection with a database of its own (the aggregate) rebuilds beside
-them in another process, on another core. Progress comes back over a queue.
+Every chosen projection is reset, then rebuilt by ``consumers.rebuilder.Rebuilder``s that each own
+some partitions of ``case-events`` and feed every projection at once (one read and one decode per
+record). A case lives on one partition, so its events reach one rebuilder in order; what crosses
+cases (repeat victimisation in the aggregate) is judged when a chunk is written, and writers of
+one database take turns. With more than one share each runs in a process of its own (spawned: no
+inherited engines or sockets) and reports its progress over a queue.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import queue
 import time
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from consumers.events import CASE_EVENTS, EventProjection
+from consumers.pipeline import partitions_of
+from consumers.rebuilder import Rebuilder, Share
 from services.bootstrap import Platform
+from services.memory import peak_rss_mb
 from services.settings import Settings
-
-REBUILD_TIMEOUT_S = 24 * 3600.0
 
 
 @dataclass(frozen=True)
@@ -33,38 +37,128 @@ class Rebuilt:
         return self.events / self.seconds if self.seconds > 0 else 0.0
 
 
-def by_database(system: Platform, names: Sequence[str]) -> list[list[str]]:
-    """``names`` grouped by the database their rows and offsets live in, in data-path order."""
-    projections = system.projections()
-    groups: dict[str, list[str]] = defaultdict(list)
-    for name in names:
-        engine = system.engine_for(projections[name])
-        groups[engine.url.render_as_string(hide_password=True)].append(name)
-    return list(groups.values())
+@dataclass(frozen=True)
+class ShareDone:
+    """What one rebuilder did (the benchmark reads its time, CPU and memory)."""
+
+    index: int
+    events: int
+    seconds: float
+    cpu_seconds: float
+    peak_rss_mb: float
+
+
+def default_workers(partitions: int) -> int:
+    """One rebuilder per partition, as long as that keeps every core busy without crowding it:
+    three partitions on two cores run as three processes (two would leave one doing twice the
+    work of the other)."""
+    cores = os.cpu_count() or 1
+    return max(1, min(partitions, 2 * cores))
+
+
+def shares_of(system: Platform, workers: int | None = None) -> list[Share]:
+    """The partitions of ``case-events`` dealt out to ``workers`` rebuilders, with their ends."""
+    partitions = partitions_of(system.bus, [CASE_EVENTS])
+    ends = system.bus.end_offsets(partitions)
+    count = max(1, min(workers or default_workers(len(partitions)), len(partitions)))
+    return [Share(tuple(partitions[i::count]), ends) for i in range(count)]
 
 
 def rebuild(
-    system: Platform, names: Sequence[str], progress: Callable[[str, int], object]
+    system: Platform,
+    names: Sequence[str],
+    progress: Callable[[str, int], object],
+    *,
+    workers: int | None = None,
+    done: list[ShareDone] | None = None,
 ) -> list[Rebuilt]:
-    """Reset and rebuild ``names``; ``progress(name, applied)`` as batches commit."""
-    groups = by_database(system, names)
-    if len(groups) == 1:
-        return [_rebuild_one(system, n, progress) for n in groups[0]]
+    """Reset and rebuild ``names``; ``progress(name, applied)`` as chunks are written.
+
+    ``done`` (when given) receives each rebuilder's own figures.
+    """
+    for name in names:
+        runner = system.runner(system.projections()[name])
+        runner.reset()
+        runner.close()
+    shares = shares_of(system, workers)
+    started = time.perf_counter()
+    finished: list[ShareDone] = []
+    if len(shares) == 1:
+        finished.append(_rebuild_share(system, names, shares[0], 0, len(shares), progress))
+    else:
+        finished = _in_processes(system, names, shares, progress)
+    elapsed = time.perf_counter() - started
+    if done is not None:
+        done.extend(finished)
+    total = sum(share.events for share in shares)
+    return [Rebuilt(name, total, elapsed) for name in names]
+
+
+def _rebuild_share(
+    system: Platform,
+    names: Sequence[str],
+    share: Share,
+    index: int,
+    count: int,
+    progress: Callable[[str, int], object],
+) -> ShareDone:
+    projections: list[EventProjection] = []
+    for name in names:
+        projection = system.projections()[name]
+        if not isinstance(projection, EventProjection):
+            raise ValueError(f"{name} is not a projection of case-events")
+        projections.append(projection)
+    rebuilder = Rebuilder(projections, system.engine_for, system.bus, system.codec)
+    started, cpu_started = time.perf_counter(), time.process_time()
+
+    def advance(count: int) -> None:
+        for name in names:
+            progress(name, count)
+
+    events = rebuilder.run(
+        share,
+        f"rebuild.{'+'.join(names)}.{index + 1}-of-{count}",
+        advance,
+        session_timeout_ms=system.session_timeout_ms or system.settings.session_timeout_ms,
+    )
+    return ShareDone(
+        index,
+        events,
+        time.perf_counter() - started,
+        time.process_time() - cpu_started,
+        peak_rss_mb(),
+    )
+
+
+def _in_processes(
+    system: Platform,
+    names: Sequence[str],
+    shares: list[Share],
+    progress: Callable[[str, int], object],
+) -> list[ShareDone]:
     context = multiprocessing.get_context("spawn")  # no inherited engines or sockets
     updates: multiprocessing.Queue[tuple[str, Any]] = context.Queue()
     workers = [
         context.Process(  # type: ignore[attr-defined]
-            target=_rebuild_group,
-            args=(system.settings, system.session_timeout_ms, group, updates),
-            name=f"rebuild-{'+'.join(group)}",
+            target=_rebuild_in_child,
+            args=(
+                system.settings,
+                system.session_timeout_ms,
+                list(names),
+                share,
+                i,
+                len(shares),
+                updates,
+            ),
+            name=f"rebuild-{i + 1}-of-{len(shares)}",
             daemon=True,
         )
-        for group in groups
+        for i, share in enumerate(shares)
     ]
     for worker in workers:
         worker.start()
     try:
-        return _collect(workers, updates, progress, expected=len(names))
+        return _collect(workers, updates, progress)
     finally:
         for worker in workers:
             if worker.is_alive():
@@ -76,11 +170,9 @@ def _collect(
     workers: list[Any],
     updates: multiprocessing.Queue[tuple[str, Any]],
     progress: Callable[[str, int], object],
-    *,
-    expected: int,
-) -> list[Rebuilt]:
-    done: list[Rebuilt] = []
-    while len(done) < expected:
+) -> list[ShareDone]:
+    done: list[ShareDone] = []
+    while len(done) < len(workers):
         try:
             name, update = updates.get(timeout=1.0)
         except queue.Empty:
@@ -88,44 +180,32 @@ def _collect(
             if failed:
                 raise RuntimeError(f"{failed[0].name} exited with {failed[0].exitcode}") from None
             continue
-        if isinstance(update, Rebuilt):
+        if isinstance(update, ShareDone):
             done.append(update)
         elif isinstance(update, BaseException):
-            raise RuntimeError(f"rebuilding {name} failed: {update!r}") from update
+            raise RuntimeError(f"rebuilding failed: {update!r}") from update
         else:
             progress(name, update)
-    return done
+    return sorted(done, key=lambda d: d.index)
 
 
-def _rebuild_group(
+def _rebuild_in_child(
     settings: Settings,
     session_timeout_ms: int | None,
     names: list[str],
+    share: Share,
+    index: int,
+    count: int,
     updates: multiprocessing.Queue[tuple[str, Any]],
 ) -> None:
     system = Platform(settings, session_timeout_ms)
     try:
-        for name in names:
-            try:
-                updates.put((name, _rebuild_one(system, name, lambda n, c: updates.put((n, c)))))
-            except Exception as error:
-                updates.put((name, RuntimeError(f"{type(error).__name__}: {error}")))
-                raise
+        done = _rebuild_share(
+            system, names, share, index, count, lambda name, n: updates.put((name, n))
+        )
+        updates.put(("", done))
+    except Exception as error:
+        updates.put(("", RuntimeError(f"{type(error).__name__}: {error}")))
+        raise
     finally:
         system.close()
-
-
-def _rebuild_one(system: Platform, name: str, progress: Callable[[str, int], object]) -> Rebuilt:
-    from consumers.pipeline import partitions_of
-
-    runner = system.runner(system.projections()[name], max_records=2_000)
-    try:
-        runner.reset()
-        ends = system.bus.end_offsets(partitions_of(system.bus, runner.projection.topics))
-        started = time.perf_counter()
-        applied = runner.run_until(
-            ends, timeout=REBUILD_TIMEOUT_S, publish=False, progress=lambda n: progress(name, n)
-        )
-        return Rebuilt(name, applied, time.perf_counter() - started)
-    finally:
-        runner.close()

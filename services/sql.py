@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, DateTime, Engine, LargeBinary, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import TypeDecorator
 
 from services.logredact import redact_library_logs
@@ -179,3 +180,64 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+class _Compiled:
+    """A statement compiled once for a dialect: its SQL, its bind names and their converters."""
+
+    __slots__ = ("names", "positional", "processors", "sql")
+
+    def __init__(self, statement: Any, dialect: Any) -> None:
+        compiled = statement.compile(dialect=dialect)
+        self.sql = str(compiled)
+        self.positional = bool(dialect.positional)
+        self.names = tuple(compiled.positiontup if self.positional else compiled.binds)
+        self.processors = tuple(
+            compiled.binds[name].type.bind_processor(dialect) for name in self.names
+        )
+
+
+_COMPILED: dict[tuple[int, str], tuple[Any, _Compiled]] = {}
+
+
+def execute_many(tx: Connection, statement: Any, rows: list[dict[str, Any]]) -> None:
+    """``tx.execute(statement, rows)`` for many rows, without SQLAlchemy's per-row work.
+
+    SQLAlchemy compiles the statement (once per dialect) and converts every value with the
+    column type's own bind processor; the rows then go to the driver's ``executemany`` on the
+    transaction's connection in one call. Projections write tens of thousands of rows per
+    rebuild chunk, where the per-row bookkeeping of ``Connection.execute`` was a third of the
+    cost. Driver errors come back as SQLAlchemy's exceptions, as from ``execute``.
+    """
+    if not rows:
+        return
+    dialect = tx.dialect
+    cache_key = (id(statement), dialect.name)
+    cached = _COMPILED.get(cache_key)
+    if cached is None or cached[0] is not statement:
+        cached = _COMPILED[cache_key] = (statement, _Compiled(statement, dialect))
+    compiled = cached[1]
+    pairs = tuple(zip(compiled.names, compiled.processors, strict=True))
+    if compiled.positional:
+        params: list[Any] = [
+            tuple(row[n] if p is None else p(row[n]) for n, p in pairs) for row in rows
+        ]
+    else:
+        params = [{n: row[n] if p is None else p(row[n]) for n, p in pairs} for row in rows]
+    connection = tx.connection
+    cursor = connection.cursor()
+    try:
+        cursor.executemany(compiled.sql, params)
+    except dialect.loaded_dbapi.Error as error:
+        invalidated = dialect.is_disconnect(error, connection, cursor)
+        raise DBAPIError.instance(
+            compiled.sql,
+            None,
+            error,
+            dialect.loaded_dbapi.Error,
+            hide_parameters=True,
+            dialect=dialect,
+            connection_invalidated=invalidated,
+        ) from error
+    finally:
+        cursor.close()

@@ -11,8 +11,6 @@ from __future__ import annotations
 import io
 import json
 import multiprocessing
-import resource
-import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -26,6 +24,7 @@ from consumers.pipeline import partitions_of
 from services.bench.workspace import platform_of
 from services.bus import Bus
 from services.cli_projections import NOT_REPLAYABLE
+from services.memory import peak_rss_mb, rss_mb
 
 
 @dataclass
@@ -96,7 +95,7 @@ def replay_in_child(bus: str, settings: dict[str, str], events: int) -> ReplayRu
 
 def replay_all(bus: str, settings: dict[str, str], events: int) -> ReplayRun:
     """Rebuild every replayable projection (as ``povezimo replay --all``), then decode bare."""
-    baseline = _rss_mb()
+    baseline = rss_mb()
     system = platform_of(settings)
     system.codec  # noqa: B018  (schemas loaded before the clock starts, as in a running process)
     per_projection: dict[str, float] = {}
@@ -124,7 +123,7 @@ def replay_all(bus: str, settings: dict[str, str], events: int) -> ReplayRun:
         if applied < events:
             raise RuntimeError(f"{name} applied {applied} of {events} events")
     cpu_seconds = time.process_time() - cpu_started
-    peak = _peak_rss_mb()
+    peak = peak_rss_mb()
     values = case_log_values(system.bus, events)
     decode_seconds, decode_cpu_seconds = bare_decode_times(values, writer_schemas(system))
     system.close()
@@ -179,30 +178,3 @@ def case_log_values(bus: Bus, events: int) -> list[bytes]:
     if len(values) < events:
         raise RuntimeError(f"read {len(values)} of {events} case events for the ceiling")
     return values
-
-
-def _peak_rss_mb() -> float:
-    """Peak RSS of this process's own memory.
-
-    Linux keeps ``ru_maxrss`` across fork and exec, so a spawned child would report at least its
-    parent's size (the generator holding the whole event set); ``VmHWM`` belongs to the memory
-    of this program alone.
-    """
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
-
-
-def _rss_mb() -> float:
-    try:
-        with open("/proc/self/statm") as statm:
-            pages = int(statm.read().split()[1])
-        return pages * resource.getpagesize() / (1024 * 1024)
-    except OSError:
-        return _peak_rss_mb()

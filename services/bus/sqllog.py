@@ -17,6 +17,7 @@ import uuid
 from base64 import b64decode, b64encode
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -136,6 +137,7 @@ def _encode_headers(headers: Headers) -> str | None:
     return json.dumps([[k, b64encode(v).decode()] for k, v in headers])
 
 
+@lru_cache(maxsize=4096)  # most records carry one of a few hundred header sets
 def _decode_headers(text: str | None) -> tuple[tuple[str, bytes], ...]:
     if not text:
         return ()

@@ -1,6 +1,6 @@
 """`povezimo replay --all` after a demo: every replayable projection dropped and rebuilt from
-offset 0 (the aggregate in a process of its own, beside the views' database), ending with the
-very rows the live run built."""
+offset 0 (processes reading partitions side by side, every projection fed from one read), ending
+with the very rows the live run built."""
 
 from __future__ import annotations
 
@@ -47,5 +47,6 @@ def test_replay_all_rebuilds_every_projection_to_the_same_rows(tmp_path: Path) -
     assert replay.returncode == 0, replay.stderr
     for name in ("views", "inbox", "deadlines", "aggregate"):
         assert re.search(rf"{name}: rebuilt from \d+ events", replay.stdout), replay.stdout
-    assert "one process per database" in replay.stdout
+    assert "rebuilt together" in replay.stdout
+    assert re.search(r"\d+\s+processes\s+reading\s+partitions", replay.stdout), replay.stdout
     assert projection_rows(data_dir) == live
