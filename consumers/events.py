@@ -15,11 +15,13 @@ from typing import Any, ClassVar
 
 from sqlalchemy import Connection, Table
 
+from consumers.participation import Change, participation_change
 from consumers.rows import RowsToInsert, RowStore, TableRows
 from consumers.runner import Outbox, case_events_table, is_outage, record_failure
 from schemas import Codec, DecodeError
 from schemas.codec import Decoded
 from services.bus import Record
+from services.institutions import InstitutionRegistry
 
 CASE_EVENTS = "case-events"
 ACCESS_LOG = "access-log"
@@ -35,6 +37,8 @@ class CaseEvent:
     # The ids as text, made once: every projection asks for them many times an event.
     event_id: str = field(init=False)
     case_id: str = field(init=False)
+    # What several projections derive alike from the event (a rebuild feeds them all one copy).
+    memo: dict[Any, Any] = field(init=False, default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         header = self.body["header"]
@@ -62,6 +66,21 @@ class CaseEvent:
 
     def __getitem__(self, name: str) -> Any:
         return self.body[name]
+
+    def participation(
+        self, case_municipality: str | None, institutions: InstitutionRegistry
+    ) -> Change:
+        """What the event changes in its case's participants (the views and the inboxes ask)."""
+        key = ("participation", case_municipality, id(institutions))
+        found: Change | None = self.memo.get(key)
+        if found is None:
+            found = self.memo[key] = participation_change(
+                self.event_type,
+                self.body,
+                case_municipality=case_municipality,
+                serving=institutions.serving_id,
+            )
+        return found
 
     def get(self, name: str, default: Any = None) -> Any:
         return self.body.get(name, default)
@@ -119,12 +138,16 @@ class AppliedEvents:
     def clear(self) -> None:
         self._ids: dict[str, dict[str, None]] = {}
         self._touched: set[str] = set()
+        self._keys: dict[str, Any] = {}
 
     def _key(self, owner: str) -> Any:
         if len(self._key_names) == 1:
             return owner
-        values = {**self._fixed, self._key_column: owner}
-        return tuple(values[name] for name in self._key_names)
+        key = self._keys.get(owner)
+        if key is None:
+            values = {**self._fixed, self._key_column: owner}
+            key = self._keys[owner] = tuple(values[name] for name in self._key_names)
+        return key
 
     def load(self, owners: Iterable[str]) -> None:
         """Read the applied ids of ``owners`` not in memory yet: a query per few hundred."""

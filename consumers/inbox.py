@@ -18,7 +18,6 @@ from consumers.participation import (
     Change,
     add_participants,
     end_referral_participation,
-    participation_change,
 )
 from consumers.rows import TableRows
 from consumers.runner import Outbox
@@ -86,12 +85,7 @@ class Inboxes(EventProjection):
             if event.event_type in OPENING_EVENTS or event.event_type in NEEDS_MUNICIPALITY
             else None
         )
-        change = participation_change(
-            event.event_type,
-            event.body,
-            case_municipality=municipality,
-            serving=self.institutions.serving_id,
-        )
+        change = event.participation(municipality, self.institutions)
         add_participants(self.participants, event.case_id, change.added)
         if self.publishing:
             self._push(event, change, out)

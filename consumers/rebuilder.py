@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from consumers.events import CASE_EVENTS, CaseEvent, EventProjection
-from consumers.runner import Outbox, store_offsets
+from consumers.runner import Outbox, next_offsets, store_offsets
 from schemas import Codec, DecodeError
 from services.bus import Bus, Consumer, Record, TopicPartition
 from services.sql import write_transaction
@@ -89,6 +89,8 @@ class Rebuilder:
             group, [CASE_EVENTS], on_assign=seek, session_timeout_ms=session_timeout_ms
         )
         read = 0
+        self.joined_after = 0.0  # seconds until the first chunk (a group join on Kafka)
+        joining = time.perf_counter()
         # The rows kept in memory are hundreds of thousands of small objects: every automatic
         # collection scanned them all, which doubled the cost of decoding. They hold no cycles;
         # whatever else does is collected between chunks, every few of them.
@@ -98,6 +100,8 @@ class Rebuilder:
             while positions:
                 chunk = self._next_chunk(consumer, positions, share.ends)
                 if chunk:
+                    if not read:
+                        self.joined_after = time.perf_counter() - joining
                     self._apply(chunk)
                     read += len(chunk)
                     progress(len(chunk))
@@ -138,6 +142,7 @@ class Rebuilder:
                 undecodable.append((record, error))
                 continue
             events.append(CaseEvent(record, decoded.event_type, decoded.record))
+        latest = next_offsets(records)
         for engine, projections in self.by_engine.items():
             out = Outbox()  # nothing is published: the projections are told not to
             with engine.connect() as reads:
@@ -147,7 +152,7 @@ class Rebuilder:
                     for record, problem in undecodable:
                         projection.note_failure(record, problem, tx)
                     projection.write(events, tx, out, staged=ok)
-                    store_offsets(tx, projection.name, records)
+                    store_offsets(tx, projection.name, latest)
             for projection in projections:
                 if projection.store.size() > self.rows_in_memory:
                     projection.forget_rows()

@@ -12,7 +12,7 @@ import contextlib
 import logging
 import re
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -202,7 +202,9 @@ class ProjectionRunner:
     def _store_offsets(
         self, tx: Connection, records: Iterable[Record]
     ) -> dict[TopicPartition, int]:
-        return store_offsets(tx, self.projection.name, records)
+        latest = next_offsets(records)
+        store_offsets(tx, self.projection.name, latest)
+        return latest
 
     # -- running -----------------------------------------------------------------------------
 
@@ -324,13 +326,16 @@ class ProjectionRunner:
             self._consumer = None
 
 
-def store_offsets(
-    tx: Connection, projection: str, records: Iterable[Record]
-) -> dict[TopicPartition, int]:
-    """Store, with the rows, the next offset to read on each partition ``records`` came from."""
-    latest: dict[TopicPartition, int] = {}
+def next_offsets(records: Iterable[Record]) -> dict[TopicPartition, int]:
+    """The next offset to read on each partition ``records`` (in log order) came from."""
+    latest: dict[tuple[str, int], int] = {}
     for record in records:
-        latest[record.topic_partition] = record.offset + 1
+        latest[record.topic, record.partition] = record.offset + 1
+    return {TopicPartition(*place): offset for place, offset in latest.items()}
+
+
+def store_offsets(tx: Connection, projection: str, latest: Mapping[TopicPartition, int]) -> None:
+    """Store, with the rows, the next offset to read on each partition (``next_offsets``)."""
     rows = [
         {"projection": projection, "topic": tp.topic, "partition": tp.partition,
          "next_offset": offset}
@@ -347,7 +352,6 @@ def store_offsets(
             ),
             rows,
         )
-    return latest
 
 
 def record_failure(projection: str, record: Record, error: BaseException, tx: Connection) -> None:

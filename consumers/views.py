@@ -31,7 +31,6 @@ from consumers.participation import (
     NEEDS_MUNICIPALITY,
     add_participants,
     end_referral_participation,
-    participation_change,
 )
 from consumers.referrals import SENT, TRANSITIONS
 from consumers.rows import RowsToInsert, TableRows
@@ -241,12 +240,7 @@ class InstitutionViews(EventProjection):
         if event.event_type in NEEDS_MUNICIPALITY:
             case = self.cases.get(event.case_id)
             municipality = case["municipality"] if case else None
-        change = participation_change(
-            event.event_type,
-            event.body,
-            case_municipality=municipality,
-            serving=self.institutions.serving_id,
-        )
+        change = event.participation(municipality, self.institutions)
         add_participants(self.participants, event.case_id, change.added)
         if change.ended_referral:
             end_referral_participation(self.participants, event.case_id, change.ended_referral)

@@ -45,6 +45,7 @@ class ShareDone:
     events: int
     seconds: float
     cpu_seconds: float
+    join_seconds: float  # of ``seconds``: until the first chunk came (a group join on Kafka)
     peak_rss_mb: float
 
 
@@ -126,6 +127,7 @@ def _rebuild_share(
         events,
         time.perf_counter() - started,
         time.process_time() - cpu_started,
+        rebuilder.joined_after,
         peak_rss_mb(),
     )
 

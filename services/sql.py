@@ -8,9 +8,10 @@ from __future__ import annotations
 import collections
 import contextlib
 import datetime as dt
+import operator
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -183,18 +184,45 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
 
 
 class _Compiled:
-    """A statement compiled once for a dialect: its SQL, its bind names and their converters."""
+    """A statement compiled once for a dialect: its SQL, and how to turn a row into parameters."""
 
-    __slots__ = ("names", "positional", "processors", "sql")
+    __slots__ = ("converters", "named", "pick", "sql")
 
     def __init__(self, statement: Any, dialect: Any) -> None:
         compiled = statement.compile(dialect=dialect)
         self.sql = str(compiled)
-        self.positional = bool(dialect.positional)
-        self.names = tuple(compiled.positiontup if self.positional else compiled.binds)
-        self.processors = tuple(
-            compiled.binds[name].type.bind_processor(dialect) for name in self.names
-        )
+        positional = bool(dialect.positional)
+        names = tuple(compiled.positiontup if positional else compiled.binds)
+        processors = [compiled.binds[name].type.bind_processor(dialect) for name in names]
+        # The values, picked in C; only the few that need converting (times) are touched again.
+        self.pick: Callable[[dict[str, Any]], Any] = _picker(names)
+        self.converters = tuple((i, p) for i, p in enumerate(processors) if p is not None)
+        self.named = None if positional else names
+
+    def parameters(self, rows: list[dict[str, Any]]) -> list[Any]:
+        pick, converters = self.pick, self.converters
+        if converters:
+            params: list[Any] = []
+            for row in rows:
+                values = list(pick(row))
+                for i, convert in converters:
+                    values[i] = convert(values[i])
+                params.append(values)
+        else:
+            params = [pick(row) for row in rows]
+        if self.named is not None:
+            names = self.named
+            return [dict(zip(names, values, strict=True)) for values in params]
+        return params
+
+
+def _picker(names: tuple[str, ...]) -> Callable[[dict[str, Any]], Any]:
+    """A row's values for ``names`` as a tuple (``itemgetter`` of one name gives no tuple)."""
+    if len(names) == 1:
+        one = operator.itemgetter(names[0])
+        return lambda row: (one(row),)
+    many: Callable[[dict[str, Any]], Any] = operator.itemgetter(*names)
+    return many
 
 
 _COMPILED: dict[tuple[int, str], tuple[Any, _Compiled]] = {}
@@ -217,13 +245,7 @@ def execute_many(tx: Connection, statement: Any, rows: list[dict[str, Any]]) -> 
     if cached is None or cached[0] is not statement:
         cached = _COMPILED[cache_key] = (statement, _Compiled(statement, dialect))
     compiled = cached[1]
-    pairs = tuple(zip(compiled.names, compiled.processors, strict=True))
-    if compiled.positional:
-        params: list[Any] = [
-            tuple(row[n] if p is None else p(row[n]) for n, p in pairs) for row in rows
-        ]
-    else:
-        params = [{n: row[n] if p is None else p(row[n]) for n, p in pairs} for row in rows]
+    params = compiled.parameters(rows)
     connection = tx.connection
     cursor = connection.cursor()
     try:

@@ -1,7 +1,7 @@
 """Memory and scaling of the replay, read from the replay repetitions at every size.
 
-Each repetition ran in a fresh process that measured its own peak RSS (``ru_maxrss``) right after
-the rebuild, before the ceiling loaded the log into memory, so the figure is the replay's own.
+Every rebuild process measured its own peak RSS (``VmHWM``) when its partitions were done, before
+the ceiling loaded the log into memory, so the figures are the replay's own.
 A replay that streams keeps the same peak whatever the length of the log; one that holds the log
 (or a growing cache) shows it here.
 """
@@ -28,7 +28,9 @@ class SizeSummary:
     ratio: float  # median of replay ÷ bare decode
     cpu_rate: float  # median events per CPU-second of the replaying process
     cpu_ratio: float  # the ratio in CPU time
-    peak_rss_mb: float  # the largest peak of the repetitions
+    peak_rss_mb: float  # the largest peak of a rebuild process, over the repetitions
+    total_rss_mb: float  # the largest sum of the rebuild processes' peaks
+    workers: int
     repetitions: int
 
     def as_dict(self) -> dict[str, Any]:
@@ -41,6 +43,8 @@ class SizeSummary:
             "cpu_rate": round(self.cpu_rate),
             "cpu_ratio": round(self.cpu_ratio, 3),
             "peak_rss_mb": round(self.peak_rss_mb, 1),
+            "total_rss_mb": round(self.total_rss_mb, 1),
+            "workers": self.workers,
             "repetitions": self.repetitions,
         }
 
@@ -56,6 +60,8 @@ def summarise(runs: Sequence[ReplayRun]) -> SizeSummary:
         cpu_rate=statistics.median(r.cpu_rate for r in runs),
         cpu_ratio=statistics.median(r.cpu_ratio for r in runs),
         peak_rss_mb=max(r.peak_rss_mb for r in runs),
+        total_rss_mb=max(r.total_rss_mb for r in runs),
+        workers=first.workers,
         repetitions=len(runs),
     )
 

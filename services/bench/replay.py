@@ -1,7 +1,9 @@
 """Replay: every replayable projection rebuilt from offset 0 of ``case-events``, and its ceiling.
 
-Each repetition runs in a fresh (spawned) process, so one measurement's caches and memory do not
-flatter the next, and that process's peak RSS is the replay's. The ceiling is measured in the same
+The replay is ``povezimo replay --all``'s own (``services.rebuild``): every record read and decoded
+once for all projections, in processes reading partitions side by side. Each repetition starts
+from a fresh (spawned) process, so one measurement's caches and memory do not flatter the next;
+every rebuild process reports its CPU time and peak RSS. The ceiling is measured in that first
 process right after the replay: bare fastavro decoding (``schemaless_reader`` with the parsed
 writer schema, the 5-byte Confluent frame stripped) of the very records the replay read.
 """
@@ -13,7 +15,7 @@ import json
 import multiprocessing
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from fastavro import schemaless_reader
@@ -24,7 +26,7 @@ from consumers.pipeline import partitions_of
 from services.bench.workspace import platform_of
 from services.bus import Bus
 from services.cli_projections import NOT_REPLAYABLE
-from services.memory import peak_rss_mb, rss_mb
+from services.rebuild import ShareDone, rebuild
 
 
 @dataclass
@@ -33,14 +35,14 @@ class ReplayRun:
 
     bus: str
     events: int
-    seconds: float  # reset to caught up, every projection one after the other
-    cpu_seconds: float  # of this process in that time: steadier than wall time on a busy machine
-    join_seconds: float  # of which: waiting for a group assignment and the first batch
+    workers: int  # processes reading partitions side by side
+    seconds: float  # reset to caught up, wall clock
+    cpu_seconds: float  # of every process in that time: steadier than wall time when busy
+    join_seconds: float  # of which: starting processes and joining groups (not the log's work)
     decode_seconds: float
     decode_cpu_seconds: float
-    peak_rss_mb: float
-    baseline_rss_mb: float
-    per_projection: dict[str, float] = field(default_factory=dict)
+    peak_rss_mb: float  # the largest of the rebuild processes
+    total_rss_mb: float  # their peaks added up (what the machine had to hold at worst)
 
     @property
     def rate(self) -> float:
@@ -49,13 +51,14 @@ class ReplayRun:
 
     @property
     def steady_rate(self) -> float:
-        """The same, without the group joins (they do not grow with the log)."""
+        """The same, without starting processes and joining groups (they do not grow with the
+        log)."""
         working = self.seconds - self.join_seconds
         return self.events / working if working > 0 else 0.0
 
     @property
     def cpu_rate(self) -> float:
-        """Events per second of this process's CPU time (joins included, so a lower bound)."""
+        """Events per CPU-second of all the rebuild's processes (what one core would do)."""
         return self.events / self.cpu_seconds if self.cpu_seconds else 0.0
 
     @property
@@ -64,13 +67,13 @@ class ReplayRun:
 
     @property
     def cpu_ratio(self) -> float:
-        """The same ratio in CPU time: what contention on a shared machine does not move."""
+        """Replay ÷ bare decode per CPU-second: the work per event, whatever the parallelism."""
         cpu_decode = self.events / self.decode_cpu_seconds if self.decode_cpu_seconds else 0.0
         return self.cpu_rate / cpu_decode if cpu_decode else 0.0
 
     @property
     def ratio(self) -> float:
-        """The headline: replay ÷ bare decode (1.0 would be decoding-bound)."""
+        """The headline: replay ÷ bare decode, wall clock (1.0 would be decoding-bound)."""
         return self.steady_rate / self.decode_rate if self.decode_rate else 0.0
 
     def as_dict(self) -> dict[str, Any]:
@@ -86,58 +89,47 @@ class ReplayRun:
         return found
 
 
-def replay_in_child(bus: str, settings: dict[str, str], events: int) -> ReplayRun:
-    """One repetition in a fresh process (spawned: nothing inherited from the generator)."""
+def replay_in_child(
+    bus: str, settings: dict[str, str], events: int, workers: int | None = None
+) -> ReplayRun:
+    """One repetition from a fresh process (spawned: nothing inherited from the generator)."""
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-        return pool.submit(replay_all, bus, settings, events).result()
+        return pool.submit(replay_all, bus, settings, events, workers).result()
 
 
-def replay_all(bus: str, settings: dict[str, str], events: int) -> ReplayRun:
+def replay_all(
+    bus: str, settings: dict[str, str], events: int, workers: int | None = None
+) -> ReplayRun:
     """Rebuild every replayable projection (as ``povezimo replay --all``), then decode bare."""
-    baseline = rss_mb()
     system = platform_of(settings)
     system.codec  # noqa: B018  (schemas loaded before the clock starts, as in a running process)
-    per_projection: dict[str, float] = {}
-    joins = 0.0
-    cpu_started = time.process_time()
-    for name, projection in system.projections().items():
-        if name in NOT_REPLAYABLE:
-            continue
-        runner = system.runner(projection)
-        runner.reset()
-        ends = system.bus.end_offsets(partitions_of(system.bus, runner.projection.topics))
-        first: list[float] = []
-
-        def note_first_batch(_count: int, first: list[float] = first) -> None:
-            if not first:
-                first.append(time.perf_counter())
-
-        started = time.perf_counter()
-        applied = runner.run_until(
-            ends, timeout=24 * 3600, publish=False, progress=note_first_batch
-        )
-        per_projection[name] = time.perf_counter() - started
-        joins += (first[0] - started) if first else 0.0
-        runner.close()
-        if applied < events:
-            raise RuntimeError(f"{name} applied {applied} of {events} events")
-    cpu_seconds = time.process_time() - cpu_started
-    peak = peak_rss_mb()
+    names = [name for name in system.projections() if name not in NOT_REPLAYABLE]
+    shares: list[ShareDone] = []
+    started, cpu_started = time.perf_counter(), time.process_time()
+    rebuilt = rebuild(system, names, lambda _name, _n: None, workers=workers, done=shares)
+    seconds = time.perf_counter() - started
+    own_cpu = time.process_time() - cpu_started
+    short = [r.name for r in rebuilt if r.events < events]
+    if short:
+        raise RuntimeError(f"{', '.join(short)} rebuilt from fewer than {events} events")
     values = case_log_values(system.bus, events)
     decode_seconds, decode_cpu_seconds = bare_decode_times(values, writer_schemas(system))
     system.close()
+    in_children = len(shares) > 1  # one share runs in this process: its CPU is ours already
     return ReplayRun(
         bus=bus,
         events=events,
-        seconds=sum(per_projection.values()),
-        cpu_seconds=cpu_seconds,
-        join_seconds=joins,
+        workers=len(shares),
+        seconds=seconds,
+        cpu_seconds=own_cpu + (sum(s.cpu_seconds for s in shares) if in_children else 0.0),
+        # Each process reads from its first chunk to its last; the slowest one's reading time is
+        # the rebuild's work, the rest (spawning, imports, group joins) does not grow with the log.
+        join_seconds=seconds - max(s.seconds - s.join_seconds for s in shares),
         decode_seconds=decode_seconds,
         decode_cpu_seconds=decode_cpu_seconds,
-        peak_rss_mb=peak,
-        baseline_rss_mb=baseline,
-        per_projection=per_projection,
+        peak_rss_mb=max(s.peak_rss_mb for s in shares),
+        total_rss_mb=sum(s.peak_rss_mb for s in shares),
     )
 
 

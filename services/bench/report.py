@@ -112,26 +112,26 @@ def rows(results: BenchResults) -> list[tuple[str, str, str, str, str, str]]:
         )
         found.append(
             (
-                "peak RSS during replay",
+                "peak RSS during replay (largest process; all)",
                 f"{bus} {_size(scaling.largest.events)} vs {_size(scaling.smallest.events)}",
-                f"{scaling.largest.peak_rss_mb:,.0f} MB",
-                f"{scaling.smallest.peak_rss_mb:,.0f} MB",
+                f"{scaling.largest.peak_rss_mb:,.0f} MB; {scaling.largest.total_rss_mb:,.0f} MB",
+                f"{scaling.smallest.peak_rss_mb:,.0f} MB; {scaling.smallest.total_rss_mb:,.0f} MB",
                 _ratio(scaling.rss_growth),
                 "≤ 300 MB, ≈ 1",
             )
         )
-    for (bus, size), parallel in sorted(results.parallel.items()):
-        # Both with their group joins: each process joins its own groups.
-        one_by_one = results.replay.get((bus, size), [])
-        sequential = [_median([r.rate for r in one_by_one])] if one_by_one else []
-        rate = _median([r.rate for r in parallel])
+    for (bus, size), single in sorted(results.parallel.items()):
+        side_by_side = results.replay.get((bus, size), [])
+        one = _median([r.steady_rate for r in single])
+        many = _median([r.steady_rate for r in side_by_side]) if side_by_side else None
+        workers = side_by_side[0].workers if side_by_side else 0
         found.append(
             (
-                "replay, a process per database ÷ one process",
+                f"replay, {workers} processes side by side ÷ one process",
                 f"{bus} {_size(size)}",
-                _rate(rate),
-                _rate(sequential[0]) if sequential else "–",
-                _ratio(rate / sequential[0]) if sequential and sequential[0] else "–",
+                _rate(many) if many else "–",
+                _rate(one),
+                _ratio(many / one) if many and one else "–",
                 "",
             )
         )

@@ -26,7 +26,7 @@ from services.bench.http_ingest import HttpIngestResult, measure_http_ingest
 from services.bench.ingest import IngestRun, measure_ingest
 from services.bench.latency import LatencyResult, measure_referral_latency
 from services.bench.memory import Scaling, summarise
-from services.bench.parallel import ParallelReplayRun, replay_in_parallel
+from services.bench.parallel import replay_in_one_process
 from services.bench.peer import PeerRun, peer_in_child, store_peer_events
 from services.bench.replay import ReplayRun, replay_in_child
 from services.bench.workspace import Workspace, append_case_log, platform_of
@@ -58,7 +58,7 @@ class BenchResults:
     ingest: list[IngestRun] = field(default_factory=list)
     latency: dict[str, list[LatencyResult]] = field(default_factory=dict)
     http: dict[str, list[HttpIngestResult]] = field(default_factory=dict)
-    parallel: dict[tuple[str, int], list[ParallelReplayRun]] = field(default_factory=dict)
+    parallel: dict[tuple[str, int], list[ReplayRun]] = field(default_factory=dict)  # one process
 
     def scaling(self) -> list[Scaling]:
         found = []
@@ -186,11 +186,11 @@ def _replay_and_peer(
                     progress.remove_task(task)
                 if "parallel" in options.only:
                     task = progress.add_task(
-                        f"{bus}: replay {size:,}, a process per projection", total=options.repeat
+                        f"{bus}: replay {size:,} in one process", total=options.repeat
                     )
                     parallel = results.parallel.setdefault((bus, size), [])
                     for _ in range(options.repeat):
-                        parallel.append(replay_in_parallel(bus, settings, size))
+                        parallel.append(replay_in_one_process(bus, settings, size))
                         progress.advance(task)
                     progress.remove_task(task)
                 if bus == "sqlite" and "peer" in options.only:

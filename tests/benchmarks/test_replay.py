@@ -13,7 +13,6 @@ from services.bench.replay import (
     writer_schemas,
 )
 from services.bench.workspace import platform_of
-from services.cli_projections import NOT_REPLAYABLE
 
 
 def test_replay_every_projection(
@@ -28,11 +27,9 @@ def test_replay_every_projection(
     benchmark.pedantic(replay, rounds=2, iterations=1)
     best = max(runs, key=lambda r: r.ratio)
     benchmark.extra_info.update(best.as_dict())
-    # What the benchmark proves besides the figure: every projection read the whole log.
-    system = platform_of(settings)
-    replayable = set(system.projections()) - NOT_REPLAYABLE
-    system.close()
-    assert all(set(r.per_projection) == replayable for r in runs)
+    # What the benchmark proves besides the figure: the whole log was read (``replay_all``
+    # refuses a rebuild that applied fewer events), by one process or several.
+    assert all(r.events == len(bench_log) and r.workers >= 1 for r in runs)
 
 
 def test_bare_decode_ceiling(
