@@ -77,6 +77,12 @@ class RegionalAggregate(PseudonymousProjection):
         # Every event of a case asks for the same pseudonyms (an HMAC per epoch); they are pure
         # in (case id, epochs) under this key, so a bounded memo keeps the recent cases'.
         self._case_candidates = lru_cache(maxsize=16_384)(self._candidates)
+        self._epochs_around = lru_cache(maxsize=4096)(self._epochs_of_day)
+        self._handlers = {
+            name.removeprefix("_on_"): getattr(self, name)
+            for name in dir(self)
+            if name.startswith("_on_")
+        }
         self.rows_forgotten()
         self.begin_batch()
 
@@ -118,20 +124,25 @@ class RegionalAggregate(PseudonymousProjection):
             case = found
         if not self.first_time(event, case):
             return  # a copy of an event applied already
-        handler = getattr(self, f"_on_{kind}", None)
+        handler = self._handlers.get(kind)
         if handler is not None:
             handler(event, case)
         self._judge_review(event, case)
 
     def _epochs(self, event: CaseEvent) -> tuple[str, ...]:
-        at = event.occurred_at
+        """The epochs an event's case may have been opened in (the same for a whole day)."""
+        return self._epochs_around(event.occurred_at.astimezone(dt.UTC).date())
+
+    def _epochs_of_day(self, day: dt.date) -> tuple[str, ...]:
+        at = dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
         return tuple(self.ps.epochs_between(at - CASE_LOOKBACK, at + CASE_LOOKAHEAD))
 
     def _find_case(self, event: CaseEvent) -> CaseFacts | None:
+        epochs = self._epochs(event)
         known = self._cases.get(event.case_id)
-        if known is not None and known.epoch in self._epochs(event):
+        if known is not None and known.epoch in epochs:
             return known
-        return self._find_known((event.case_id, self._epochs(event)))
+        return self._find_known((event.case_id, epochs))
 
     def _find_known(self, wanted: tuple[str, tuple[str, ...]]) -> CaseFacts | None:
         case_id, epochs = wanted

@@ -32,6 +32,7 @@ inbox_participants = Table(
     Column("institution", String(120), primary_key=True),
     Column("role", String(30), primary_key=True),
     Column("via", String(36), primary_key=True),
+    sqlite_with_rowid=False,  # every column is the key: the row is kept once, in its B-tree
 )
 inbox_cases = Table(
     "inbox_cases",

@@ -25,7 +25,7 @@ from consumers.events import CASE_EVENTS, CaseEvent, EventProjection
 from consumers.runner import Outbox, next_offsets, store_offsets
 from schemas import Codec, DecodeError
 from services.bus import Bus, Consumer, Record, TopicPartition
-from services.sql import write_transaction
+from services.sql import short_reads, write_transaction
 
 CHUNK_EVENTS = 5_000  # per write; a chunk's decoded events are held in memory meanwhile
 ROWS_IN_MEMORY = 150_000  # per projection: past this its rows are dropped after a write
@@ -145,7 +145,7 @@ class Rebuilder:
         latest = next_offsets(records)
         for engine, projections in self.by_engine.items():
             out = Outbox()  # nothing is published: the projections are told not to
-            with engine.connect() as reads:
+            with short_reads(engine) as reads:
                 staged = [p.stage(events, reads, out) for p in projections]
             with write_transaction(engine) as tx:
                 for projection, ok in zip(projections, staged, strict=True):

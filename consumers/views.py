@@ -66,6 +66,8 @@ participants = Table(
     _id("institution", True),
     Column("role", String(30), primary_key=True),
     _id("via", True),
+    # Every column is the key: SQLite keeps such a row once, in the key's B-tree.
+    sqlite_with_rowid=False,
 )
 subjects = Table(
     "view_subjects",

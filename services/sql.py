@@ -64,10 +64,25 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
+        options = conn.get_execution_options()
+        if options.get("isolation_level") == "AUTOCOMMIT":
+            return  # every statement its own transaction (see ``short_reads``)
         # A writer that began deferred can fail with SQLITE_BUSY when it upgrades its lock (the
         # busy handler does not apply then); beginning IMMEDIATE makes writers queue instead.
-        immediate = conn.get_execution_options().get(IMMEDIATE, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(IMMEDIATE, False) else "BEGIN")
+
+
+@contextlib.contextmanager
+def short_reads(engine: Engine) -> Iterator[Connection]:
+    """A connection whose every statement is a transaction of its own.
+
+    For a reader that only needs rows nobody else changes (a rebuild reading back its own
+    partitions' rows): on SQLite a read transaction held open keeps the write-ahead log from
+    being checkpointed, and readers taking turns without pause (several rebuild processes) let it
+    grow without end.
+    """
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        yield conn
 
 
 class _FairLock:

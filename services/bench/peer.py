@@ -26,11 +26,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, select, update
+from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, select
 
 from consumers.events import CaseEvent, EventProjection
 from consumers.pipeline import partitions_of
+from consumers.rows import TableRows
 from consumers.runner import Outbox
+from schemas import Codec
 from services.bench.events import EventSet
 from services.bench.workspace import platform_of
 
@@ -51,39 +53,44 @@ case_counts = Table(
 
 
 class CaseCounts(EventProjection):
-    """Cases opened and closed per municipality (the view both sides build)."""
+    """Cases opened and closed per municipality (the view both sides build), written as every
+    projection of ours is: rows held in memory for a batch, written back once."""
 
     name = "bench-case-counts"
     tables = (case_municipality, case_counts)
+
+    def __init__(self, codec: Codec) -> None:
+        self.municipalities = TableRows(case_municipality)
+        self.counts = TableRows(case_counts)
+        super().__init__(codec, self.municipalities, self.counts)
+
+    def prepare(self, events: Sequence[CaseEvent]) -> None:
+        super().prepare(events)
+        self.municipalities.prefetch(e.case_id for e in events if e.event_type in _CLOSING)
 
     def apply(self, event: CaseEvent, tx: Connection, out: Outbox) -> None:
         kind = event.event_type
         if kind == "CaseOpened":
             municipality = event["municipality"]
-            tx.execute(
-                case_municipality.insert().values(case_id=event.case_id, municipality=municipality)
+            self.municipalities.add({"case_id": event.case_id, "municipality": municipality})
+            self._count(municipality, opened=1)
+        elif kind in _CLOSING:
+            case = self.municipalities.get(event.case_id)
+            if case is None:
+                raise LookupError("a case closed before it was opened")
+            self._count(case["municipality"], closed=1 if kind == "CaseClosed" else -1)
+
+    def _count(self, municipality: str, *, opened: int = 0, closed: int = 0) -> None:
+        row = self.counts.get(municipality)
+        if row is None:
+            self.counts.add({"municipality": municipality, "opened": opened, "closed": closed})
+        else:
+            self.counts.update(
+                municipality, opened=row["opened"] + opened, closed=row["closed"] + closed
             )
-            changed = tx.execute(
-                update(case_counts)
-                .where(case_counts.c.municipality == municipality)
-                .values(opened=case_counts.c.opened + 1)
-            ).rowcount
-            if not changed:
-                tx.execute(
-                    case_counts.insert().values(municipality=municipality, opened=1, closed=0)
-                )
-        elif kind in {"CaseClosed", "CaseReopened"}:
-            municipality = tx.execute(
-                select(case_municipality.c.municipality).where(
-                    case_municipality.c.case_id == event.case_id
-                )
-            ).scalar_one()
-            step = 1 if kind == "CaseClosed" else -1
-            tx.execute(
-                update(case_counts)
-                .where(case_counts.c.municipality == municipality)
-                .values(closed=case_counts.c.closed + step)
-            )
+
+
+_CLOSING = frozenset({"CaseClosed", "CaseReopened"})
 
 
 @dataclass
