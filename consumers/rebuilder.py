@@ -28,7 +28,7 @@ from services.bus import Bus, Consumer, Record, TopicPartition
 from services.sql import short_reads, write_transaction
 
 CHUNK_EVENTS = 5_000  # per write; a chunk's decoded events are held in memory meanwhile
-ROWS_IN_MEMORY = 150_000  # per projection: past this its rows are dropped after a write
+ROWS_IN_MEMORY = 40_000  # per projection: past this its rows are dropped after a write
 COLLECT_EVERY = 100_000  # events between two collections of garbage (see ``run``)
 
 

@@ -28,7 +28,7 @@ from services.bench.workspace import append_case_log
 from services.bootstrap import Platform
 from services.rebuild import rebuild, shares_of
 from services.settings import Settings
-from tests.support.brokers import TEST_SESSION_TIMEOUT_MS
+from tests.support.brokers import TEST_SESSION_TIMEOUT_MS, postgres_available, postgres_schema
 from tests.support.checksums import checksums
 from tests.support.pipeline import pipeline_of
 
@@ -155,6 +155,23 @@ def test_a_rebuild_ends_with_the_rows_the_live_runners_build(
         *((name, *ODD["undecodable"]) for name in ("views", "inbox", "deadlines")),
     }
     assert found["aggregate failures"] == [ODD["undecodable"]]
+
+
+@pytest.mark.postgres
+def test_a_rebuild_into_postgresql_ends_with_the_same_rows(
+    log: dict[str, str], live: dict[str, Any], tmp_path: Path
+) -> None:
+    """The production engine: several processes writing one PostgreSQL database (repeat
+    victimisation judged under the advisory lock), the driver's own ``executemany``."""
+    reason = postgres_available()
+    if reason:
+        pytest.skip(reason)
+    with postgres_schema() as views, postgres_schema() as aggregate:
+        system = platform(tmp_path, {**log, "views_url": views, "aggregate_url": aggregate})
+        rebuild(system, PROJECTIONS, lambda _name, _n: None, workers=3)
+        found = outcome(system)
+        system.close()
+    assert found == live
 
 
 def test_a_rebuild_stopped_halfway_is_finished_by_the_live_runners(
