@@ -16,7 +16,7 @@ from dataclasses import replace
 from functools import lru_cache
 from typing import Any, ClassVar
 
-from sqlalchemy import Connection, select, text, update
+from sqlalchemy import Connection
 
 from consumers import deadlines
 from consumers import generalise as g
@@ -30,14 +30,14 @@ from consumers.aggregate_tables import (
     subjects,
 )
 from consumers.events import CaseEvent
-from consumers.rows import IN_CHUNK, RowsToInsert, TableRows
+from consumers.repeat_victims import REPEAT_MONTHS, NamedVictim, flag_repeats
+from consumers.rows import RowsToInsert, TableRows
 from consumers.runner import Outbox
 from schemas import Codec
 from services.institutions import InstitutionRegistry
 from services.pseudonyms import Pseudonymiser
 
 RISK_ORDER = ("UNKNOWN", "STANDARD", "MEDIUM", "HIGH", "IMMINENT_DANGER")
-REPEAT_MONTHS = 12
 CASE_LOOKBACK = dt.timedelta(days=6 * 366)  # how far back a later event may find its case
 CASE_LOOKAHEAD = dt.timedelta(days=366)  # an event may be dated before its case was opened
 OPENING_EVENTS = frozenset({"CaseOpened", "ReportReceived"})
@@ -88,7 +88,7 @@ class RegionalAggregate(PseudonymousProjection):
 
     def rows_forgotten(self) -> None:
         self._cases: dict[str, CaseFacts] = {}  # by raw case id: memory only, never stored
-        self._new_victims: list[tuple[CaseFacts, str]] = []
+        self._new_victims: list[NamedVictim] = []
 
     def begin_batch(self) -> None:
         self._new_victims = []
@@ -280,68 +280,21 @@ class RegionalAggregate(PseudonymousProjection):
         if victim_ps == subject_ps and sex is not None:
             self.cases.update(case.case_ps, victim_sex=sex, victim_age_band=band or g.UNKNOWN)
         if known is None:
-            self._new_victims.append((case, str(subject_id)))
+            self._new_victims.append(self._named_victim(case, str(subject_id)))
 
     def after_flush(self, tx: Connection, out: Outbox) -> None:
-        """Mark repeat victimisation for the victims this batch named (once its rows are written).
-
-        A case is a repeat when its victim was a victim of another case opened in the 12
-        calendar months before it; two such cases in the same month are both repeats (exact dates
-        are not kept). Pseudonyms of the neighbouring epochs are computed here on purpose: this is
-        the one bounded linkage across epochs. The rule is symmetric and only ever sets the flag,
-        so judging each new victim against every case written so far (this batch's included)
-        gives the same flags whatever the batching or the order partitions are read in, and
-        processes rebuilding partitions side by side see each other's cases: writers take turns
-        (SQLite's one writer; on PostgreSQL an advisory lock held to the commit).
-        """
-        victims, self._new_victims = self._new_victims, []
-        if not victims:
-            return
-        if tx.dialect.name == "postgresql":
-            tx.execute(text("SELECT pg_advisory_xact_lock(hashtext('povezimo.aggregate.repeat'))"))
-        windows = [(case, self._window(case, subject_id)) for case, subject_id in victims]
-        known = self._victims_of({ps for _, window in windows for ps in window}, tx)
-        repeats: set[str] = set()
-        for case, window in windows:
-            for subject_ps in window:
-                for other_ps, other_month in known.get(subject_ps, ()):
-                    if other_ps == case.case_ps:
-                        continue
-                    apart = g.months_apart(other_month, case.month)
-                    if abs(apart) > REPEAT_MONTHS:
-                        continue
-                    if apart >= 0:
-                        repeats.add(case.case_ps)
-                    if apart <= 0:
-                        repeats.add(other_ps)
-        marked = sorted(repeats)
-        for start in range(0, len(marked), IN_CHUNK):
-            chunk = marked[start : start + IN_CHUNK]
-            tx.execute(update(cases).where(cases.c.case_ps.in_(chunk)).values(repeat=True))
-        for case_ps in marked:
+        """Flag repeat victimisation for the victims this batch named, once its rows are
+        written (``consumers.repeat_victims``)."""
+        named, self._new_victims = self._new_victims, []
+        for case_ps in flag_repeats(tx, named):
             self.cases.patch(case_ps, repeat=True)
 
-    def _window(self, case: CaseFacts, subject_id: str) -> list[str]:
+    def _named_victim(self, case: CaseFacts, subject_id: str) -> NamedVictim:
         epochs = self.ps.epochs_between(
             g.shift_month(case.month, -REPEAT_MONTHS), g.shift_month(case.month, REPEAT_MONTHS)
         )
-        return [self._pseudonym("subject", subject_id, epoch) for epoch in epochs]
-
-    @staticmethod
-    def _victims_of(pseudonyms: set[str], tx: Connection) -> dict[str, list[tuple[str, str]]]:
-        """Cases (pseudonym and month) naming each of ``pseudonyms`` as a victim."""
-        found: dict[str, list[tuple[str, str]]] = {}
-        wanted = sorted(pseudonyms)
-        for start in range(0, len(wanted), IN_CHUNK):
-            rows = tx.execute(
-                select(subjects.c.subject_ps, cases.c.case_ps, cases.c.month)
-                .join(cases, subjects.c.case_ps == cases.c.case_ps)
-                .where(subjects.c.subject_ps.in_(wanted[start : start + IN_CHUNK]))
-                .where(subjects.c.role == "VICTIM")
-            )
-            for row in rows:
-                found.setdefault(row.subject_ps, []).append((row.case_ps, row.month))
-        return found
+        pseudonyms = [self._pseudonym("subject", subject_id, epoch) for epoch in epochs]
+        return NamedVictim(case.case_ps, case.month, pseudonyms)
 
     # -- urgent measures (LPDV Art. 17-21) -----------------------------------------------------
 

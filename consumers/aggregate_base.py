@@ -19,7 +19,8 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert
 
 from consumers.aggregate_tables import case_events, clocks, failures
-from consumers.events import AppliedEvents, CaseEvent, EventProjection
+from consumers.applied import AppliedEvents
+from consumers.events import CaseEvent, EventProjection
 from consumers.rows import RowsToInsert, TableRows
 from schemas import Codec
 from services.bus import Record

@@ -291,7 +291,7 @@ class TableRows:
     def _query(self, statement: Any, params: dict[str, Any] | None = None) -> list[Row]:
         if self.conn is None:
             raise RuntimeError(f"{self.table.name}: no connection to read from (begin a batch)")
-        return [dict(r._mapping) for r in self.conn.execute(statement, params or {})]
+        return [r._asdict() for r in self.conn.execute(statement, params or {})]
 
     def _key_params(self, key: Key, prefix: str = "key_") -> dict[str, Any]:
         if self._single:
