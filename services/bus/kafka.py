@@ -76,6 +76,26 @@ def parse_kafka_url(url: str) -> tuple[list[str], dict[str, Any], int]:
     return servers, options, replication
 
 
+def _forbid_auto_create(client: KafkaProducer | KafkaConsumer) -> None:
+    """Make the client's metadata requests ask the broker not to create the topics they name.
+
+    The platform creates each topic it uses with its partition count (``create_topic``). A broker
+    that creates a topic because a metadata request named it uses its own default (tansu: 4;
+    Apache Kafka: ``num.partitions``, unless ``auto.create.topics.enable=false`` as in
+    ``deploy/``), so keys choose other partitions: an institution's relay still running while
+    its broker restarted empty recreated case-events that way before ``povezimo restore`` could.
+    Every client is given ``allow_auto_create_topics=False``, but kafka-python 3.0 builds the
+    client's ``ClusterMetadata`` without it (``kafka.net.manager``) and asks for creation anyway:
+    the setting is put where the requests are built.
+    """
+    cluster = getattr(client, "_metadata", None)  # a producer's
+    if cluster is None:
+        cluster = getattr(getattr(client, "_client", None), "cluster", None)  # a consumer's
+    config = getattr(cluster, "config", None)
+    if isinstance(config, dict) and "allow_auto_create_topics" in config:
+        config["allow_auto_create_topics"] = False
+
+
 def _to_kafka(tp: TopicPartition) -> KafkaTopicPartition:
     return KafkaTopicPartition(tp.topic, tp.partition)
 
@@ -131,6 +151,7 @@ class KafkaBus:
             redact_library_logs()  # kafka-python imports some modules only now
             self._producer = KafkaProducer(
                 bootstrap_servers=self.servers,
+                allow_auto_create_topics=False,
                 # Idempotence: a retried send after a lost acknowledgement is not written twice.
                 enable_idempotence=True,
                 acks="all",
@@ -140,6 +161,7 @@ class KafkaBus:
                 max_block_ms=int(self.flush_timeout * 1000),
                 **self.options,
             )
+            _forbid_auto_create(self._producer)
         return self._producer
 
     @property
@@ -153,8 +175,12 @@ class KafkaBus:
         """A group-less consumer used only for metadata and end offsets."""
         if self._metadata is None:
             self._metadata = KafkaConsumer(
-                bootstrap_servers=self.servers, enable_auto_commit=False, **self.options
+                bootstrap_servers=self.servers,
+                allow_auto_create_topics=False,
+                enable_auto_commit=False,
+                **self.options,
             )
+            _forbid_auto_create(self._metadata)
         return self._metadata
 
     # -- producing ---------------------------------------------------------------------------
@@ -314,10 +340,12 @@ class KafkaBus:
             return {}
         reader = KafkaConsumer(
             bootstrap_servers=self.servers,
+            allow_auto_create_topics=False,
             enable_auto_commit=False,
             max_poll_records=1,
             **self.options,
         )
+        _forbid_auto_create(reader)
         try:
             listed = reader.end_offsets(tps)
             reader.assign(tps)
@@ -355,6 +383,7 @@ class KafkaBus:
         session = session_timeout_ms or DEFAULT_SESSION_TIMEOUT_MS
         client = KafkaConsumer(
             bootstrap_servers=self.servers,
+            allow_auto_create_topics=False,
             group_id=group,
             enable_auto_commit=False,
             auto_offset_reset="earliest" if from_beginning else "latest",
@@ -365,11 +394,12 @@ class KafkaBus:
             fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
             **self.options,
         )
+        _forbid_auto_create(client)
         adapter = KafkaGroupConsumer(client)
         listener = _AssignListener(adapter, on_assign)
         if not isinstance(topics, re.Pattern):
-            # Subscribing to a missing topic makes the broker create it with its own default
-            # partition count; create it with ours first.
+            # A subscription no longer creates a missing topic (see ``_forbid_auto_create``)
+            # and would wait for it: create it, with our partition count.
             for topic in topics:
                 if topic not in self._known_topics:
                     self.create_topic(topic)

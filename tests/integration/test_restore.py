@@ -13,6 +13,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from services.bus import open_bus
 from services.cli import app
 from tests.reliability.support import comparable, read_all
 from tests.support.audit import audit_platform, run_scenario
@@ -53,3 +54,20 @@ def test_a_lost_embedded_log_is_restored_from_the_archive(tmp_path: Path) -> Non
     code, output = povezimo("audit", "verify", "--data-dir", str(data_dir))
     assert code == 0, output
     assert f"bus: {case_events} equal, 0 no longer on the bus, 0 not archived yet" in output
+
+
+def test_a_topic_created_with_another_partition_count_is_refused(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    run_scenario(data_dir, cases=1)
+    (data_dir / "bus.db").unlink()
+    # Created before the restore could, as a broker does for a client that names a missing topic.
+    bus = open_bus(f"sqlite:///{data_dir / 'bus.db'}")
+    bus.create_topic("case-events", partitions=4)
+    bus.close()
+
+    code, output = povezimo("restore", "--data-dir", str(data_dir))
+    assert code == 1
+    assert "would land on another partition" in output and "(now 4)" in output
+    platform = audit_platform(data_dir)
+    assert read_all(platform, ["case-events"]) == []  # nothing written
+    platform.close()
