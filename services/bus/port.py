@@ -115,7 +115,8 @@ class Bus(Protocol):
         ...
 
     def publish_all(self, records: Iterable[Outgoing]) -> None:
-        """Publish every record and return once all are durable (``BusError`` otherwise).
+        """Publish every record and return once all are durable (``BusError`` otherwise);
+        inside ``batch`` they join the block's records and are durable when it ends.
 
         Each partition's records keep the order given; an engine may send different
         partitions' records in another order (Kafka keeps no order across partitions).
