@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -42,6 +42,7 @@ from sqlalchemy.exc import OperationalError
 
 from schemas import Codec
 from schemas.models import EventModel, model_for
+from schemas.writer import uuid_ascii
 from services.bus import Bus, BusError
 from services.sql import Bytes
 
@@ -93,12 +94,14 @@ class Publisher:
         self, events: Iterable[EventModel | dict[str, Any]], tx: Connection | None = None
     ) -> list[uuid.UUID]:
         """All or none: a single invalid event raises ``InvalidEvent`` and nothing is written."""
-        rows = [self._row(self._validated(event)) for event in events]
+        models = [self._validated(event) for event in events]
+        rows = [self._row(model) for model in models]
         if rows:
             with _transaction(self.engine, tx) as conn:
                 # Submitting an event again (a retry after a crash) is harmless: one row per id.
-                conn.execute(_insert_new(conn), rows)
-        return [uuid.UUID(r["event_id"]) for r in rows]
+                _insert_new(conn, rows)
+        ids = [model.header.event_id for model in models]  # type: ignore[attr-defined]
+        return [i if i.__class__ is uuid.UUID else uuid.UUID(str(i)) for i in ids]
 
     def _validated(self, event: EventModel | dict[str, Any]) -> EventModel:
         if not isinstance(event, dict):
@@ -113,17 +116,19 @@ class Publisher:
         except ValidationError as error:
             raise InvalidEvent(event_type, error.errors(include_url=False)) from None
 
-    def _row(self, event: EventModel) -> dict[str, Any]:
+    def _row(self, event: EventModel) -> tuple[Any, ...]:
+        """The outbox row, in ``_INSERT_COLUMNS`` order."""
         header = event.header  # type: ignore[attr-defined]
-        return {
-            "event_id": str(header.event_id),
-            "institution": self.institution,
-            "event_type": event.event_type,
-            "key": str(header.case_id).encode(),
-            "value": self.codec.encode(event.event_type, event.to_avro()),
-            "sent": 0,
-            "attempts": 0,
-        }
+        value = self.codec.encode_model(event)  # first: it remembers the header's ids as text
+        return (
+            _text(header.event_id).decode(),
+            self.institution,
+            event.event_type,
+            _text(header.case_id),
+            value,
+            0,
+            0,
+        )
 
     def pending(self) -> int:
         return pending(self.engine, self.institution)
@@ -220,37 +225,40 @@ class Relay:
                 backoff = min(backoff * 2, max_backoff)
         return delivered
 
-    def _publish(self, rows: list[Any]) -> None:
-        """Every row on the bus and acknowledged; raises ``BusError`` otherwise."""
+    def _publish(self, rows: Sequence[Any]) -> None:
+        """Every row on the bus and acknowledged; raises ``BusError`` otherwise.
+
+        Each partition's rows go out in the outbox's order, so a case's events keep theirs; the
+        engine may send different partitions' rows in another order (``Bus.publish_all``).
+        """
         # Topic and header repeat across rows: built once per institution and event type.
         topics: dict[str, str] = {}
         headers: dict[str, list[tuple[str, bytes]]] = {}
-        publish = self.bus.publish
-        with self.bus.batch():
-            for row in rows:
-                topic = topics.get(row.institution) or topics.setdefault(
-                    row.institution, submissions_topic(row.institution)
-                )
-                header = headers.get(row.event_type) or headers.setdefault(
-                    row.event_type, [("event-type", row.event_type.encode())]
-                )
-                publish(topic, row.key, row.value, header)
+        for row in rows:
+            if row.institution not in topics:
+                topics[row.institution] = submissions_topic(row.institution)
+            if row.event_type not in headers:
+                headers[row.event_type] = [("event-type", row.event_type.encode())]
+        self.bus.publish_all(
+            (topics[row.institution], row.key, row.value, headers[row.event_type]) for row in rows
+        )
 
     def _mine(self) -> Any:
         if self.institution is None:
             return outbox_table.c.sent == 0
         return (outbox_table.c.sent == 0) & (outbox_table.c.institution == self.institution)
 
-    def _next_rows(self) -> list[Any]:
+    def _next_rows(self) -> Sequence[Any]:
+        columns = outbox_table.c
         with self.engine.connect() as conn:
-            return list(
-                conn.execute(
-                    select(outbox_table)
-                    .where(self._mine())
-                    .order_by(outbox_table.c.seq)
-                    .limit(self.batch_size)
+            return conn.execute(
+                select(
+                    columns.seq, columns.institution, columns.event_type, columns.key, columns.value
                 )
-            )
+                .where(self._mine())
+                .order_by(columns.seq)
+                .limit(self.batch_size)
+            ).all()
 
     def _count_attempt(self, first: int, last: int) -> None:
         with self.engine.begin() as tx:
@@ -262,9 +270,32 @@ class Relay:
             )
 
 
-def _insert_new(conn: Connection) -> Any:
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+_INSERT_COLUMNS = ("event_id", "institution", "event_type", "key", "value", "sent", "attempts")
+
+
+def _insert_new_statement(dialect: Any) -> Any:
     return dialect.insert(outbox_table).on_conflict_do_nothing(index_elements=["event_id"])
+
+
+# On SQLite the rows go to the driver's executemany as tuples: SQLAlchemy's per-row parameter
+# work (~2.5 µs a row) was a third of the outbox insert. The statement is SQLAlchemy's, compiled
+# once; PostgreSQL keeps SQLAlchemy's own multi-row insert.
+_sqlite_insert = _insert_new_statement(sqlite).compile(
+    dialect=sqlite.dialect(), column_keys=list(_INSERT_COLUMNS)
+)
+assert tuple(_sqlite_insert.positiontup or ()) == _INSERT_COLUMNS
+_SQLITE_INSERT = str(_sqlite_insert)
+
+
+def _insert_new(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
+    """Write outbox rows (``_INSERT_COLUMNS`` order); an ``event_id`` already there is skipped."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(_SQLITE_INSERT, rows)
+    else:
+        conn.execute(
+            _insert_new_statement(postgresql),
+            [dict(zip(_INSERT_COLUMNS, row, strict=True)) for row in rows],
+        )
 
 
 @contextmanager
@@ -275,6 +306,10 @@ def _transaction(engine: Engine, tx: Connection | None) -> Iterator[Connection]:
         return
     with engine.begin() as conn:
         yield conn
+
+
+def _text(value: Any) -> bytes:
+    return uuid_ascii(value) if value.__class__ is uuid.UUID else str(value).encode()
 
 
 def _now_ms() -> int:

@@ -20,6 +20,7 @@ from fastavro.schema import parse_schema
 
 from schemas.catalogue import Catalogue, EventSchema, catalogue, full_name, schema_fingerprint
 from schemas.registry import SchemaNotFound, SchemaRegistry
+from schemas.writer import Writer, compile_writer
 
 MAGIC = 0
 FRAME = struct.Struct(">bI")
@@ -84,6 +85,8 @@ class Codec:
         self.catalogue = events or catalogue()
         self._ids: dict[str, int] = {}
         self._writers: dict[int, _Writer] = {}
+        # Event type → (frame, writer compiled from its schema, or None: fastavro writes it).
+        self._model_writers: dict[str, tuple[bytes, Writer | None]] = {}
         self._lock = threading.Lock()
 
     def register_all(self) -> dict[str, int]:
@@ -112,6 +115,29 @@ class Codec:
         except Exception as error:  # fastavro raises many types; callers need one
             raise EncodeError(event_type, f"{type(error).__name__}: {error}") from error
         return buffer.getvalue()
+
+    def encode_model(self, model: Any) -> bytes:
+        """A validated event model (``schemas.models``) framed and encoded, without a dump.
+
+        The same bytes as ``encode(model.event_type, model.to_avro())``, written by the
+        writer compiled from the event's schema; a value it does not expect (a model built
+        without validation) and a schema it cannot compile are left to fastavro, whose
+        ``EncodeError`` the caller gets as before.
+        """
+        event_type = model.event_type
+        found = self._model_writers.get(event_type)
+        if found is None:
+            writer = compile_writer(self.catalogue.record(event_type).schema)
+            found = (FRAME.pack(MAGIC, self.schema_id(event_type)), writer)
+            with self._lock:
+                self._model_writers[event_type] = found
+        prefix, writer = found
+        if writer is not None:
+            try:
+                return writer(prefix, model)
+            except Exception:  # not what a validated model holds: fastavro decides
+                pass
+        return self.encode(event_type, model.to_avro())
 
     def decode(self, data: bytes) -> Decoded:
         schema_id, payload = unframe(data)

@@ -8,15 +8,21 @@ side gets a fresh tansu broker with the topics created beforehand.
 
 Measured: the bus port (``Bus.publish`` + ``flush``, what the exchange and projections publish
 through) and, where it exists, the producer SDK (``producers.publisher``: validate, encode,
-outbox, relay). HTTP ingest (``POST /v1/events``) is measured by ``http_ingest`` where the API
-exists.
+outbox, relay) in three modes, each timed from the first ``submit_many`` until the relay has
+delivered and marked the last event: the relay after the submissions in the same thread, the
+relay in a thread of its own, and the relay in a process of its own. The relay sends each batch
+partition by partition (``Bus.publish_all``); so that this is not mistaken for cheaper layers,
+the raw loop is also timed sending the same records in that order. HTTP ingest (``POST
+/v1/events``) is measured by ``http_ingest`` where the API exists.
 """
 
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib.util
 import multiprocessing
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -25,8 +31,10 @@ from typing import Any
 from services.bench.events import EventSet
 from services.bench.workspace import Workspace
 from services.bus.kafka import KafkaBus, parse_kafka_url
+from services.bus.partitioning import partition_for
 
 Message = tuple[str, bytes, bytes, list[tuple[str, bytes]]]
+PARTITIONS = 3  # of every submissions topic, as the platform creates them
 
 
 @dataclass
@@ -34,76 +42,87 @@ class Clock:
     """Wall-clock and CPU seconds of one side (CPU: every thread of this process, the
     producer's sender included). On a shared machine the wall clock swings with other jobs and
     with how the interpreter lock passes between the caller and the sender thread; CPU time moves
-    much less, so its ratio is the steadier figure."""
+    much less, so its ratio is the steadier figure.
+
+    Every side starts from the same heap state: a full garbage collection, then ``gc.freeze()``
+    until its clock stops, so the collections on the clock go over what the side allocated and
+    not over the heap the bench holds (the events, and for the SDK the 10,000 models built just
+    before its clock: a full collection over them took ~0.2 s, as long as ~6,000 raw sends, and
+    fell on some clocks and not others). Full collections that still happen on the clock, now
+    over what the side itself allocated, are counted."""
 
     wall: float = 0.0
     cpu: float = 0.0
+    full_collections: int = 0
 
     @contextlib.contextmanager
     def running(self) -> Iterator[None]:
+        gc.collect()
+        gc.freeze()
+        before = gc.get_stats()[2]["collections"]
         wall, cpu = time.perf_counter(), time.process_time()
-        yield
-        self.wall = time.perf_counter() - wall
-        self.cpu = time.process_time() - cpu
+        try:
+            yield
+            self.wall = time.perf_counter() - wall
+            self.cpu = time.process_time() - cpu
+            self.full_collections = gc.get_stats()[2]["collections"] - before
+        finally:
+            gc.unfreeze()
+
+
+SIDES = ("raw", "raw_grouped", "port", "sdk", "sdk_thread", "sdk_process")
+"""raw: kafka-python's ``send()`` loop in submission order; raw_grouped: the same records sent
+partition by partition (the relay's order); port: ``Bus.publish``; sdk: submit, then the relay,
+in one thread; sdk_thread: the relay in a thread of its own; sdk_process: the relay in a process
+of its own (CPU: both processes)."""
 
 
 @dataclass
 class IngestRun:
-    events: int
-    raw_seconds: float
-    port_seconds: float
-    sdk_seconds: float | None  # None: the producer SDK is not in this tree
-    raw_cpu: float = float("nan")
-    port_cpu: float = float("nan")
-    sdk_cpu: float | None = None
-    # The SDK with its relay in a process of its own (two cores), as a deployment runs it.
-    pipelined_seconds: float | None = None
-    pipelined_cpu: float | None = None
+    """One repetition: each side's clock (sides missing from this tree are absent)."""
 
-    @property
-    def pipelined_rate(self) -> float | None:
-        return self.events / self.pipelined_seconds if self.pipelined_seconds else None
+    events: int
+    clocks: dict[str, Clock]
+
+    def rate(self, side: str) -> float | None:
+        clock = self.clocks.get(side)
+        return self.events / clock.wall if clock and clock.wall else None
+
+    def ratio(self, side: str, against: str = "raw") -> float | None:
+        """``side`` ÷ ``against`` in events per wall-clock second."""
+        ours, theirs = self.rate(side), self.rate(against)
+        return ours / theirs if ours and theirs else None
+
+    def cpu_ratio(self, side: str, against: str = "raw") -> float | None:
+        """``side`` ÷ ``against`` in events per CPU second (their CPU time ÷ ours)."""
+        ours, theirs = self.clocks.get(side), self.clocks.get(against)
+        return theirs.cpu / ours.cpu if ours and theirs and ours.cpu else None
 
     @property
     def raw_rate(self) -> float:
-        return self.events / self.raw_seconds
+        return self.rate("raw") or 0.0
 
     @property
     def port_rate(self) -> float:
-        return self.events / self.port_seconds
-
-    @property
-    def sdk_rate(self) -> float | None:
-        return self.events / self.sdk_seconds if self.sdk_seconds else None
-
-    @property
-    def port_cpu_ratio(self) -> float:
-        """Port ÷ raw in events per CPU second (raw CPU ÷ port CPU)."""
-        return self.raw_cpu / self.port_cpu
-
-    @property
-    def sdk_cpu_ratio(self) -> float | None:
-        return self.raw_cpu / self.sdk_cpu if self.sdk_cpu else None
+        return self.rate("port") or 0.0
 
     def as_dict(self) -> dict[str, Any]:
-        sdk = self.sdk_rate
-        sdk_cpu = self.sdk_cpu_ratio
-        return {
-            "events": self.events,
-            "raw_rate": round(self.raw_rate),
-            "port_rate": round(self.port_rate),
-            "port_ratio": round(self.port_rate / self.raw_rate, 3),
-            "sdk_rate": round(sdk) if sdk else None,
-            "sdk_ratio": round(sdk / self.raw_rate, 3) if sdk else None,
-            "raw_cpu_s": round(self.raw_cpu, 3),
-            "port_cpu_ratio": round(self.port_cpu_ratio, 3),
-            "sdk_cpu_ratio": round(sdk_cpu, 3) if sdk_cpu else None,
-            "pipelined_rate": round(self.pipelined_rate) if self.pipelined_rate else None,
-            "pipelined_ratio": (
-                round(self.pipelined_rate / self.raw_rate, 3) if self.pipelined_rate else None
-            ),
-            "pipelined_cpu_s": round(self.pipelined_cpu, 3) if self.pipelined_cpu else None,
-        }
+        found: dict[str, Any] = {"events": self.events}
+        for side, clock in self.clocks.items():
+            found[side] = {
+                "rate": round(self.rate(side) or 0.0),
+                "wall_s": round(clock.wall, 4),
+                "cpu_s": round(clock.cpu, 4),
+                "full_collections": clock.full_collections,
+            }
+            if side != "raw":
+                found[side]["ratio"] = _rounded(self.ratio(side))
+                found[side]["cpu_ratio"] = _rounded(self.cpu_ratio(side))
+        return found
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
 
 
 def sdk_available() -> bool:
@@ -114,22 +133,26 @@ def measure_ingest(workspace: Workspace, events: EventSet) -> IngestRun:
     """One repetition of every side, each against a fresh broker."""
     messages = submitted_records(events)
     topics = sorted({topic for topic, _key, _value, _headers in messages})
-    raw, port, sdk = Clock(), Clock(), Clock()
-    _on_fresh_broker(workspace, topics, lambda url: raw_send_seconds(url, messages, raw))
-    _on_fresh_broker(workspace, topics, lambda url: port_publish_seconds(url, messages, port))
-    if not sdk_available():
-        return IngestRun(len(messages), raw.wall, port.wall, None, raw.cpu, port.cpu)
-    _on_fresh_broker(
-        workspace, topics, lambda url: sdk_publish_seconds(workspace, url, events, sdk)
-    )
-    piped = Clock()
-    _on_fresh_broker(
-        workspace, topics, lambda url: sdk_pipelined_seconds(workspace, url, events, piped)
-    )
-    return IngestRun(
-        len(messages), raw.wall, port.wall, sdk.wall, raw.cpu, port.cpu, sdk.cpu,
-        piped.wall, piped.cpu,
-    )  # fmt: skip
+    clocks = {side: Clock() for side in SIDES}
+    grouped = in_partition_order(messages, PARTITIONS)
+    sides: dict[str, Callable[[str], float]] = {
+        "raw": lambda url: raw_send_seconds(url, messages, clocks["raw"]),
+        "raw_grouped": lambda url: raw_send_seconds(url, grouped, clocks["raw_grouped"]),
+        "port": lambda url: port_publish_seconds(url, messages, clocks["port"]),
+    }
+    if sdk_available():
+        sides |= {
+            "sdk": lambda url: sdk_publish_seconds(workspace, url, events, clocks["sdk"]),
+            "sdk_thread": lambda url: sdk_relay_thread_seconds(
+                workspace, url, events, clocks["sdk_thread"]
+            ),
+            "sdk_process": lambda url: sdk_pipelined_seconds(
+                workspace, url, events, clocks["sdk_process"]
+            ),
+        }
+    for measure in sides.values():
+        _on_fresh_broker(workspace, topics, measure)
+    return IngestRun(len(messages), {side: clocks[side] for side in sides})
 
 
 def submitted_records(events: EventSet) -> list[Message]:
@@ -142,6 +165,12 @@ def submitted_records(events: EventSet) -> list[Message]:
     ]
 
 
+def in_partition_order(messages: Sequence[Message], partitions: int) -> list[Message]:
+    """The same records grouped by topic and partition, each partition's in the order given:
+    what ``KafkaBus.publish_all`` sends for a relay's batch."""
+    return sorted(messages, key=lambda m: (m[0], partition_for(m[1], partitions) if m[1] else -1))
+
+
 def _on_fresh_broker(
     workspace: Workspace, topics: Sequence[str], measure: Callable[[str], float]
 ) -> float:
@@ -149,7 +178,7 @@ def _on_fresh_broker(
         assert url is not None
         bus = KafkaBus.from_url(url)
         for topic in topics:
-            bus.create_topic(topic)
+            bus.create_topic(topic, PARTITIONS)
         bus.close()
         return measure(url)
 
@@ -224,6 +253,56 @@ def sdk_publish_seconds(
     return clock.wall
 
 
+def sdk_relay_thread_seconds(
+    workspace: Workspace, url: str, events: EventSet, clock: Clock | None = None
+) -> float:
+    """The SDK with its relay in a thread of the submitting process (``Relay.run`` beside the
+    application's own work): one interpreter, so the two overlap only where either waits
+    outside it (SQLite, the socket). Timed from the first ``submit_many`` until the relay has
+    delivered the last event."""
+    clock = clock or Clock()
+    from producers.publisher import Relay
+
+    warm_up = next(events.submissions())[0]
+    with _outbox(workspace, "ingest-outbox-thread.db", events) as (outbox, publishers):
+        bus = _warm_bus(url, warm_up)
+        relay = Relay(outbox, bus)
+        start = threading.Event()
+        delivered: list[int] = []
+        failed: list[BaseException] = []
+
+        def deliver() -> None:
+            start.wait()
+            try:
+                delivered.append(_deliver_until(relay, len(events)))
+            except BaseException as error:  # reported below, in the measuring thread
+                failed.append(error)
+
+        thread = threading.Thread(target=deliver, name="relay", daemon=True)
+        thread.start()
+        with clock.running():
+            start.set()
+            for publisher, models in publishers:
+                publisher.submit_many(models)
+            thread.join(timeout=300)
+        bus.close()
+    if failed:
+        raise failed[0]
+    if not delivered or delivered[0] < len(events):
+        raise RuntimeError(f"relay delivered {delivered} of {len(events)} events")
+    return clock.wall
+
+
+def _deliver_until(relay: Any, expected: int) -> int:
+    delivered = 0
+    while delivered < expected:
+        count = relay.deliver()
+        delivered += count
+        if not count:
+            time.sleep(0.002)  # the submitter has not committed the next rows yet
+    return delivered
+
+
 def sdk_pipelined_seconds(
     workspace: Workspace, url: str, events: EventSet, clock: Clock | None = None
 ) -> float:
@@ -271,14 +350,11 @@ def _relay_process(
     outbox = sql_engine(outbox_url)
     bus = _warm_bus(bus_url, warm_up)
     relay = Relay(outbox, bus)
+    gc.collect()  # as the submitter does before its clock starts
+    gc.freeze()
     ready.set()
     cpu = time.process_time()
-    delivered = 0
-    while delivered < expected:
-        count = relay.deliver()
-        delivered += count
-        if not count:
-            time.sleep(0.002)  # the submitter has not committed the next rows yet
+    delivered = _deliver_until(relay, expected)
     results.put((delivered, time.process_time() - cpu))
     bus.close()
     outbox.dispose()

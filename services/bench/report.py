@@ -30,44 +30,57 @@ def _size(n: int) -> str:
     return f"{n // 1_000_000}M" if n % 1_000_000 == 0 else f"{n // 1000}k" if n >= 1000 else str(n)
 
 
+_INGEST_ROWS = (
+    # (measurement, side, against, target)
+    ("ingest: bus port ÷ raw kafka-python (wall; CPU)", "port", "raw", ""),
+    (
+        "ingest: producer SDK, relay after submitting, one thread ÷ raw (wall; CPU)",
+        "sdk",
+        "raw",
+        "≥ 0.8",
+    ),
+    ("ingest: producer SDK, relay in its own thread ÷ raw (wall; CPU)", "sdk_thread", "raw", ""),
+    (
+        "ingest: producer SDK, relay in its own process ÷ raw (wall; CPU of both)",
+        "sdk_process",
+        "raw",
+        "",
+    ),
+    (
+        "ingest: raw kafka-python sent partition by partition ÷ as submitted (wall; CPU)",
+        "raw_grouped",
+        "raw",
+        "",
+    ),
+    (
+        "ingest: producer SDK, one thread ÷ raw sent partition by partition (wall; CPU)",
+        "sdk",
+        "raw_grouped",
+        "",
+    ),
+)
+
+
 def _ingest_rows(runs: Sequence[IngestRun]) -> list[tuple[str, str, str, str, str, str]]:
-    """Port and SDK against raw kafka-python: wall-clock rates, and both ratios (wall; CPU)."""
-    raw = _median([r.raw_rate for r in runs])
+    """Each side against its baseline: wall-clock rates, and both ratios (wall; CPU)."""
     where = f"tansu {_size(runs[0].events)}"
-    found = [
-        (
-            "ingest: bus port ÷ raw kafka-python (wall; CPU)",
-            where,
-            _rate(_median([r.port_rate for r in runs])),
-            _rate(raw),
-            f"{_ratio(_median([r.port_rate / r.raw_rate for r in runs]))}; "
-            f"{_ratio(_median([r.port_cpu_ratio for r in runs]))}",
-            "",
-        )
-    ]
-    sdk = [r for r in runs if r.sdk_rate]
-    wall = _median([(r.sdk_rate or 0.0) / r.raw_rate for r in sdk]) if sdk else None
-    cpu = _median([r.sdk_cpu_ratio or 0.0 for r in sdk]) if sdk else None
-    found.append(
-        (
-            "ingest: producer SDK ÷ raw kafka-python (wall; CPU)",
-            where,
-            _rate(_median([r.sdk_rate or 0.0 for r in sdk])) if sdk else "not in this tree",
-            _rate(raw),
-            f"{_ratio(wall)}; {_ratio(cpu)}",
-            "≥ 0.8",
-        )
-    )
-    piped = [r for r in runs if r.pipelined_rate]
-    if piped:
+    found = []
+    for measurement, side, against, target in _INGEST_ROWS:
+        measured = [r for r in runs if r.rate(side) and r.rate(against)]
+        if not measured:
+            if side == "sdk" and against == "raw":
+                found.append((measurement, where, "not in this tree", "", "", target))
+            continue
+        wall = _median([r.ratio(side, against) or 0.0 for r in measured])
+        cpu = _median([r.cpu_ratio(side, against) or 0.0 for r in measured])
         found.append(
             (
-                "ingest: SDK, relay in its own process ÷ raw (wall)",
+                measurement,
                 where,
-                _rate(_median([r.pipelined_rate or 0.0 for r in piped])),
-                _rate(raw),
-                _ratio(_median([(r.pipelined_rate or 0.0) / r.raw_rate for r in piped])),
-                "",
+                _rate(_median([r.rate(side) or 0.0 for r in measured])),
+                _rate(_median([r.rate(against) or 0.0 for r in measured])),
+                f"{_ratio(wall)}; {_ratio(cpu)}",
+                target,
             )
         )
     return found

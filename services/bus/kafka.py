@@ -27,6 +27,7 @@ from services.bus.port import (
     BusError,
     CommitFailed,
     Headers,
+    Outgoing,
     Record,
     TopicPartition,
 )
@@ -218,6 +219,47 @@ class KafkaBus:
             raise BusError(f"publish to {topic} failed: {error}") from error
         with self._lock:
             self._pending.append(future)
+
+    def publish_all(self, records: Iterable[Outgoing]) -> None:
+        """Send every record, partition by partition, then flush (see ``flush``).
+
+        kafka-python fills one batch per partition until ``linger_ms`` runs out, and a batch
+        costs the client far more than a record (a future, an event, a buffer, its share of a
+        request). Records of many partitions in the order they were written (an outbox of many
+        cases and institutions) left one to a few records in each batch: 500–2,000 batches
+        for 10,000 records, and a send cost that doubled as the caller slowed down. Sent grouped
+        by partition, in the order given within each, they fill ~190. Topic lookups and
+        partition counts are taken once per topic rather than once per record.
+        """
+        groups: dict[tuple[str, int | None], list[tuple[bytes | None, bytes | None, Any]]] = {}
+        counts: dict[str, int] = {}
+        try:
+            producer = self.producer
+            for topic, key, value, headers in records:
+                count = counts.get(topic)
+                if count is None:
+                    if topic not in self._known_topics:
+                        self._ensure_topic(topic)
+                    if topic not in self._tracked_topics:
+                        self._track(topic)
+                    count = counts[topic] = len(producer.partitions_for(topic))
+                partition = None if key is None else partition_for(key, count)
+                group = groups.get((topic, partition))
+                if group is None:
+                    group = groups[(topic, partition)] = []
+                group.append((key, value, headers if isinstance(headers, list) else list(headers)))
+            send = producer.send
+            futures = [
+                send(topic, key=key, value=value, headers=headers, partition=partition)
+                for (topic, partition), group in groups.items()
+                for key, value, headers in group
+            ]
+        except KafkaError as error:
+            self._give_up()
+            raise BusError(f"publish failed: {error}") from error
+        with self._lock:
+            self._pending.extend(futures)
+        self.flush()
 
     def _ensure_topic(self, topic: str) -> None:
         """Create ``topic`` unless the broker has it; one listing serves every existing topic.

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol, runtime_checkable
 
 Headers = Sequence[tuple[str, bytes]]
+Outgoing = tuple[str, bytes | None, bytes | None, Headers]
+"""A record to publish: topic, key, value, headers."""
 
 
 class TopicPartition(NamedTuple):
@@ -109,6 +111,15 @@ class Bus(Protocol):
 
         ``timestamp_ms`` keeps a record's original time when a log is restored from the archive
         (default: now).
+        """
+        ...
+
+    def publish_all(self, records: Iterable[Outgoing]) -> None:
+        """Publish every record and return once all are durable (``BusError`` otherwise);
+        inside ``batch`` they join the block's records and are durable when it ends.
+
+        Each partition's records keep the order given; an engine may send different
+        partitions' records in another order (Kafka keeps no order across partitions).
         """
         ...
 

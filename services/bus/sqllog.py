@@ -48,6 +48,7 @@ from services.bus.port import (
     BusError,
     CommitFailed,
     Headers,
+    Outgoing,
     Record,
     TopicPartition,
 )
@@ -178,6 +179,18 @@ class SqlLogBus:
                 self._pending.append(item)
                 return
         self._append([item])
+
+    def publish_all(self, records: Iterable[Outgoing]) -> None:
+        """One transaction for all of them (or the open batch's, inside ``batch``)."""
+        items: list[_Item] = [
+            (topic, key, value, tuple(headers), None) for topic, key, value, headers in records
+        ]
+        with self._lock:
+            if self._pending is not None:
+                self._pending.extend(items)
+                return
+        if items:
+            self._append(items)
 
     @contextlib.contextmanager
     def batch(self) -> Iterator[None]:

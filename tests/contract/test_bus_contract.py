@@ -201,6 +201,37 @@ def test_headers_and_null_values_round_trip(bus: Bus, names: str) -> None:
     assert records[b"no key"].headers == ()
 
 
+def test_publishing_many_at_once_keeps_each_case_in_order_and_is_durable_on_return(
+    bus: Bus, names: str
+) -> None:
+    """An outbox relay's batch: two institutions' topics, cases interleaved, one header each."""
+    topics = [f"{names}.submissions.csr.lazarevac", f"{names}.submissions.police.zvezdara"]
+    for topic in topics:
+        bus.create_topic(topic, partitions=3)
+    opened = [("event-type", b"CaseOpened")]
+    records = [
+        (topics[n % 2], f"case-{n % 7}".encode(), f"{n}".encode(), opened) for n in range(140)
+    ]
+    bus.publish_all(records)
+    ends = bus.end_offsets([TopicPartition(t, p) for t in topics for p in range(3)])
+    assert sum(ends.values()) == len(records)  # every record was durable when it returned
+
+    consumer = join(bus, f"{names}-g", topics)
+    got = drain(consumer, len(records))
+    consumer.close()
+    assert len(got) == len(records)
+    by_case: dict[tuple[str, bytes | None], list[int]] = defaultdict(list)
+    for record in got:
+        assert record.key is not None and record.value is not None
+        assert record.partition == partition_for(record.key, 3)
+        assert list(record.headers) == opened
+        by_case[(record.topic, record.key)].append(int(record.value))
+    expected: dict[tuple[str, bytes | None], list[int]] = defaultdict(list)
+    for topic, key, value, _headers in records:
+        expected[(topic, key)].append(int(value))
+    assert by_case == expected
+
+
 def test_a_restored_record_keeps_its_original_timestamp(bus: Bus, names: str) -> None:
     topic = f"{names}.case-events"
     before = int(time.time() * 1000)

@@ -225,3 +225,53 @@ def test_an_operator_resends_what_a_broker_lost_from_a_time_on(tmp_path: Path) -
     assert relay.deliver() == len(events)
     assert len(read_topic(platform, f"submissions.{POLICE}")) == 2 * len(events)
     platform.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def outbox_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The institution's own database: SQLite, or PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'police.db'}"
+    return str(request.getfixturevalue("postgres_url"))
+
+
+def test_outbox_rows_hold_what_the_codec_writes_and_each_case_reaches_the_bus_in_order(
+    tmp_path: Path, outbox_url: str
+) -> None:
+    platform = platform_for(tmp_path / "data")
+    police_db = sql_engine(outbox_url)
+    publisher = Publisher(POLICE, platform.codec, police_db)
+    events = police_events(4)
+    halfway = len(events) // 2
+    with police_db.begin() as tx:
+        ids = publisher.submit_many(events[:halfway], tx)
+    ids += publisher.submit_many([e.model_dump() for e in events[halfway:]])  # dicts validated
+    assert ids == [e.header.event_id for e in events]
+    assert publisher.submit_many(events[:2]) == ids[:2]  # again: nothing written twice
+    with police_db.connect() as conn:
+        rows = conn.execute(select(outbox_table).order_by(outbox_table.c.seq)).all()
+    assert [r.event_id for r in rows] == [str(i) for i in ids]
+    for row, event in zip(rows, events, strict=True):
+        assert (row.institution, row.event_type, row.sent, row.attempts) == (
+            POLICE,
+            event.event_type,
+            0,
+            0,
+        )
+        assert row.key == str(event.header.case_id).encode()
+        assert row.value == platform.codec.encode(event.event_type, event.to_avro())
+
+    relay = Relay(police_db, platform.bus, POLICE, batch_size=3)
+    assert relay.deliver() == len(events)
+    assert pending(police_db) == 0
+    delivered = read_topic(platform, f"submissions.{POLICE}")
+    assert sorted(r.value for r in delivered) == sorted(r.value for r in rows)
+    by_case: dict[bytes | None, list[bytes | None]] = {}
+    for record in sorted(delivered, key=lambda r: (r.partition, r.offset)):
+        assert (
+            record.header("event-type") == platform.codec.decode(record.value).event_type.encode()
+        )
+        by_case.setdefault(record.key, []).append(record.value)
+    for key, values in by_case.items():
+        assert values == [r.value for r in rows if r.key == key]  # each case in submission order
+    platform.close()
