@@ -159,36 +159,30 @@ class TableRows:
 
     def add(self, row: Row) -> Row:
         """A new row (columns left out take their defaults); ``DuplicateRow`` if its key is
-        known to exist already."""
+        known to exist already. A key never read is assumed new: the database refuses it at
+        flush if it is not."""
+        return self._place(row, replace=False)
+
+    def put(self, row: Row) -> Row:
+        """Insert ``row`` or replace the row with its key, without reading it first."""
+        return self._place(row, replace=True)
+
+    def _place(self, row: Row, *, replace: bool) -> Row:
         if len(row) != len(self.names):
             row = {**self._defaults, **row}
         key = self.key_of(row)
         slot = self._slots.get(key)
         if slot is None:
-            # Not read: assumed new (the database refuses it at flush if it is not).
-            self._slots[key] = _Slot(row, False)
-        elif slot.row is not None:
+            # Unknown to memory: put writes it whatever the table holds, add assumes it is new.
+            self._slots[key] = _Slot(row, None if replace else False)
+        elif slot.row is not None and not replace:
             raise DuplicateRow(f"{self.table.name}: a row with key {key!r} exists")
         else:
-            slot.row = row  # known absent, or removed in this batch (then written whole)
+            slot.row = row  # what the table holds is replaced as a whole
         self._dirty[key] = None
         for column, members in self._members.items():
             members.setdefault(row[column], set()).add(key)
         return row
-
-    def put(self, row: Row) -> None:
-        """Insert ``row`` or replace the row with its key, without reading it first."""
-        if len(row) != len(self.names):
-            row = {**self._defaults, **row}
-        key = self.key_of(row)
-        slot = self._slots.get(key)
-        if slot is None:
-            self._slots[key] = _Slot(row, None)
-        else:
-            slot.row = row
-        self._dirty[key] = None
-        for column, members in self._members.items():
-            members.setdefault(row[column], set()).add(key)
 
     def update(self, key: Key, **values: Any) -> bool:
         """Set ``values`` on the row with ``key``; False if there is no such row."""
