@@ -61,6 +61,9 @@ class Rebuilder:
         self.codec = codec
         self.chunk_events = chunk_events
         self.rows_in_memory = rows_in_memory
+        self.joined_after = 0.0  # of the last run: seconds until its first chunk (a group join)
+        self.write_seconds = 0.0  # of the last run: writing chunks (the commit included)
+        self.wait_seconds = 0.0  # of the last run: waiting for the writer lock
         # Projections that share a database are staged together and written in one transaction.
         self.by_engine: dict[Engine, list[EventProjection]] = {}
         for projection in projections:
@@ -89,7 +92,7 @@ class Rebuilder:
             group, [CASE_EVENTS], on_assign=seek, session_timeout_ms=session_timeout_ms
         )
         read = 0
-        self.joined_after = 0.0  # seconds until the first chunk (a group join on Kafka)
+        self.joined_after = self.write_seconds = self.wait_seconds = 0.0
         joining = time.perf_counter()
         # The rows kept in memory are hundreds of thousands of small objects: every automatic
         # collection scanned them all, which doubled the cost of decoding. They hold no cycles;
@@ -147,12 +150,16 @@ class Rebuilder:
             out = Outbox()  # nothing is published: the projections are told not to
             with short_reads(engine) as reads:
                 staged = [p.stage(events, reads, out) for p in projections]
+            asked = time.perf_counter()
             with write_transaction(engine) as tx:
+                writing = time.perf_counter()
+                self.wait_seconds += writing - asked  # other processes writing their chunks
                 for projection, ok in zip(projections, staged, strict=True):
                     for record, problem in undecodable:
                         projection.note_failure(record, problem, tx)
                     projection.write(events, tx, out, staged=ok)
                     store_offsets(tx, projection.name, latest)
+            self.write_seconds += time.perf_counter() - writing
             for projection in projections:
                 if projection.store.size() > self.rows_in_memory:
                     projection.forget_rows()

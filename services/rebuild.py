@@ -46,6 +46,8 @@ class ShareDone:
     seconds: float
     cpu_seconds: float
     join_seconds: float  # of ``seconds``: until the first chunk came (a group join on Kafka)
+    write_seconds: float  # of ``seconds``: writing chunks (committing included)
+    wait_seconds: float  # of ``seconds``: waiting for the writer lock (others writing)
     peak_rss_mb: float
 
 
@@ -128,6 +130,8 @@ def _rebuild_share(
         time.perf_counter() - started,
         time.process_time() - cpu_started,
         rebuilder.joined_after,
+        rebuilder.write_seconds,
+        rebuilder.wait_seconds,
         peak_rss_mb(),
     )
 

@@ -43,6 +43,8 @@ class ReplayRun:
     decode_cpu_seconds: float
     peak_rss_mb: float  # the largest of the rebuild processes
     total_rss_mb: float  # their peaks added up (what the machine had to hold at worst)
+    write_seconds: float = 0.0  # the processes' time writing chunks, added up
+    wait_seconds: float = 0.0  # the processes' time waiting for the writer lock, added up
 
     @property
     def rate(self) -> float:
@@ -130,6 +132,8 @@ def replay_all(
         decode_cpu_seconds=decode_cpu_seconds,
         peak_rss_mb=max(s.peak_rss_mb for s in shares),
         total_rss_mb=sum(s.peak_rss_mb for s in shares),
+        write_seconds=sum(s.write_seconds for s in shares),
+        wait_seconds=sum(s.wait_seconds for s in shares),
     )
 
 
