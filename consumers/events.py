@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -182,13 +182,17 @@ class EventProjection:
 
     # -- a rebuild's chunk in two steps -------------------------------------------------------
 
-    def stage(self, events: Sequence[CaseEvent], conn: Connection, out: Outbox) -> bool:
+    def stage(
+        self, events: Sequence[CaseEvent], conn: Connection, out: Outbox, *, more: bool = False
+    ) -> bool:
         """Apply ``events`` in memory only, reading through ``conn``; False when one of them
-        failed (then nothing of the chunk is kept: ``write`` redoes it event by event)."""
+        failed (then nothing staged since the last write is kept: ``write`` redoes it event by
+        event). ``more``: these events follow others staged since the last write."""
         self._begin(conn)
-        self._published = len(out.messages)
+        if not more:
+            self._published = len(out.messages)
         try:
-            self._stage_all(events, conn, out)
+            self._stage_all(events, conn, out, batch_begins=not more)
         except Exception as error:
             if is_outage(error):
                 raise
@@ -197,9 +201,15 @@ class EventProjection:
         return True
 
     def write(
-        self, events: Sequence[CaseEvent], tx: Connection, out: Outbox, *, staged: bool
+        self,
+        tx: Connection,
+        out: Outbox,
+        staged_events: Callable[[], Sequence[CaseEvent]],
+        *,
+        staged: bool,
     ) -> None:
-        """Write what ``stage`` kept, in ``tx`` (or redo the chunk event by event there)."""
+        """Write what ``stage`` kept, in ``tx``; when it could not be kept (or the database
+        refuses a row), redo ``staged_events()`` (all staged since the last write) one by one."""
         self.store.begin(tx)  # what is still read from here on is read in the transaction
         if staged:
             try:
@@ -211,13 +221,21 @@ class EventProjection:
                 self.forget(out)
                 staged = False
         if not staged:
-            self._redo(events, tx, out)
+            self._redo(staged_events(), tx, out)
         self._finish(tx, out)
 
     # -- the steps ----------------------------------------------------------------------------
 
-    def _stage_all(self, events: Sequence[CaseEvent], conn: Connection, out: Outbox) -> None:
-        self.begin_batch()
+    def _stage_all(
+        self,
+        events: Sequence[CaseEvent],
+        conn: Connection,
+        out: Outbox,
+        *,
+        batch_begins: bool = True,
+    ) -> None:
+        if batch_begins:
+            self.begin_batch()
         self.prepare(events)
         for event in events:
             if self.fresh(event):

@@ -2,11 +2,11 @@
 
 A live runner applies one projection batch by batch, reading and writing in one transaction. A
 rebuild reads far more than it writes back, so it works differently: the partitions it owns are
-read once, each record is decoded once for every projection being rebuilt, each projection applies
-a chunk in memory (its rows stay in memory from chunk to chunk, up to a budget), reading what it
-lacks through a connection of its own, and then writes the chunk's changes with its stored offsets
-in one short transaction. Several rebuilders on different partitions then take turns only for
-those short writes (SQLite lets one writer in at a time), not for the whole chunk.
+read once, each record is decoded once for every projection being rebuilt, and each projection
+applies it in memory (its rows stay in memory from chunk to chunk, up to a budget), reading what
+it lacks through short reads of its own. Every few chunks the changes are written with the stored
+offsets in one transaction per database. Several rebuilders on different partitions then take
+turns only for those writes (SQLite lets one writer in at a time), not for their work.
 
 The offsets are stored with the rows exactly as the live runner stores them, so a rebuild that is
 stopped halfway is resumed by the live runners, and what they see is consistent chunk by chunk.
@@ -17,7 +17,7 @@ from __future__ import annotations
 import gc
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
@@ -27,7 +27,12 @@ from schemas import Codec, DecodeError
 from services.bus import Bus, Consumer, Record, TopicPartition
 from services.sql import short_reads, write_transaction
 
-CHUNK_EVENTS = 5_000  # per write; a chunk's decoded events are held in memory meanwhile
+CHUNK_EVENTS = 5_000  # decoded and applied in memory at a time (then the decoded events go)
+# Events per write. Random keys spread a chunk's rows over the whole of a table: each write
+# puts every page it touches into the write-ahead log, so a page many events change should be
+# written once, not once per small chunk (at 1 M events, 5,000 per write logged 5.6 KB an event,
+# 20,000 per write 2.5 KB). Only the records are held until then, to redo a write that fails.
+WRITE_EVENTS = 20_000
 ROWS_IN_MEMORY = 40_000  # per projection: past this its rows are dropped after a write
 COLLECT_EVERY = 100_000  # events between two collections of garbage (see ``run``)
 
@@ -55,11 +60,13 @@ class Rebuilder:
         codec: Codec,
         *,
         chunk_events: int = CHUNK_EVENTS,
+        write_events: int = WRITE_EVENTS,
         rows_in_memory: int = ROWS_IN_MEMORY,
     ) -> None:
         self.bus = bus
         self.codec = codec
         self.chunk_events = chunk_events
+        self.write_events = max(write_events, chunk_events)
         self.rows_in_memory = rows_in_memory
         self.joined_after = 0.0  # of the last run: seconds until its first chunk (a group join)
         self.write_seconds = 0.0  # of the last run: writing chunks (the commit included)
@@ -99,16 +106,20 @@ class Rebuilder:
         # whatever else does is collected between chunks, every few of them.
         collecting = gc.isenabled()
         gc.disable()
+        pending = _Pending()
         try:
             while positions:
                 chunk = self._next_chunk(consumer, positions, share.ends)
                 if chunk:
                     if not read:
                         self.joined_after = time.perf_counter() - joining
-                    self._apply(chunk)
+                    self._stage(chunk, pending)
                     read += len(chunk)
-                    progress(len(chunk))
-                    if read % COLLECT_EVERY < len(chunk):
+                if pending.records and (len(pending.records) >= self.write_events or not positions):
+                    written = self._write(pending)
+                    pending = _Pending()
+                    progress(written)
+                    if read % COLLECT_EVERY < written:
                         gc.collect()
         finally:
             consumer.close()
@@ -134,32 +145,70 @@ class Rebuilder:
                         del positions[tp]
         return chunk
 
-    def _apply(self, records: Sequence[Record]) -> None:
+    def _decode(
+        self, records: Sequence[Record], pending: _Pending | None = None
+    ) -> list[CaseEvent]:
         events: list[CaseEvent] = []
-        undecodable: list[tuple[Record, DecodeError]] = []
         decode = self.codec.decode
         for record in records:
             try:
                 decoded = decode(record.value or b"")
             except DecodeError as error:
-                undecodable.append((record, error))
+                if pending is not None:
+                    pending.undecodable.append((record, error))
                 continue
             events.append(CaseEvent(record, decoded.event_type, decoded.record))
-        latest = next_offsets(records)
+        return events
+
+    def _stage(self, records: Sequence[Record], pending: _Pending) -> None:
+        """Apply a chunk in memory, every projection reading what it lacks through a short read
+        of its own database (no writer lock); a projection that fails is redone at the write."""
+        events = self._decode(records, pending)
+        more = bool(pending.records)
+        pending.records.extend(records)
         for engine, projections in self.by_engine.items():
-            out = Outbox()  # nothing is published: the projections are told not to
             with short_reads(engine) as reads:
-                staged = [p.stage(events, reads, out) for p in projections]
+                for projection in projections:
+                    if projection in pending.failed:
+                        continue
+                    if not projection.stage(events, reads, pending.out, more=more):
+                        pending.failed.add(projection)
+
+    def _write(self, pending: _Pending) -> int:
+        """Write what was staged since the last write, with the offsets, a transaction per
+        database; returns the records covered."""
+        records = pending.records
+        latest = next_offsets(records)
+        redone: list[CaseEvent] = []
+
+        def staged_events() -> list[CaseEvent]:  # decoded again only for a write to redo
+            if not redone:
+                redone.extend(self._decode(records))
+            return redone
+
+        for engine, projections in self.by_engine.items():
             asked = time.perf_counter()
             with write_transaction(engine) as tx:
                 writing = time.perf_counter()
                 self.wait_seconds += writing - asked  # other processes writing their chunks
-                for projection, ok in zip(projections, staged, strict=True):
-                    for record, problem in undecodable:
+                for projection in projections:
+                    for record, problem in pending.undecodable:
                         projection.note_failure(record, problem, tx)
-                    projection.write(events, tx, out, staged=ok)
+                    ok = projection not in pending.failed
+                    projection.write(tx, pending.out, staged_events, staged=ok)
                     store_offsets(tx, projection.name, latest)
             self.write_seconds += time.perf_counter() - writing
             for projection in projections:
                 if projection.store.size() > self.rows_in_memory:
                     projection.forget_rows()
+        return len(records)
+
+
+@dataclass
+class _Pending:
+    """What was staged since the last write."""
+
+    records: list[Record] = field(default_factory=list)
+    undecodable: list[tuple[Record, DecodeError]] = field(default_factory=list)
+    failed: set[EventProjection] = field(default_factory=set)  # to redo event by event
+    out: Outbox = field(default_factory=Outbox)  # nothing is published: projections are told

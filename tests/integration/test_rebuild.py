@@ -157,6 +157,30 @@ def test_a_rebuild_ends_with_the_rows_the_live_runners_build(
     assert found["aggregate failures"] == [ODD["undecodable"]]
 
 
+def test_small_chunks_written_every_few_give_the_same_rows(
+    log: dict[str, str], live: dict[str, Any], tmp_path: Path
+) -> None:
+    """Chunks staged one after another and written together, with a failing event and bytes
+    that do not decode among them: the write that redoes them decodes its chunks again."""
+    system = platform(tmp_path, log)
+    for name in PROJECTIONS:
+        system.runner(system.projections()[name]).reset()
+    projections = [p for p in map(system.projections().get, PROJECTIONS) if p is not None]
+    rebuilder = Rebuilder(
+        [p for p in projections if isinstance(p, EventProjection)],
+        system.engine_for,
+        system.bus,
+        system.codec,
+        chunk_events=300,
+        write_events=900,
+    )
+    (share,) = shares_of(system, workers=1)
+    assert rebuilder.run(share, "rebuild.small") == 3003
+    found = outcome(system)
+    system.close()
+    assert found == live
+
+
 @pytest.mark.postgres
 def test_a_rebuild_into_postgresql_ends_with_the_same_rows(
     log: dict[str, str], live: dict[str, Any], tmp_path: Path
@@ -190,21 +214,22 @@ def test_a_rebuild_stopped_halfway_is_finished_by_the_live_runners(
         system.bus,
         system.codec,
         chunk_events=400,
+        write_events=800,  # two chunks staged, then written together
     )
-    chunks: list[int] = []
+    writes: list[int] = []
 
-    def stop_after_three(count: int) -> None:
-        chunks.append(count)
-        if len(chunks) == 3:
+    def stop_after_two_writes(count: int) -> None:
+        writes.append(count)
+        if len(writes) == 2:
             raise Stopped
 
     (share,) = shares_of(system, workers=1)
     with pytest.raises(Stopped):
-        rebuilder.run(share, "rebuild.stopped", stop_after_three)
+        rebuilder.run(share, "rebuild.stopped", stop_after_two_writes)
     system.close()
 
     assert live_run(tmp_path, log) == live
-    assert sum(chunks) == 3 * 400
+    assert writes == [800, 800]
 
 
 def test_a_share_covers_the_partitions_it_owns_up_to_their_ends(log: dict[str, str]) -> None:
