@@ -53,7 +53,7 @@ class PseudonymousProjection(EventProjection):
         )
         # Pure in (kind, id, epoch) under this key: the same pseudonyms are asked for by every
         # event of a case, so a bounded memo spares an HMAC each time.
-        self._pseudonym = lru_cache(maxsize=65_536)(self.ps.pseudonym)
+        self._pseudonym = lru_cache(maxsize=16_384)(self.ps.pseudonym)
 
     def _id(self, kind: str, raw: Any, case: CaseFacts) -> str:
         return self._pseudonym(kind, str(raw), case.epoch)
