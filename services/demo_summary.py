@@ -73,7 +73,7 @@ def rejection_reasons(run: DemoRun) -> RenderableType | None:
 def inboxes(run: DemoRun) -> RenderableType:
     bus = run.system.bus
     topics = sorted(t for t in bus.list_topics() if t.startswith("inbox."))
-    ends = bus.end_offsets([tp for t in topics for tp in partitions_of(bus, [t])])
+    ends = bus.end_offsets(partitions_of(bus, topics))
     counts = Counter[str]()
     for tp, end in ends.items():
         counts[tp.topic.removeprefix("inbox.")] += end

@@ -365,8 +365,13 @@ class KafkaBus:
             raise BusError(f"cannot list topics: {error}") from error
 
     def partitions_for(self, topic: str) -> int:
-        self.metadata.topics()  # refresh: partitions_for_topic reads cached metadata
-        return len(self.metadata.partitions_for_topic(topic) or ())
+        return self.partition_counts([topic])[topic]
+
+    def partition_counts(self, topics: Iterable[str]) -> dict[str, int]:
+        # One refresh for all: partitions_for_topic then reads the cached answer. (A refresh
+        # per topic made the demo's drains ask the broker ~55 times per look at the log ends.)
+        self.metadata.topics()
+        return {t: len(self.metadata.partitions_for_topic(t) or ()) for t in topics}
 
     def end_offsets(
         self, partitions: Iterable[TopicPartition], timeout: float = 5.0

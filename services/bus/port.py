@@ -137,6 +137,10 @@ class Bus(Protocol):
 
     def partitions_for(self, topic: str) -> int: ...
 
+    def partition_counts(self, topics: Iterable[str]) -> dict[str, int]:
+        """``partitions_for`` of many topics at once (a broker answers them in one request)."""
+        ...
+
     def end_offsets(self, partitions: Iterable[TopicPartition]) -> dict[TopicPartition, int]:
         """The offset the next record of each partition will get."""
         ...

@@ -289,6 +289,9 @@ class SqlLogBus:
         self._partition_counts[topic] = count
         return count
 
+    def partition_counts(self, topics: Iterable[str]) -> dict[str, int]:
+        return {topic: self.partitions_for(topic) for topic in topics}
+
     def end_offsets(self, partitions: Iterable[TopicPartition]) -> dict[TopicPartition, int]:
         wanted = set(partitions)
         topics = {tp.topic for tp in wanted}

@@ -83,6 +83,14 @@ def test_records_of_one_key_keep_their_order_on_the_kafka_partition(bus: Bus, na
     assert sum(ends.values()) == 120
 
 
+def test_partition_counts_answer_for_many_topics_at_once(bus: Bus, names: str) -> None:
+    bus.create_topic(f"{names}.one", partitions=1)
+    bus.create_topic(f"{names}.four", partitions=4)
+    counts = bus.partition_counts([f"{names}.one", f"{names}.four", f"{names}.missing"])
+    assert counts == {f"{names}.one": 1, f"{names}.four": 4, f"{names}.missing": 0}
+    assert bus.partitions_for(f"{names}.four") == 4
+
+
 def test_two_members_of_a_group_split_the_partitions(bus: Bus, names: str) -> None:
     topic = f"{names}.submissions"
     bus.create_topic(topic, partitions=4)
