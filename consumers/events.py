@@ -8,6 +8,7 @@ and hands the rest, in log order, to the projection's ``apply``.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -100,20 +101,23 @@ class DecodeMemo:
     The exchange decodes a submission and appends the same bytes to ``case-events``, where every
     projection decodes them again; remembering the last few thousand saves those decodes. A hit
     returns a copy of the top-level record (consumers treat records as read-only in any case).
+    Projections running in threads of one process share it: evictions hold a lock.
     """
 
     def __init__(self, size: int = 10_000) -> None:
         self.size = size
         self._decoded: dict[tuple[int, bytes], Decoded] = {}
+        self._lock = threading.Lock()
 
     def decode(self, codec: Codec, value: bytes) -> Decoded:
         key = (id(codec), value)
         found = self._decoded.get(key)
         if found is None:
             found = codec.decode(value)  # a DecodeError is not remembered: it is raised again
-            if len(self._decoded) >= self.size:
-                del self._decoded[next(iter(self._decoded))]
-            self._decoded[key] = found
+            with self._lock:
+                while len(self._decoded) >= self.size:
+                    self._decoded.pop(next(iter(self._decoded)), None)
+                self._decoded[key] = found
         return Decoded(found.schema_id, found.event_type, dict(found.record))
 
 

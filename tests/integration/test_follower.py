@@ -43,3 +43,24 @@ def test_the_follower_applies_everything_and_its_logs_reach_the_parent(
     assert any("views: cannot apply case-events/" in r.getMessage() for r in relayed)
     exchange.close()
     platform.close()
+
+
+def test_settle_returns_once_everything_written_before_it_is_applied(tmp_path: Path) -> None:
+    platform = platform_for(tmp_path / "data")
+    (case,) = scripted_cases(1, platform=platform)
+    exchange = pipeline_of(platform, ["exchange"])
+    follower = FollowerProcess(platform.settings, ["views"], platform.session_timeout_ms).start()
+    try:
+        shown = []
+        for part in (case.submissions[:2], case.submissions[2:4]):
+            submit(platform, part)
+            exchange.drain()
+            follower.settle(timeout=120)
+            with platform.views_engine.connect() as conn:
+                shown.append(conn.execute(select(func.count()).select_from(timeline)).scalar_one())
+        assert shown == [2, 4]  # each settle saw what the exchange had accepted before it
+        assert follower.applied() == 4
+    finally:
+        follower.finish(timeout=120)
+        exchange.close()
+        platform.close()
