@@ -217,6 +217,27 @@ class ProjectionRunner:
         if self._needs_rewind:
             self._rewind()
         records = self.consumer.poll(max_records=self.max_records, timeout=timeout)
+        return self._apply_polled(records, publish)
+
+    def step_expecting(self, count: int, timeout: float = 0.5) -> int:
+        """Poll until ``count`` records came (or ``timeout`` passed), then apply them together.
+
+        For a caller that has just sent ``count`` records and waits for what they become: a
+        broker hands them over in pieces, and a batch per piece costs a transaction and a flush
+        of outputs each.
+        """
+        if self._needs_rewind:
+            self._rewind()
+        records: list[Record] = []
+        deadline = time.monotonic() + timeout
+        while len(records) < count and len(records) < self.max_records:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            records += self.consumer.poll(max_records=self.max_records - len(records), timeout=left)
+        return self._apply_polled(records, publish=True)
+
+    def _apply_polled(self, records: list[Record], publish: bool) -> int:
         if not records:
             return 0
         try:

@@ -68,34 +68,37 @@ class Simulation:
         return [s for batch in self.batches() for s in batch]
 
     def batches(self, span: dt.timedelta = 6 * HOUR) -> list[list[Submission]]:
-        """Consecutive submissions that may go to the exchange together.
+        """Submissions that may go to the exchange together, in the order of time.
 
-        A batch covers at most ``span`` of time and holds a case's events only from one
-        institution: one institution's events of a case share a partition of its topic and keep
-        their order, while two institutions' topics are read in no fixed order, so the answer of
-        the second must wait for a later batch, as it would wait for its inbox in real use.
+        A batch holds a case's events only from one institution: one institution's events of a
+        case share a partition of its topic and keep their order, while two institutions' topics
+        are read in no fixed order, so the answer of the second must wait for a later batch, as
+        it would wait for its inbox in real use. Each institution's run of a case's submissions
+        joins the earliest open batch after the case's previous run; a batch stays open for
+        ``span`` from its first submission. So no batch reaches further from the order of time
+        than ``span`` (the deadline watcher's clocks move by event time), and the exchange is
+        waited for once per round of answers, not at every case's change of writer.
         """
         timeline = sorted(
             ((recorded_at(s), n, k, s) for n, c in enumerate(self.cases)
              for k, s in enumerate(c.submissions)),
             key=lambda item: item[:3],
         )  # fmt: skip
-        batches: list[list[Submission]] = []
-        current: list[Submission] = []
-        writer: dict[uuid.UUID, str] = {}
-        opened: dt.datetime | None = None
+        closed: list[list[Submission]] = []
+        open_: list[tuple[dt.datetime, list[Submission]]] = []  # in order, oldest first
+        run: dict[uuid.UUID, tuple[int, str]] = {}  # case → the batch of its run, its writer
         for at, _, _, submission in timeline:
-            clash = writer.get(submission.case_id, submission.institution)
-            if current and (clash != submission.institution or at - opened > span):  # type: ignore[operator]
-                batches.append(current)
-                current, writer = [], {}
-            if not current:
-                opened = at
-            current.append(submission)
-            writer[submission.case_id] = submission.institution
-        if current:
-            batches.append(current)
-        return batches
+            while open_ and at - open_[0][0] > span:
+                closed.append(open_.pop(0)[1])
+            first = len(closed)  # the number of the oldest open batch
+            number, writer = run.get(submission.case_id, (first, submission.institution))
+            if writer != submission.institution or number < first:
+                number = max(number + (writer != submission.institution), first)
+            if number - first == len(open_):
+                open_.append((at, []))
+            open_[number - first][1].append(submission)
+            run[submission.case_id] = (number, submission.institution)
+        return closed + [batch for _, batch in open_]
 
     def by_month(self) -> Iterator[tuple[str, list[list[Submission]]]]:
         """The batches grouped by the month of their first event (for progress)."""

@@ -4,9 +4,12 @@ projection, then a summary.
 The simulated institutions submit through ``producers.publisher`` (outbox, then relay) batch by
 batch in the order of time; each batch holds a case's events from one institution only, and the
 exchange decides a batch before the next is submitted, as an institution acts on what its inbox
-told it. Every projection follows all along in a second process (``services.follower``), on the
-second core: none of them shares a database with the exchange. The summary is a list of sections
-(``demo_summary.SECTIONS``); other parts of the platform add theirs there.
+told it (a batch is a round of answers within six hours: see ``Simulation.batches``). Every
+projection follows all along in a second process (``services.follower``), on the second core:
+none of them shares a database with the exchange. At the end the exchange and that process take
+turns, each with the group members it has, until the deadline watcher's last expiries are
+decided. The summary is a list of sections (``demo_summary.SECTIONS``); other parts of the
+platform add theirs there.
 """
 
 from __future__ import annotations
@@ -122,20 +125,31 @@ def run_network(
                 submitted(month, len(batch))
                 followed(follower.applied())
         relay.deliver()
-        pipeline.drain(timeout=600)
+        _settle(pipeline, follower, followed)
         follower.finish()
         followed(follower.applied())
-        if not exchange.caught_up(pipeline.ends_for(exchange)):
-            # The deadline watcher's last expiries reached the exchange after it drained: one
-            # pipeline of everything settles them (outputs feed the others until none is left).
-            others = [system.runner(projections[n], max_records=5_000) for n in followers]
-            pipeline = Pipeline([exchange, *others], system.bus)
-            pipeline.drain(timeout=600, progress=lambda _name, n: followed(n))
     except BaseException:
         follower.stop()
         raise
     finally:
         pipeline.close()
+
+
+def _settle(
+    pipeline: Pipeline, follower: FollowerProcess, followed: Callable[[int], object]
+) -> None:
+    """Decide everything submitted, until the projections' own submissions stop coming.
+
+    The deadline watcher submits expiries as the log's clocks pass due times, and what the
+    exchange accepts of them moves the clocks again: exchange and followers take turns, each with
+    the members it has (no group joins), until a turn of the exchange decides nothing new.
+    """
+    pipeline.drain(timeout=600)
+    while True:
+        follower.settle()
+        followed(follower.applied())
+        if not pipeline.drain(timeout=600)[EXCHANGE]:
+            return
 
 
 def _await_decisions(
@@ -144,13 +158,15 @@ def _await_decisions(
     ids = [str(s.event_id) for s in batch]
     decided = select(func.count()).where(submissions_table.c.event_id.in_(ids))
     deadline = time.monotonic() + timeout
+    expected = len(ids)
     while True:
         with engine.connect() as conn:
-            if conn.execute(decided).scalar_one() >= len(set(ids)):
-                return
+            count = conn.execute(decided).scalar_one()
+        if count >= len(set(ids)):
+            return
         if time.monotonic() > deadline:
             raise TimeoutError(f"the exchange did not decide a batch in {timeout:.0f}s")
-        exchange.step(timeout=0.5)
+        exchange.step_expecting(expected - count, timeout=0.5)
 
 
 def _submit(system: Platform, publishers: dict[str, Publisher], batch: list[Submission]) -> None:

@@ -22,6 +22,7 @@ SMALL = ("--months", "2", "--scale", "0.05")
 def run_demo(
     cwd: Path, *args: str, session_timeout_ms: int | None = None
 ) -> subprocess.CompletedProcess[str]:
+    cwd.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("POVEZIMO_")}
     if session_timeout_ms:
         env["POVEZIMO_SESSION_TIMEOUT_MS"] = str(session_timeout_ms)
@@ -80,15 +81,18 @@ def test_the_demo_runs_on_the_embedded_default_and_summarises_the_network(
 
 
 @pytest.mark.kafka
-def test_the_demo_runs_over_kafka(tmp_path: Path, tansu_url: str) -> None:
+def test_the_demo_over_kafka_decides_as_on_the_embedded_bus(tmp_path: Path, tansu_url: str) -> None:
+    args = ("--months", "1", "--scale", "0.02")
+    embedded = run_demo(tmp_path / "sqlite", *args)
     # tansu holds a group join for half the session timeout; keep it short here.
-    result = run_demo(
-        tmp_path, "--months", "1", "--scale", "0.01", "--bus", tansu_url, session_timeout_ms=2000
-    )
-    assert result.returncode == 0, result.stderr
-    seen = counts(result.stdout)
+    kafka = run_demo(tmp_path / "kafka", *args, "--bus", tansu_url, session_timeout_ms=2000)
+    assert embedded.returncode == 0, embedded.stderr
+    assert kafka.returncode == 0, kafka.stderr
+    seen = counts(kafka.stdout)
     assert seen["accepted"] + seen["rejected"] == seen["published"] > 20
     assert seen["of them unexpected"] == 0
+    assert seen == counts(embedded.stdout)
+    assert "audit verify: intact" in kafka.stdout
 
 
 def test_demo_serve_prints_a_working_dashboard_address_and_coordinator_token(

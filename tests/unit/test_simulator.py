@@ -10,10 +10,12 @@ from collections import Counter
 import pytest
 
 from producers.identities import jmbg_is_valid
+from producers.scenario import HOUR
 from producers.simulator import (
     CASES_PER_100K_A_YEAR,
     POPULATION,
     Simulation,
+    recorded_at,
     simulate,
 )
 from services.institutions import InstitutionRegistry, may_publish
@@ -140,7 +142,7 @@ def test_the_same_seed_gives_the_same_events_and_another_seed_others() -> None:
 
 def test_batches_keep_each_case_in_order_and_one_writer_per_case() -> None:
     sim = simulate(3, start=START, months=2, scale=0.2)
-    batches = sim.batches()
+    batches = sim.batches(span=6 * HOUR)
     flat = [s for b in batches for s in b]
     assert len(flat) == sim.event_count
     position = {s.event_id: n for n, s in enumerate(flat)}
@@ -153,6 +155,15 @@ def test_batches_keep_each_case_in_order_and_one_writer_per_case() -> None:
         for s in batch:
             writers.setdefault(s.case_id, set()).add(s.institution)
         assert all(len(w) == 1 for w in writers.values())
+        times = [recorded_at(s) for s in batch]
+        assert max(times) - min(times) <= 6 * HOUR  # never further from the order of time
+    # Answers by another institution wait for a later batch, not for every case's next one.
+    changes = sum(
+        a.institution != b.institution
+        for case in sim.cases
+        for a, b in zip(case.submissions, case.submissions[1:], strict=False)
+    )
+    assert len(batches) < changes / 2
 
 
 def test_people_are_synthetic_with_valid_jmbg() -> None:
