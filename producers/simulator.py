@@ -65,7 +65,14 @@ class Simulation:
 
     def submissions(self) -> list[Submission]:
         """Every submission in the order of time (each case's own order kept)."""
-        return [s for batch in self.batches() for s in batch]
+        return [submission for *_, submission in self._timeline()]
+
+    def _timeline(self) -> list[tuple[dt.datetime, int, int, Submission]]:
+        return sorted(
+            ((recorded_at(s), n, k, s) for n, c in enumerate(self.cases)
+             for k, s in enumerate(c.submissions)),
+            key=lambda item: item[:3],
+        )  # fmt: skip
 
     def batches(self, span: dt.timedelta = 6 * HOUR) -> list[list[Submission]]:
         """Submissions that may go to the exchange together, in the order of time.
@@ -79,11 +86,7 @@ class Simulation:
         than ``span`` (the deadline watcher's clocks move by event time), and the exchange is
         waited for once per round of answers, not at every case's change of writer.
         """
-        timeline = sorted(
-            ((recorded_at(s), n, k, s) for n, c in enumerate(self.cases)
-             for k, s in enumerate(c.submissions)),
-            key=lambda item: item[:3],
-        )  # fmt: skip
+        timeline = self._timeline()
         closed: list[list[Submission]] = []
         open_: list[tuple[dt.datetime, list[Submission]]] = []  # in order, oldest first
         run: dict[uuid.UUID, tuple[int, str]] = {}  # case → the batch of its run, its writer
