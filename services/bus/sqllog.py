@@ -153,8 +153,9 @@ class SqlLogBus:
         self.url = url or engine.url.render_as_string(hide_password=True)
         self.default_partitions = default_partitions
         self._partition_counts: dict[str, int] = {}
-        self._pending: list[_Item] | None = None
-        self._lock = threading.Lock()
+        # A batch belongs to the thread that opened it: projections running side by side in one
+        # process publish through the same bus, each inside its own block.
+        self._batches = threading.local()
         self._round_robin = 0
         metadata.create_all(engine)
 
@@ -174,10 +175,10 @@ class SqlLogBus:
         timestamp_ms: int | None = None,
     ) -> None:
         item = (topic, key, value, tuple(headers), timestamp_ms)
-        with self._lock:
-            if self._pending is not None:
-                self._pending.append(item)
-                return
+        pending = self._open_batch()
+        if pending is not None:
+            pending.append(item)
+            return
         self._append([item])
 
     def publish_all(self, records: Iterable[Outgoing]) -> None:
@@ -185,28 +186,30 @@ class SqlLogBus:
         items: list[_Item] = [
             (topic, key, value, tuple(headers), None) for topic, key, value, headers in records
         ]
-        with self._lock:
-            if self._pending is not None:
-                self._pending.extend(items)
-                return
+        pending = self._open_batch()
+        if pending is not None:
+            pending.extend(items)
+            return
         if items:
             self._append(items)
 
     @contextlib.contextmanager
     def batch(self) -> Iterator[None]:
-        """Publishes inside the block are written in one transaction when it ends."""
-        with self._lock:
-            if self._pending is not None:
-                raise BusError("batches do not nest")
-            self._pending = []
+        """This thread's publishes inside the block are written in one transaction when it ends."""
+        if self._open_batch() is not None:
+            raise BusError("batches do not nest")
+        pending: list[_Item] = []
+        self._batches.pending = pending
         try:
             yield
-            pending = self._pending
         finally:
-            with self._lock:
-                self._pending = None
+            self._batches.pending = None
         if pending:
             self._append(pending)
+
+    def _open_batch(self) -> list[_Item] | None:
+        pending: list[_Item] | None = getattr(self._batches, "pending", None)
+        return pending
 
     def flush(self, timeout: float | None = None) -> None:
         """Every publish outside a batch is already durable when it returns."""

@@ -83,6 +83,34 @@ def test_records_of_one_key_keep_their_order_on_the_kafka_partition(bus: Bus, na
     assert sum(ends.values()) == 120
 
 
+def test_threads_publish_in_batches_of_their_own_at_once(bus: Bus, names: str) -> None:
+    """Projections running side by side in one process share a bus, a batch each."""
+    topic = f"{names}.inbox"
+    bus.create_topic(topic, partitions=1)
+    inside = threading.Barrier(2)
+    failures: list[BaseException] = []
+
+    def publish(name: str) -> None:
+        try:
+            with bus.batch():
+                bus.publish(topic, name.encode(), f"{name}-1".encode())
+                inside.wait(timeout=WAIT_S)  # both blocks are open now
+                bus.publish(topic, name.encode(), f"{name}-2".encode())
+        except BaseException as error:  # reported by the assertion below
+            failures.append(error)
+
+    threads = [threading.Thread(target=publish, args=(n,)) for n in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(WAIT_S)
+    assert not failures
+    values = [r.value for r in drain(join(bus, f"{names}-g", [topic]), 4)]
+    assert sorted(values) == [b"a-1", b"a-2", b"b-1", b"b-2"]
+    assert values.index(b"a-1") < values.index(b"a-2")
+    assert values.index(b"b-1") < values.index(b"b-2")
+
+
 def test_partition_counts_answer_for_many_topics_at_once(bus: Bus, names: str) -> None:
     bus.create_topic(f"{names}.one", partitions=1)
     bus.create_topic(f"{names}.four", partitions=4)
