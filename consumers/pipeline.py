@@ -64,6 +64,7 @@ class Pipeline:
                 with ThreadPoolExecutor(len(self.runners)) as pool:
                     busy = any(list(pool.map(catch_up, self.runners, ends)))
             else:
+                # A list, not a generator: every runner catches up, busy or not.
                 busy = any([catch_up(r, self.ends_for(r)) for r in self.runners])
             if not busy:
                 return applied

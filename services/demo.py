@@ -155,18 +155,17 @@ def _settle(
 def _await_decisions(
     exchange: ProjectionRunner, engine: Engine, batch: list[Submission], timeout: float = 600
 ) -> None:
-    ids = [str(s.event_id) for s in batch]
+    ids = {str(s.event_id) for s in batch}
     decided = select(func.count()).where(submissions_table.c.event_id.in_(ids))
     deadline = time.monotonic() + timeout
-    expected = len(ids)
     while True:
         with engine.connect() as conn:
             count = conn.execute(decided).scalar_one()
-        if count >= len(set(ids)):
+        if count >= len(ids):
             return
         if time.monotonic() > deadline:
             raise TimeoutError(f"the exchange did not decide a batch in {timeout:.0f}s")
-        exchange.step_expecting(expected - count, timeout=0.5)
+        exchange.step_expecting(len(ids) - count, timeout=0.5)
 
 
 def _submit(system: Platform, publishers: dict[str, Publisher], batch: list[Submission]) -> None:
