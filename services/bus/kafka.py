@@ -442,7 +442,8 @@ class KafkaBus:
             **self.options,
         )
         _forbid_auto_create(client)
-        adapter = KafkaGroupConsumer(client)
+        # Long enough for tansu (half the session) and Kafka's initial rebalance delay (3 s).
+        adapter = KafkaGroupConsumer(client, join_wait=session / 1000 + 5)
         listener = _AssignListener(adapter, on_assign)
         if not isinstance(topics, re.Pattern):
             # A subscription no longer creates a missing topic (see ``_forbid_auto_create``)
@@ -483,11 +484,13 @@ class _AssignListener(ConsumerRebalanceListener):  # type: ignore[misc]
 class KafkaGroupConsumer:
     """A consumer-group member: the port's consumer over ``KafkaConsumer``."""
 
-    def __init__(self, client: KafkaConsumer) -> None:
+    def __init__(self, client: KafkaConsumer, *, join_wait: float = 15.0) -> None:
         self.client = client
+        self.join_wait = join_wait
 
     def poll(self, max_records: int = 500, timeout: float = 1.0) -> list[Record]:
         try:
+            self._finish_join()
             batches = self.client.poll(timeout_ms=int(timeout * 1000), max_records=max_records)
         except KafkaError as error:
             raise BusError(f"poll failed: {error}") from error
@@ -505,6 +508,20 @@ class KafkaGroupConsumer:
             for _tp, records in sorted(batches.items())
             for r in records
         ]
+
+    def _finish_join(self) -> None:
+        """While the member (re)joins its group, wait for the join itself, up to ``join_wait``.
+
+        kafka-python 3.0 forgets a JoinGroup that completes between two polls and sends another:
+        a member whose polls are shorter than a join (≈ half the session timeout on tansu, the
+        initial rebalance delay on Apache Kafka) joined again and again, 5 s a time, while the
+        demo's exchange polled in half seconds. Only the coordinator is waited for, so once the
+        member has its partitions the caller's own timeout applies to the fetch.
+        """
+        coordinator: Any = getattr(self.client, "_coordinator", None)
+        if coordinator is None or not (coordinator.rejoining or coordinator.need_rejoin()):
+            return
+        coordinator.poll(timeout_ms=int(self.join_wait * 1000))
 
     def _unwedge(self) -> None:
         """Rejoin when a join finished but its result was dropped (kafka-python 3.0).
