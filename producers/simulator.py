@@ -13,6 +13,7 @@ Everything is drawn from ``random.Random(seed)``: the same seed and start give t
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import random
 import uuid
@@ -125,6 +126,18 @@ def simulate(
     municipalities: dict[str, int] | None = None,
 ) -> Simulation:
     """``months`` of the network from ``start``; ``scale`` multiplies the case rate (tests)."""
+    with vault.one_transaction() if vault else contextlib.nullcontext():
+        return _simulate(seed, start, months, scale, vault, municipalities)
+
+
+def _simulate(
+    seed: int,
+    start: dt.datetime,
+    months: int,
+    scale: float,
+    vault: KeyVault | None,
+    municipalities: dict[str, int] | None,
+) -> Simulation:
     end = _add_months(start, months)
     rng = random.Random(seed)
     simulation = Simulation(start, end, [])

@@ -295,13 +295,14 @@ class SqlLogBus:
     def partition_counts(self, topics: Iterable[str]) -> dict[str, int]:
         return {topic: self.partitions_for(topic) for topic in topics}
 
-    def end_offsets(self, partitions: Iterable[TopicPartition]) -> dict[TopicPartition, int]:
+    def end_offsets(
+        self, partitions: Iterable[TopicPartition], *, conn: Connection | None = None
+    ) -> dict[TopicPartition, int]:
         wanted = set(partitions)
         topics = {tp.topic for tp in wanted}
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(partitions_table).where(partitions_table.c.topic.in_(topics))
-            ).all()
+        query = select(partitions_table).where(partitions_table.c.topic.in_(topics))
+        with _reading(self.engine, conn) as reader:
+            rows = reader.execute(query).all()
         found = {TopicPartition(r.topic, r.partition): r.next_offset for r in rows}
         return {tp: found.get(tp, 0) for tp in wanted}
 
@@ -325,12 +326,13 @@ class SqlLogBus:
             session_timeout_ms=session_timeout_ms or DEFAULT_SESSION_TIMEOUT_MS,
         )
 
-    def read(self, tp: TopicPartition, offset: int, limit: int) -> list[Record]:
+    def read(
+        self, tp: TopicPartition, offset: int, limit: int, *, conn: Connection | None = None
+    ) -> list[Record]:
         """Records of one partition from ``offset`` on, at most ``limit`` of them."""
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                _READ, {"t": tp.topic, "p": tp.partition, "o": offset, "l": limit}
-            ).all()
+        params = {"t": tp.topic, "p": tp.partition, "o": offset, "l": limit}
+        with _reading(self.engine, conn) as reader:
+            rows = reader.execute(_READ, params).all()
         return [
             Record(
                 topic=r.topic,
@@ -365,6 +367,16 @@ class SqlLogBus:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+@contextlib.contextmanager
+def _reading(engine: Engine, conn: Connection | None) -> Iterator[Connection]:
+    """The caller's connection, or one of our own for this read."""
+    if conn is not None:
+        yield conn
+        return
+    with engine.connect() as own:
+        yield own
 
 
 def _validate_topic_name(topic: str) -> None:
@@ -540,22 +552,27 @@ class SqlLogConsumer:
     def _fetch(self, max_records: int) -> list[Record]:
         # One look at the partition counters first, so only partitions with new records are read
         # (a pattern subscription may hold hundreds of partitions, most of them idle).
-        ends = self._bus.end_offsets(self._positions)
-        partitions = sorted(tp for tp, pos in self._positions.items() if ends.get(tp, 0) > pos)
-        if not partitions:
-            return []
-        records: list[Record] = []
-        # Start from a different partition each poll so that a busy one cannot starve the rest.
-        start = self._next_partition % len(partitions)
-        self._next_partition += 1
-        for tp in partitions[start:] + partitions[:start]:
-            if len(records) >= max_records:
-                break
-            batch = self._bus.read(tp, self._positions[tp], max_records - len(records))
-            if batch:
-                self._positions[tp] = batch[-1].offset + 1
-                records.extend(batch)
-        return records
+        # One connection for the look and the reads (a checkout and a BEGIN each cost more
+        # than the query when a poll finds a few records).
+        with self._bus.engine.connect() as conn:
+            ends = self._bus.end_offsets(self._positions, conn=conn)
+            partitions = sorted(tp for tp, pos in self._positions.items() if ends.get(tp, 0) > pos)
+            if not partitions:
+                return []
+            records: list[Record] = []
+            # Start from a different partition each poll so that a busy one cannot starve the
+            # rest.
+            start = self._next_partition % len(partitions)
+            self._next_partition += 1
+            for tp in partitions[start:] + partitions[:start]:
+                if len(records) >= max_records:
+                    break
+                wanted = max_records - len(records)
+                batch = self._bus.read(tp, self._positions[tp], wanted, conn=conn)
+                if batch:
+                    self._positions[tp] = batch[-1].offset + 1
+                    records.extend(batch)
+            return records
 
     def commit(self, offsets: Mapping[TopicPartition, int] | None = None) -> None:
         self._check_open()

@@ -83,3 +83,20 @@ def test_jmbg_check_digit_and_sex_ranges() -> None:
     male = jmbg(dt.date(1990, 1, 1), False, 71, 3)
     assert int(female[9:12]) >= 500 > int(male[9:12])
     assert not jmbg_is_valid(female[:12] + str((int(female[12]) + 1) % 10))
+
+
+def test_seals_in_one_transaction_share_keys_and_commit_only_when_it_ends(
+    vault: KeyVault, tmp_path: Path
+) -> None:
+    subject, lost = uuid.uuid4(), uuid.uuid4()
+    another_process = KeyVault(sql_engine(f"sqlite:///{tmp_path / 'vault.db'}"))
+    with vault.one_transaction():
+        first, second = vault.seal(subject, person()), vault.seal(subject, person())
+        assert first["key_id"] == second["key_id"]
+    assert another_process.unseal(subject, first) == person()
+
+    with pytest.raises(RuntimeError), vault.one_transaction():
+        sealed = vault.seal(lost, person(2))
+        raise RuntimeError("the simulation failed before publishing anything")
+    assert vault.unseal(lost, sealed) is None  # its key was never kept
+    assert vault.unseal(subject, vault.seal(subject, person())) == person()  # outside: as before
