@@ -300,9 +300,7 @@ def test_a_pattern_subscription_finds_topics_created_later(bus: Bus, names: str)
     assert {early, late} <= bus.list_topics()
 
 
-def test_a_member_that_polls_briefly_with_pauses_between_still_joins(
-    bus: Bus, names: str
-) -> None:
+def test_a_member_that_polls_briefly_with_pauses_between_still_joins(bus: Bus, names: str) -> None:
     # A caller that does other work between short polls (the demo's exchange checks its own
     # database between half-second polls). kafka-python 3.0 dropped a join that finished in such
     # a pause and started another, for ever: with a pattern on tansu, 40 s without partitions.
