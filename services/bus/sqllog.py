@@ -118,6 +118,8 @@ _TAKE_OFFSETS = (
 )
 
 
+_INSERT = insert(records_table)
+
 _READ = (
     select(records_table)
     .where(records_table.c.topic == bindparam("t"))
@@ -133,6 +135,14 @@ def _now_ms() -> int:
 
 
 def _encode_headers(headers: Headers) -> str | None:
+    try:
+        return _encode_header_set(headers)  # type: ignore[arg-type]
+    except TypeError:  # a header given as a list is not hashable
+        return _encode_header_set.__wrapped__(headers)  # type: ignore[arg-type]
+
+
+@lru_cache(maxsize=4096)  # the same few hundred header sets as below, on the way in
+def _encode_header_set(headers: tuple[tuple[str, bytes], ...]) -> str | None:
     if not headers:
         return None
     return json.dumps([[k, b64encode(v).decode()] for k, v in headers])
@@ -239,7 +249,7 @@ class SqlLogBus:
                     for n, i in enumerate(indexes)
                 )
             # One statement for the whole batch, whatever the number of partitions.
-            conn.execute(insert(records_table), rows)
+            conn.execute(_INSERT, rows)
 
     def _choose_partition(self, topic: str, key: bytes | None) -> int:
         count = self.partitions_for(topic, create=True)
