@@ -129,7 +129,9 @@ class BatchState:
         self._looked_up |= event_ids
         for chunk in _chunks(event_ids):
             self._remember(
-                tx.execute(self._outcomes_query().where(submissions_table.c.event_id.in_(chunk)))
+                tx.execute(
+                    self._outcomes_query().where(submissions_table.c.event_id.in_(chunk))
+                ).all()  # one fetch, not one per row
             )
         case_ids = set(case_ids)
         self.resend.preload(event_ids, case_ids)
@@ -137,7 +139,9 @@ class BatchState:
             for case_id in chunk:
                 self._cases[case_id] = None
                 self._participants[case_id] = set()
-            for row in tx.execute(select(cases_table).where(cases_table.c.case_id.in_(chunk))):
+            for row in tx.execute(
+                select(cases_table).where(cases_table.c.case_id.in_(chunk))
+            ).all():
                 self._cases[row.case_id] = Case(
                     row.case_id, row.opened_by, row.municipality, bool(row.closed)
                 )
@@ -145,11 +149,11 @@ class BatchState:
                 select(participants_table.c.case_id, participants_table.c.institution).where(
                     participants_table.c.case_id.in_(chunk)
                 )
-            ):
+            ).all():
                 self._participants[case_id].add(institution)
             for row in tx.execute(
                 select(referrals_table).where(referrals_table.c.case_id.in_(chunk))
-            ):
+            ).all():
                 self._referrals[row.referral_id] = Referral(*row)
 
     # -- reads -------------------------------------------------------------------------------

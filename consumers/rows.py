@@ -19,6 +19,7 @@ Rules a projection keeps:
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Table, and_, bindparam, delete, insert, or_, select, tuple_
@@ -59,6 +60,9 @@ class TableRows:
         self.key_names = tuple(c.name for c in table.primary_key.columns)
         self.names = tuple(c.name for c in table.columns)
         self._single = len(self.key_names) == 1
+        # A key is the row's value for a one-column key, else the tuple of them (in C: key_of
+        # runs for every row staged, loaded or written).
+        self._key_of: Any = itemgetter(*self.key_names)
         self.groups = tuple(groups)
         # Where a group column sits in the key: a key of a loaded group absent from memory is
         # absent from the table too, with no query.
@@ -91,9 +95,8 @@ class TableRows:
         return bool(self._dirty)
 
     def key_of(self, row: Row) -> Key:
-        if self._single:
-            return row[self.key_names[0]]
-        return tuple(row[name] for name in self.key_names)
+        key: Key = self._key_of(row)
+        return key
 
     # -- reading ----------------------------------------------------------------------------------
 
@@ -285,7 +288,11 @@ class TableRows:
     def _query(self, statement: Any, params: dict[str, Any] | None = None) -> list[Row]:
         if self.conn is None:
             raise RuntimeError(f"{self.table.name}: no connection to read from (begin a batch)")
-        return [r._asdict() for r in self.conn.execute(statement, params or {})]
+        result = self.conn.execute(statement, params or {})
+        # All rows in one fetch, each a dict by zip: iterating the result fetches row by row
+        # and ``Row._asdict`` builds a key view per row (a tenth of the demo's CPU together).
+        names = tuple(result.keys())
+        return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
 
     def _key_params(self, key: Key, prefix: str = "key_") -> dict[str, Any]:
         if self._single:
