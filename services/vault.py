@@ -134,7 +134,8 @@ class KeyVault:
 
         For a producer that seals thousands of subjects before it publishes anything (the
         simulator): a transaction per seal cost half its time. The keys commit when the block
-        ends, before any sealed record can leave; an error inside it rolls them back.
+        ends, before any sealed record can leave; an error inside it rolls them back. On SQLite
+        other writers of the vault wait for the block, so keep it to such batch work.
         """
         with self.engine.begin() as tx:
             self._shared.tx = tx

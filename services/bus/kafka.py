@@ -529,6 +529,7 @@ class KafkaGroupConsumer:
         If ``poll`` times out while a JoinGroup the client started itself is in flight (a pattern
         matched a new topic), the finished join is never applied: the member stops heartbeating
         and keeps reading partitions the group has given away. Asking for a rejoin recovers it.
+        (``_finish_join`` makes this rare: only a join longer than ``join_wait`` still ends so.)
         """
         coordinator: Any = getattr(self.client, "_coordinator", None)
         join = getattr(coordinator, "_join_task", None)
