@@ -18,8 +18,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,7 +43,7 @@ from schemas import Codec
 from schemas.models import EventModel, model_for
 from schemas.writer import uuid_ascii
 from services.bus import Bus, BusError
-from services.sql import Bytes
+from services.sql import Bytes, given_or_own
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +96,7 @@ class Publisher:
         models = [self._validated(event) for event in events]
         rows = [self._row(model) for model in models]
         if rows:
-            with _transaction(self.engine, tx) as conn:
+            with given_or_own(tx, self.engine.begin) as conn:  # theirs commits
                 # Submitting an event again (a retry after a crash) is harmless: one row per id.
                 _insert_new(conn, rows)
         ids = [model.header.event_id for model in models]  # type: ignore[attr-defined]
@@ -296,16 +295,6 @@ def _insert_new(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
             _insert_new_statement(postgresql),
             [dict(zip(_INSERT_COLUMNS, row, strict=True)) for row in rows],
         )
-
-
-@contextmanager
-def _transaction(engine: Engine, tx: Connection | None) -> Iterator[Connection]:
-    """The caller's transaction if it passes one (it commits), else one of our own."""
-    if tx is not None:
-        yield tx
-        return
-    with engine.begin() as conn:
-        yield conn
 
 
 def _text(value: Any) -> bytes:

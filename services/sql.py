@@ -85,6 +85,21 @@ def short_reads(engine: Engine) -> Iterator[Connection]:
         yield conn
 
 
+@contextlib.contextmanager
+def given_or_own(
+    given: Connection | None, own: Callable[[], contextlib.AbstractContextManager[Connection]]
+) -> Iterator[Connection]:
+    """The caller's connection (it commits or closes it), else one ``own()`` opens for us.
+
+    ``own`` is ``engine.connect`` for reads or ``engine.begin`` for a transaction of our own.
+    """
+    if given is not None:
+        yield given
+        return
+    with own() as conn:
+        yield conn
+
+
 class _FairLock:
     """A first-come, first-served lock whose holder may be asked for again by its own thread.
 

@@ -35,7 +35,7 @@ from sqlalchemy import (
     select,
 )
 
-from services.sql import UtcDateTime
+from services.sql import UtcDateTime, given_or_own
 
 ALGORITHM = "AES-256-GCM"
 
@@ -146,7 +146,7 @@ class KeyVault:
 
     def _key_for(self, subject_id: str) -> tuple[str, bytes]:
         shared: Connection | None = getattr(self._shared, "tx", None)
-        with contextlib.nullcontext(shared) if shared is not None else self.engine.begin() as tx:
+        with given_or_own(shared, self.engine.begin) as tx:
             row = tx.execute(
                 select(keys_table.c.key_id, keys_table.c.data_key).where(
                     keys_table.c.subject_id == subject_id

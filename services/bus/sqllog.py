@@ -52,7 +52,7 @@ from services.bus.port import (
     Record,
     TopicPartition,
 )
-from services.sql import sql_engine, write_transaction
+from services.sql import given_or_own, sql_engine, write_transaction
 
 metadata = MetaData()
 
@@ -311,7 +311,7 @@ class SqlLogBus:
         wanted = set(partitions)
         topics = {tp.topic for tp in wanted}
         query = select(partitions_table).where(partitions_table.c.topic.in_(topics))
-        with _reading(self.engine, conn) as reader:
+        with given_or_own(conn, self.engine.connect) as reader:
             rows = reader.execute(query).all()
         found = {TopicPartition(r.topic, r.partition): r.next_offset for r in rows}
         return {tp: found.get(tp, 0) for tp in wanted}
@@ -341,7 +341,7 @@ class SqlLogBus:
     ) -> list[Record]:
         """Records of one partition from ``offset`` on, at most ``limit`` of them."""
         params = {"t": tp.topic, "p": tp.partition, "o": offset, "l": limit}
-        with _reading(self.engine, conn) as reader:
+        with given_or_own(conn, self.engine.connect) as reader:
             rows = reader.execute(_READ, params).all()
         return [
             Record(
@@ -377,16 +377,6 @@ class SqlLogBus:
 
     def close(self) -> None:
         self.engine.dispose()
-
-
-@contextlib.contextmanager
-def _reading(engine: Engine, conn: Connection | None) -> Iterator[Connection]:
-    """The caller's connection, or one of our own for this read."""
-    if conn is not None:
-        yield conn
-        return
-    with engine.connect() as own:
-        yield own
 
 
 def _validate_topic_name(topic: str) -> None:
