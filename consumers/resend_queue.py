@@ -49,6 +49,7 @@ resend_queue_table = Table(
     Column("value", LargeBinary, nullable=True),  # the bytes, once the outbox sent them again
     Column("headers", LargeBinary, nullable=True),
 )
+_ANY_QUEUED = select(resend_queue_table.c.event_id).limit(1)  # built once: asked every batch
 _CHUNK = 500
 
 
@@ -64,7 +65,7 @@ class ResendQueue:
     def preload(self, event_ids: Iterable[str], case_ids: Iterable[str]) -> None:
         column = resend_queue_table.c
         if self._empty is None:
-            self._empty = self.tx.execute(select(column.event_id).limit(1)).first() is None
+            self._empty = self.tx.execute(_ANY_QUEUED).first() is None
         if self._empty:
             self._lost.update(dict.fromkeys(event_ids, False))
             self._held.update(dict.fromkeys(case_ids, False))
