@@ -85,7 +85,7 @@ _CHUNK = 500  # bound parameters per IN (…) list, well under every engine's li
 
 # Built once: a statement built per call spent more on SQLAlchemy's construction and cache keys
 # than on the query (a sixth of the exchange's time in the demo).
-_IDS = bindparam("ids", expanding=True)
+_IDS: Any = bindparam("ids", expanding=True)
 _OUTCOMES = select(
     submissions_table.c.event_id, submissions_table.c.status, submissions_table.c.institution
 )

@@ -9,6 +9,7 @@ commits: a crash in between publishes it again, and every consumer is idempotent
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import re
 import time
@@ -363,16 +364,19 @@ def store_offsets(tx: Connection, projection: str, latest: Mapping[TopicPartitio
         for tp, offset in latest.items()
     ]  # fmt: skip
     if rows:
-        # One statement for every partition of the batch (INSERT … ON CONFLICT DO UPDATE).
-        dialect = postgresql if tx.dialect.name == "postgresql" else sqlite
-        statement = dialect.insert(offsets_table)
-        tx.execute(
-            statement.on_conflict_do_update(
-                index_elements=["projection", "topic", "partition"],
-                set_={"next_offset": statement.excluded.next_offset},
-            ),
-            rows,
-        )
+        tx.execute(_upsert_offsets(tx.dialect.name), rows)
+
+
+@functools.cache
+def _upsert_offsets(dialect_name: str) -> Any:
+    """One statement for every partition of a batch (INSERT … ON CONFLICT DO UPDATE), built
+    once per dialect: it is run at every batch of every projection."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    statement = dialect.insert(offsets_table)
+    return statement.on_conflict_do_update(
+        index_elements=["projection", "topic", "partition"],
+        set_={"next_offset": statement.excluded.next_offset},
+    )
 
 
 def record_failure(projection: str, record: Record, error: BaseException, tx: Connection) -> None:

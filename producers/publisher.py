@@ -32,6 +32,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    bindparam,
     func,
     select,
     update,
@@ -172,6 +173,27 @@ class Relay:
 
     def __post_init__(self) -> None:
         metadata.create_all(self.engine)
+        # Built once per relay: the demo's relay runs every few milliseconds, and building these
+        # cost more than running them.
+        columns = outbox_table.c
+        mine = columns.sent == 0
+        if self.institution is not None:
+            mine &= columns.institution == self.institution
+        self._pending = (
+            select(columns.seq, columns.institution, columns.event_type, columns.key, columns.value)
+            .where(mine)
+            .order_by(columns.seq)
+            .limit(self.batch_size)
+        )
+        in_range = columns.seq.between(bindparam("first"), bindparam("last"))
+        self._mark_sent = (
+            update(outbox_table)
+            .where(in_range, mine)
+            .values(sent=1, attempts=columns.attempts + 1, sent_at_ms=bindparam("at"))
+        )
+        self._mark_attempt = (
+            update(outbox_table).where(in_range, mine).values(attempts=columns.attempts + 1)
+        )
 
     def deliver(self) -> int:
         """Publish every pending row once; returns how many. ``BusError``: the bus is down."""
@@ -188,10 +210,7 @@ class Relay:
             # Published: mark sent. A crash before this line sends them again (harmless).
             with self.engine.begin() as tx:
                 tx.execute(
-                    update(outbox_table)
-                    .where(outbox_table.c.seq.between(rows[0].seq, rows[-1].seq))
-                    .where(self._mine())
-                    .values(sent=1, attempts=outbox_table.c.attempts + 1, sent_at_ms=_now_ms())
+                    self._mark_sent, {"first": rows[0].seq, "last": rows[-1].seq, "at": _now_ms()}
                 )
             delivered += len(rows)
             if len(rows) < self.batch_size:
@@ -242,31 +261,13 @@ class Relay:
             (topics[row.institution], row.key, row.value, headers[row.event_type]) for row in rows
         )
 
-    def _mine(self) -> Any:
-        if self.institution is None:
-            return outbox_table.c.sent == 0
-        return (outbox_table.c.sent == 0) & (outbox_table.c.institution == self.institution)
-
     def _next_rows(self) -> Sequence[Any]:
-        columns = outbox_table.c
         with self.engine.connect() as conn:
-            return conn.execute(
-                select(
-                    columns.seq, columns.institution, columns.event_type, columns.key, columns.value
-                )
-                .where(self._mine())
-                .order_by(columns.seq)
-                .limit(self.batch_size)
-            ).all()
+            return conn.execute(self._pending).all()
 
     def _count_attempt(self, first: int, last: int) -> None:
         with self.engine.begin() as tx:
-            tx.execute(
-                update(outbox_table)
-                .where(outbox_table.c.seq.between(first, last))
-                .where(self._mine())
-                .values(attempts=outbox_table.c.attempts + 1)
-            )
+            tx.execute(self._mark_attempt, {"first": first, "last": last})
 
 
 _INSERT_COLUMNS = ("event_id", "institution", "event_type", "key", "value", "sent", "attempts")

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, bindparam, func, select
 
 from consumers.exchange import submissions_table
 from consumers.pipeline import Pipeline
@@ -34,6 +34,10 @@ from services.bootstrap import Platform
 from services.follower import FollowerProcess
 
 DEFAULT_START = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+# How many of a batch's submissions the exchange has decided (asked after every batch).
+_DECIDED = select(func.count()).where(
+    submissions_table.c.event_id.in_(bindparam("ids", expanding=True))
+)
 EXCHANGE = "exchange"
 
 
@@ -155,17 +159,16 @@ def _settle(
 def _await_decisions(
     exchange: ProjectionRunner, engine: Engine, batch: list[Submission], timeout: float = 600
 ) -> None:
-    ids = {str(s.event_id) for s in batch}
-    decided = select(func.count()).where(submissions_table.c.event_id.in_(ids))
+    ids = {"ids": list({str(s.event_id) for s in batch})}
     deadline = time.monotonic() + timeout
     while True:
         with engine.connect() as conn:
-            count = conn.execute(decided).scalar_one()
-        if count >= len(ids):
+            count = conn.execute(_DECIDED, ids).scalar_one()
+        if count >= len(ids["ids"]):
             return
         if time.monotonic() > deadline:
             raise TimeoutError(f"the exchange did not decide a batch in {timeout:.0f}s")
-        exchange.step_expecting(len(ids) - count, timeout=0.5)
+        exchange.step_expecting(len(ids["ids"]) - count, timeout=0.5)
 
 
 def _submit(system: Platform, publishers: dict[str, Publisher], batch: list[Submission]) -> None:

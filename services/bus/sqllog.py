@@ -116,6 +116,9 @@ _TAKE_OFFSETS = (
     .values(next_offset=partitions_table.c.next_offset + bindparam("n"))
     .returning(partitions_table.c.next_offset)
 )
+_ENDS_OF_TOPICS = select(partitions_table).where(
+    partitions_table.c.topic.in_(bindparam("topics", expanding=True))
+)
 
 
 _INSERT = insert(records_table)
@@ -310,9 +313,8 @@ class SqlLogBus:
     ) -> dict[TopicPartition, int]:
         wanted = set(partitions)
         topics = {tp.topic for tp in wanted}
-        query = select(partitions_table).where(partitions_table.c.topic.in_(topics))
         with given_or_own(conn, self.engine.connect) as reader:
-            rows = reader.execute(query).all()
+            rows = reader.execute(_ENDS_OF_TOPICS, {"topics": list(topics)}).all()
         found = {TopicPartition(r.topic, r.partition): r.next_offset for r in rows}
         return {tp: found.get(tp, 0) for tp in wanted}
 
