@@ -18,6 +18,7 @@ from consumers.exchange import rejections_topic
 from consumers.inbox import inbox_topic
 from producers.events import PLATFORM_INSTITUTION
 from producers.publisher import submissions_topic
+from services.bus.partitioning import SUBMISSIONS_PARTITIONS
 from services.institutions import InstitutionRegistry
 
 REPLICATION_FACTOR = 3
@@ -107,7 +108,8 @@ def topics(registry: InstitutionRegistry) -> list[TopicSpec]:
         TopicSpec(ACCESS_LOG, 6, FOREVER, "who read identified data, kept forever"),
     ]
     for institution in sorted(i.id for i in registry):
-        found.append(TopicSpec(submissions_topic(institution), 3, 30 * DAY_MS, "what it submits"))
+        submissions = submissions_topic(institution)
+        found.append(TopicSpec(submissions, SUBMISSIONS_PARTITIONS, 30 * DAY_MS, "what it submits"))
         found.append(
             TopicSpec(rejections_topic(institution), 3, 365 * DAY_MS, "what was refused, why")
         )

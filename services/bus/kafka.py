@@ -21,7 +21,7 @@ from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.errors import CommitFailedError, KafkaError, TopicAlreadyExistsError
 from kafka.structs import OffsetAndMetadata
 
-from services.bus.partitioning import partition_for
+from services.bus.partitioning import new_topic_partitions, partition_for
 from services.bus.port import (
     AssignCallback,
     BusError,
@@ -349,7 +349,8 @@ class KafkaBus:
     # -- topics ------------------------------------------------------------------------------
 
     def create_topic(self, topic: str, partitions: int | None = None) -> None:
-        new = NewTopic(topic, partitions or self.default_partitions, self.replication_factor)
+        count = partitions or new_topic_partitions(topic, self.default_partitions)
+        new = NewTopic(topic, count, self.replication_factor)
         try:
             self.admin.create_topics([new])
         except TopicAlreadyExistsError:

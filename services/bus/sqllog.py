@@ -42,7 +42,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from services.bus.partitioning import partition_for
+from services.bus.partitioning import new_topic_partitions, partition_for
 from services.bus.port import (
     AssignCallback,
     BusError,
@@ -273,7 +273,7 @@ class SqlLogBus:
 
     def create_topic(self, topic: str, partitions: int | None = None) -> None:
         _validate_topic_name(topic)
-        count = partitions or self.default_partitions
+        count = partitions or new_topic_partitions(topic, self.default_partitions)
         with contextlib.suppress(IntegrityError), self._writer() as conn:
             exists = conn.execute(
                 select(func.count()).where(partitions_table.c.topic == topic)

@@ -27,7 +27,7 @@ from services.bus import (
     consume,
     open_bus,
 )
-from services.bus.partitioning import partition_for
+from services.bus.partitioning import SUBMISSIONS_PARTITIONS, partition_for
 from tests.support.brokers import TEST_SESSION_TIMEOUT_MS
 
 WAIT_S = 30.0
@@ -117,6 +117,16 @@ def test_partition_counts_answer_for_many_topics_at_once(bus: Bus, names: str) -
     counts = bus.partition_counts([f"{names}.one", f"{names}.four", f"{names}.missing"])
     assert counts == {f"{names}.one": 1, f"{names}.four": 4, f"{names}.missing": 0}
     assert bus.partitions_for(f"{names}.four") == 4
+
+
+def test_a_submissions_topic_gets_one_partition_unless_asked_for_more(bus: Bus, names: str) -> None:
+    created, published, other = f"submissions.{names}-a", f"submissions.{names}-b", f"{names}.x"
+    bus.create_topic(created)
+    bus.publish(published, b"case-1", b"v")  # created on first use
+    bus.create_topic(other)
+    counts = bus.partition_counts([created, published, other])
+    assert counts == {created: SUBMISSIONS_PARTITIONS, published: SUBMISSIONS_PARTITIONS,
+                      other: 3}  # fmt: skip
 
 
 def test_two_members_of_a_group_split_the_partitions(bus: Bus, names: str) -> None:

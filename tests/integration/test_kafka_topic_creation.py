@@ -16,6 +16,7 @@ import pytest
 
 from services.bus import BusError
 from services.bus.kafka import KafkaBus
+from services.bus.partitioning import SUBMISSIONS_PARTITIONS
 from tests.support.brokers import TansuBroker
 from tests.support.tcp_proxy import TcpProxy
 
@@ -72,7 +73,8 @@ def test_clients_outliving_an_empty_broker_recreate_nothing(
 
         relay.publish(SUBMISSIONS, b"case-1", b"after")  # the relay's next attempt
         relay.flush()
-        assert checks.partitions_for(SUBMISSIONS) == 3  # the platform's count, not tansu's 4
+        # The platform's count, not tansu's 4.
+        assert checks.partitions_for(SUBMISSIONS) == SUBMISSIONS_PARTITIONS
         assert CASE_EVENTS not in checks.list_topics()
     finally:
         member.close()

@@ -13,6 +13,7 @@ from consumers.exchange import rejections_topic
 from consumers.inbox import inbox_topic
 from producers.events import PLATFORM_INSTITUTION
 from producers.publisher import submissions_topic
+from services.bus.partitioning import SUBMISSIONS_PARTITIONS
 from services.institutions import InstitutionRegistry
 from services.topology import BROKERS, PLATFORM_SERVICES, PROJECTIONS, rendered
 
@@ -42,6 +43,9 @@ def test_topics_are_exactly_those_the_code_publishes_to() -> None:
         assert topic["config"]["min.insync.replicas"] == "2"
     assert defined[CASE_EVENTS]["config"]["retention.ms"] == "-1"
     assert defined[CASE_EVENTS]["config"]["retention.bytes"] == "-1"
+    # The bus creates a submissions topic with as many partitions as production has.
+    for institution in INSTITUTIONS:
+        assert defined[submissions_topic(institution)]["partitions"] == SUBMISSIONS_PARTITIONS
 
 
 def _acls() -> list[dict[str, str]]:
