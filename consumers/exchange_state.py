@@ -102,6 +102,8 @@ _END_REFERRAL_PARTICIPATION = (
     .where(participants_table.c.role == "referral_recipient")
     .where(participants_table.c.via == bindparam("referral"))
 )
+_INSERT_REFERRALS = insert(referrals_table)
+_INSERT_OUTCOMES = insert(submissions_table)
 _SET_CLOSED = (
     update(cases_table)
     .where(cases_table.c.case_id == bindparam("case"))
@@ -264,31 +266,28 @@ class BatchState:
             self._status_changes[referral_id] = status
 
     def flush(self) -> None:
-        """Write the batch's new cases, participants and outcomes (in the caller's transaction)."""
-        if self._new_cases:
-            self.tx.execute(insert(cases_table), [c.__dict__ for c in self._new_cases.values()])
-            self._new_cases.clear()
-        self._flush_participants()
-        if self._closed_changes:
-            self.tx.execute(
-                _SET_CLOSED,
-                [{"case": c, "is_closed": v} for c, v in self._closed_changes.items()],
-            )
-            self._closed_changes.clear()
-        if self._new_referrals:
-            self.tx.execute(
-                insert(referrals_table), [r.__dict__ for r in self._new_referrals.values()]
-            )
-            self._new_referrals.clear()
-        if self._status_changes:
-            self.tx.execute(
+        """Write what the batch decided (in the caller's transaction): cases and participants,
+        then each kind of change in one statement."""
+        self._flush_participants()  # new cases first: the rest refers to them
+        writes = (
+            (_SET_CLOSED, [{"case": c, "is_closed": v} for c, v in self._closed_changes.items()]),
+            (_INSERT_REFERRALS, [r.__dict__ for r in self._new_referrals.values()]),
+            (
                 _SET_REFERRAL_STATUS,
                 [{"referral": r, "new_status": v} for r, v in self._status_changes.items()],
-            )
-            self._status_changes.clear()
-        if self._outcomes:
-            self.tx.execute(insert(submissions_table), list(self._outcomes.values()))
-            self._outcomes.clear()
+            ),
+            (_INSERT_OUTCOMES, list(self._outcomes.values())),
+        )
+        for statement, rows in writes:
+            if rows:
+                self.tx.execute(statement, rows)
+        for pending in (
+            self._closed_changes,
+            self._new_referrals,
+            self._status_changes,
+            self._outcomes,
+        ):
+            pending.clear()
 
     def _flush_participants(self) -> None:
         if self._new_cases:
