@@ -31,10 +31,10 @@ from typing import Any
 from services.bench.events import EventSet
 from services.bench.workspace import Workspace
 from services.bus.kafka import KafkaBus, parse_kafka_url
-from services.bus.partitioning import partition_for
+from services.bus.partitioning import SUBMISSIONS_PARTITIONS, partition_for
 
 Message = tuple[str, bytes, bytes, list[tuple[str, bytes]]]
-PARTITIONS = 3  # of every submissions topic, as the platform creates them
+PARTITIONS = SUBMISSIONS_PARTITIONS  # of every submissions topic, as the platform creates them
 
 
 @dataclass
