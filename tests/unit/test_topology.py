@@ -13,7 +13,7 @@ from consumers.exchange import rejections_topic
 from consumers.inbox import inbox_topic
 from producers.events import PLATFORM_INSTITUTION
 from producers.publisher import submissions_topic
-from services.bus.partitioning import SUBMISSIONS_PARTITIONS
+from services.bus.partitioning import SUBMISSIONS_PARTITIONS, new_topic_partitions
 from services.institutions import InstitutionRegistry
 from services.topology import BROKERS, PLATFORM_SERVICES, PROJECTIONS, rendered
 
@@ -46,6 +46,7 @@ def test_topics_are_exactly_those_the_code_publishes_to() -> None:
     # The bus creates a submissions topic with as many partitions as production has.
     for institution in INSTITUTIONS:
         assert defined[submissions_topic(institution)]["partitions"] == SUBMISSIONS_PARTITIONS
+        assert new_topic_partitions(submissions_topic(institution), 3) == SUBMISSIONS_PARTITIONS
 
 
 def _acls() -> list[dict[str, str]]:
