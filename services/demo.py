@@ -34,11 +34,11 @@ from services.bootstrap import Platform
 from services.follower import FollowerProcess
 
 DEFAULT_START = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+EXCHANGE = "exchange"
 # How many of a batch's submissions the exchange has decided (asked after every batch).
 _DECIDED = select(func.count()).where(
     submissions_table.c.event_id.in_(bindparam("ids", expanding=True))
 )
-EXCHANGE = "exchange"
 
 
 def default_start(months: int, today: dt.date) -> dt.datetime:
@@ -159,16 +159,16 @@ def _settle(
 def _await_decisions(
     exchange: ProjectionRunner, engine: Engine, batch: list[Submission], timeout: float = 600
 ) -> None:
-    ids = {"ids": list({str(s.event_id) for s in batch})}
+    ids = list({str(s.event_id) for s in batch})
     deadline = time.monotonic() + timeout
     while True:
         with engine.connect() as conn:
-            count = conn.execute(_DECIDED, ids).scalar_one()
-        if count >= len(ids["ids"]):
+            count = conn.execute(_DECIDED, {"ids": ids}).scalar_one()
+        if count >= len(ids):
             return
         if time.monotonic() > deadline:
             raise TimeoutError(f"the exchange did not decide a batch in {timeout:.0f}s")
-        exchange.step_expecting(len(ids["ids"]) - count, timeout=0.5)
+        exchange.step_expecting(len(ids) - count, timeout=0.5)
 
 
 def _submit(system: Platform, publishers: dict[str, Publisher], batch: list[Submission]) -> None:
