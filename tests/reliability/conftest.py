@@ -12,9 +12,11 @@ from tests.reliability.support import comparable, streamed_waves
 from tests.support.pipeline import pipeline_of, platform_for, submit
 
 
-@pytest.fixture(autouse=True, scope="session")
+@pytest.fixture(autouse=True, scope="package")
 def _one_pseudonym_key() -> Iterator[None]:
-    """Every run of a test (clean, crashed, child processes) pseudonymises alike."""
+    """Every run of a test (clean, crashed, child processes) pseudonymises alike. Set for this
+    package only: a session-wide key leaked into the tests collected after it (a replay run as a
+    child process then pseudonymised with it, the demo it replayed without)."""
     before = os.environ.get("POVEZIMO_PSEUDONYM_KEY")
     os.environ["POVEZIMO_PSEUDONYM_KEY"] = PSEUDONYM_KEY
     yield
