@@ -37,7 +37,7 @@ from consumers.rows import RowsToInsert, TableRows
 from consumers.runner import Outbox
 from schemas import Codec
 from services.institutions import InstitutionRegistry
-from services.sql import UtcDateTime
+from services.sql import UtcDateTime, reader_index
 
 metadata = MetaData()
 
@@ -66,6 +66,8 @@ participants = Table(
     _id("institution", True),
     Column("role", String(30), primary_key=True),
     _id("via", True),
+    # The cases an institution takes part in (its case list), without a scan of every case.
+    reader_index("view_participants_institution", "institution", "case_id"),
     # Every column is the key: SQLite keeps such a row once, in the key's B-tree.
     sqlite_with_rowid=False,
 )
@@ -96,6 +98,10 @@ referrals = Table(
     Column("answered_at", UtcDateTime),
     Column("completed_at", UtcDateTime),
     Column("reason_code", String(40)),
+    # A case's referrals, and the referrals an institution received or sent, by due time.
+    reader_index("view_referrals_case", "case_id"),
+    reader_index("view_referrals_recipient", "recipient", "due_at"),
+    reader_index("view_referrals_sender", "sender", "due_at"),
 )
 urgent_measures = Table(
     "view_urgent_measures",
@@ -113,6 +119,7 @@ urgent_measures = Table(
     Column("granted", Boolean),
     Column("extended_until", UtcDateTime),
     Column("breaches", Integer, nullable=False, default=0),
+    reader_index("view_urgent_measures_case", "case_id"),
 )
 conferences = Table(
     "view_conferences",
@@ -124,6 +131,7 @@ conferences = Table(
     Column("scheduled_for", UtcDateTime),
     Column("held_at", UtcDateTime),
     Column("victim_participated", Boolean),
+    reader_index("view_conferences_case", "case_id"),
 )
 plans = Table(
     "view_plans",
@@ -133,6 +141,7 @@ plans = Table(
     Column("adopted_at", UtcDateTime),
     Column("review_due_at", UtcDateTime),
     Column("victim_participated", Boolean),
+    reader_index("view_plans_case", "case_id"),
 )
 plan_measures = Table(
     "view_plan_measures",
@@ -145,6 +154,8 @@ plan_measures = Table(
     Column("due_at", UtcDateTime),
     Column("completed_at", UtcDateTime),
     Column("outcome", String(30)),
+    reader_index("view_plan_measures_case", "case_id"),
+    reader_index("view_plan_measures_executor", "executor", "due_at"),
 )
 timeline = Table(
     "view_timeline",
@@ -156,6 +167,8 @@ timeline = Table(
     Column("occurred_at", UtcDateTime, nullable=False),
     Column("event_type", String(60), nullable=False),
     _id("source_institution"),
+    # One case's events in log order: a timeline read must not scan every event of the region.
+    reader_index("view_timeline_case", "case_id", "offset"),
 )
 ALL_TABLES = (
     cases,

@@ -18,12 +18,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import Engine, Index
+
 from consumers.events import CASE_EVENTS, EventProjection
 from consumers.pipeline import partitions_of
 from consumers.rebuilder import Rebuilder, Share
 from services.bootstrap import Platform
 from services.memory import peak_rss_mb
 from services.settings import Settings
+from services.sql import reader_indexes
 
 
 @dataclass(frozen=True)
@@ -74,27 +77,49 @@ def rebuild(
     *,
     workers: int | None = None,
     done: list[ShareDone] | None = None,
+    timings: dict[str, float] | None = None,
 ) -> list[Rebuilt]:
     """Reset and rebuild ``names``; ``progress(name, applied)`` as chunks are written.
 
-    ``done`` (when given) receives each rebuilder's own figures.
+    ``done`` (when given) receives each rebuilder's own figures, ``timings["indexes"]`` the
+    seconds spent building the readers' indexes at the end (see ``services.sql.reader_index``).
     """
     for name in names:
         runner = system.runner(system.projections()[name])
         runner.reset()
         runner.close()
+    indexes = _reader_indexes(system, names)
+    for engine, index in indexes:
+        index.drop(engine, checkfirst=True)
     shares = shares_of(system, workers)
     started = time.perf_counter()
     finished: list[ShareDone] = []
-    if len(shares) == 1:
-        finished.append(_rebuild_share(system, names, shares[0], 0, len(shares), progress))
-    else:
-        finished = _in_processes(system, names, shares, progress)
+    try:
+        if len(shares) == 1:
+            finished.append(_rebuild_share(system, names, shares[0], 0, len(shares), progress))
+        else:
+            finished = _in_processes(system, names, shares, progress)
+    finally:
+        # Built also when the rebuild failed: the readers' queries stay indexed either way.
+        indexing = time.perf_counter()
+        for engine, index in indexes:
+            index.create(engine, checkfirst=True)
+        if timings is not None:
+            timings["indexes"] = time.perf_counter() - indexing
     elapsed = time.perf_counter() - started
     if done is not None:
         done.extend(finished)
     total = sum(share.events for share in shares)
     return [Rebuilt(name, total, elapsed) for name in names]
+
+
+def _reader_indexes(system: Platform, names: Sequence[str]) -> list[tuple[Engine, Index]]:
+    found: list[tuple[Engine, Index]] = []
+    for name in names:
+        projection = system.projections()[name]
+        engine = system.engine_for(projection)
+        found += [(engine, index) for index in reader_indexes(projection.tables)]
+    return found
 
 
 def _rebuild_share(

@@ -108,8 +108,11 @@ def replay_all(
     system.codec  # noqa: B018  (schemas loaded before the clock starts, as in a running process)
     names = [name for name in system.projections() if name not in NOT_REPLAYABLE]
     shares: list[ShareDone] = []
+    timings: dict[str, float] = {}
     started, cpu_started = time.perf_counter(), time.process_time()
-    rebuilt = rebuild(system, names, lambda _name, _n: None, workers=workers, done=shares)
+    rebuilt = rebuild(
+        system, names, lambda _name, _n: None, workers=workers, done=shares, timings=timings
+    )
     seconds = time.perf_counter() - started
     own_cpu = time.process_time() - cpu_started
     short = [r.name for r in rebuilt if r.events < events]
@@ -126,8 +129,11 @@ def replay_all(
         seconds=seconds,
         cpu_seconds=own_cpu + (sum(s.cpu_seconds for s in shares) if in_children else 0.0),
         # Each process reads from its first chunk to its last; the slowest one's reading time is
-        # the rebuild's work, the rest (spawning, imports, group joins) does not grow with the log.
-        join_seconds=seconds - max(s.seconds - s.join_seconds for s in shares),
+        # the rebuild's work, and so is building the readers' indexes after it; the rest
+        # (spawning, imports, group joins) does not grow with the log.
+        join_seconds=seconds
+        - max(s.seconds - s.join_seconds for s in shares)
+        - timings.get("indexes", 0.0),
         decode_seconds=decode_seconds,
         decode_cpu_seconds=decode_cpu_seconds,
         peak_rss_mb=max(s.peak_rss_mb for s in shares),
