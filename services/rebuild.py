@@ -18,8 +18,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, Index
-
 from consumers.events import CASE_EVENTS, EventProjection
 from consumers.pipeline import partitions_of
 from consumers.rebuilder import Rebuilder, Share
@@ -84,11 +82,16 @@ def rebuild(
     ``done`` (when given) receives each rebuilder's own figures, ``timings["indexes"]`` the
     seconds spent building the readers' indexes at the end (see ``services.sql.reader_index``).
     """
-    for name in names:
-        runner = system.runner(system.projections()[name])
+    chosen = [system.projections()[name] for name in names]  # built anew on every call
+    for projection in chosen:
+        runner = system.runner(projection)
         runner.reset()
         runner.close()
-    indexes = _reader_indexes(system, names)
+    indexes = [
+        (system.engine_for(projection), index)
+        for projection in chosen
+        for index in reader_indexes(projection.tables)
+    ]
     for engine, index in indexes:
         index.drop(engine, checkfirst=True)
     shares = shares_of(system, workers)
@@ -111,15 +114,6 @@ def rebuild(
         done.extend(finished)
     total = sum(share.events for share in shares)
     return [Rebuilt(name, total, elapsed) for name in names]
-
-
-def _reader_indexes(system: Platform, names: Sequence[str]) -> list[tuple[Engine, Index]]:
-    found: list[tuple[Engine, Index]] = []
-    for name in names:
-        projection = system.projections()[name]
-        engine = system.engine_for(projection)
-        found += [(engine, index) for index in reader_indexes(projection.tables)]
-    return found
 
 
 def _rebuild_share(

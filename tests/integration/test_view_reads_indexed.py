@@ -31,7 +31,7 @@ from tests.support.brokers import TEST_SESSION_TIMEOUT_MS
 
 @pytest.fixture(scope="module")
 def rebuilt(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
-    """Views rebuilt from a simulated log, with the time it took to build their indexes."""
+    """Views rebuilt from a simulated log (the rebuild reports its index build)."""
     system = Platform(
         Settings(data_dir=tmp_path_factory.mktemp("views")),  # type: ignore[call-arg]
         TEST_SESSION_TIMEOUT_MS,
