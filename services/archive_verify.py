@@ -17,7 +17,6 @@ It also compares the archive with the bus, record by record, while the bus still
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -117,9 +116,7 @@ def verify_archive(
     with system.archive_engine.connect() as conn:
         result = verify_chain(conn, public_key)
         if result.breach is None and with_bus:
-            result.bus = cross_check(
-                system.bus, conn, session_timeout_ms=system.settings.session_timeout_ms
-            )
+            result.bus = cross_check(system.bus, conn)
     return result
 
 
@@ -245,9 +242,7 @@ def _check_end(
     return None
 
 
-def cross_check(
-    bus: Bus, conn: Connection, *, session_timeout_ms: int | None = None, timeout: float = 120.0
-) -> BusCheck:
+def cross_check(bus: Bus, conn: Connection, *, timeout: float = 120.0) -> BusCheck:
     """Read the archived topics from the bus and compare each record with its archived copy."""
     check = BusCheck()
     partitions = partitions_of(bus, list(Archive.topics))
@@ -267,7 +262,7 @@ def cross_check(
             return check
     remaining = {tp: end for tp, end in ends.items() if end > 0}
     if remaining:
-        checked = _compare_with_bus(bus, conn, remaining, check, session_timeout_ms, timeout)
+        checked = _compare_with_bus(bus, conn, remaining, check, timeout)
         if check.mismatch:
             return check
     else:
@@ -282,12 +277,9 @@ def _compare_with_bus(
     conn: Connection,
     ends: dict[TopicPartition, int],
     check: BusCheck,
-    session_timeout_ms: int | None,
     timeout: float,
 ) -> int:
-    consumer = bus.consumer(
-        f"audit.verify.{uuid.uuid4()}", list(Archive.topics), session_timeout_ms=session_timeout_ms
-    )
+    consumer = bus.reader(dict.fromkeys(ends, 0))
     checked = 0
     deadline = time.monotonic() + timeout
     try:

@@ -53,9 +53,7 @@ def verify(
     with platform.archive_engine.connect() as conn:
         result = verify_chain(conn, key)
         if result.breach is None and bus:
-            result.bus = cross_check(
-                platform.bus, conn, session_timeout_ms=platform.settings.session_timeout_ms
-            )
+            result.bus = cross_check(platform.bus, conn)
     breach = result.breach
     return {
         "intact": result.intact,

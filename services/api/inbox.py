@@ -27,7 +27,6 @@ from schemas import DecodeError
 from services.api.access import CaseReader, Reader
 from services.api.errors import ApiError, ErrorBody, Problem
 from services.bus import Bus, Record, TopicPartition
-from services.bus.sqllog import SqlLogBus
 
 router = APIRouter(prefix="/v1", tags=["institutions"])
 Cursor = dict[int, int]
@@ -82,40 +81,37 @@ def _read(bus: Bus, topic: str, cursor: Cursor, limit: int) -> list[Record]:
     waiting = [tp for tp in tps if ends[tp] > cursor.get(tp.partition, 0)]
     if not waiting:
         return []
-    if isinstance(bus, SqlLogBus):
-        found = [r for tp in waiting for r in bus.read(tp, cursor.get(tp.partition, 0), limit)]
-    else:
-        found = _read_with_consumer(bus, topic, waiting, cursor, ends, limit)
+    found = _read_partitions(bus, waiting, cursor, ends, limit)
     found.sort(key=lambda r: (r.timestamp_ms, r.partition, r.offset))
     return found[:limit]
 
 
-def _read_with_consumer(
+def _read_partitions(
     bus: Bus,
-    topic: str,
     waiting: list[TopicPartition],
     cursor: Cursor,
     ends: dict[TopicPartition, int],
     limit: int,
 ) -> list[Record]:
-    # A throw-away group that never commits: the cursor, not the broker, remembers the position.
-    def seek(consumer: Any, assigned: set[TopicPartition]) -> None:
-        for tp in assigned:
-            consumer.seek(tp, cursor.get(tp.partition, 0))
+    """Up to ``limit`` records of each partition after the cursor (the cursor is the position:
+    no group, nothing committed)."""
+    reader = bus.reader({tp: cursor.get(tp.partition, 0) for tp in waiting})
+    found: dict[TopicPartition, list[Record]] = {tp: [] for tp in waiting}
 
-    consumer = bus.consumer(f"api-inbox.{uuid.uuid4().hex}", [topic], on_assign=seek)
-    found: list[Record] = []
+    def wanting() -> bool:
+        return any(
+            len(found[tp]) < limit and cursor.get(tp.partition, 0) + len(found[tp]) < ends[tp]
+            for tp in waiting
+        )
+
     deadline = time.monotonic() + 10
     try:
-        while time.monotonic() < deadline and len(found) < limit:
-            found += consumer.poll(max_records=limit, timeout=0.5)
-            reached = {tp: max([r.offset + 1 for r in found if r.partition == tp.partition],
-                               default=cursor.get(tp.partition, 0)) for tp in waiting}  # fmt: skip
-            if all(reached[tp] >= ends[tp] for tp in waiting):
-                break
+        while wanting() and time.monotonic() < deadline:
+            for record in reader.poll(max_records=limit * len(waiting), timeout=0.5):
+                found[record.topic_partition].append(record)
     finally:
-        consumer.close()
-    return found
+        reader.close()
+    return [r for records in found.values() for r in records[:limit]]
 
 
 def _json(value: Any) -> Any:

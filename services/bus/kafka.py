@@ -459,6 +459,24 @@ class KafkaBus:
             client.subscribe(topics=list(topics), listener=listener)
         return adapter
 
+    def reader(self, start: Mapping[TopicPartition, int]) -> KafkaReader:
+        client = KafkaConsumer(
+            bootstrap_servers=self.servers,
+            allow_auto_create_topics=False,
+            enable_auto_commit=False,
+            fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
+            **self.options,
+        )
+        _forbid_auto_create(client)
+        try:
+            client.assign([_to_kafka(tp) for tp in start])
+            for tp, offset in start.items():
+                client.seek(_to_kafka(tp), offset)
+        except KafkaError as error:
+            client.close(autocommit=False)
+            raise BusError(f"cannot read {sorted(start)}: {error}") from error
+        return KafkaReader(client)
+
     def close(self) -> None:
         for client in (self._producer, self._admin, self._metadata):
             if client is not None:
@@ -466,6 +484,40 @@ class KafkaBus:
                     client.close()
         self._producer = self._admin = self._metadata = None
         self._tracked_topics.clear()  # a new producer starts with no tracked topics
+
+
+def _records(batches: Mapping[KafkaTopicPartition, list[Any]]) -> list[Record]:
+    return [
+        Record(
+            topic=r.topic,
+            partition=r.partition,
+            offset=r.offset,
+            key=r.key,
+            value=r.value,
+            headers=tuple(r.headers or ()),
+            timestamp_ms=r.timestamp,
+        )
+        for _tp, records in sorted(batches.items())
+        for r in records
+    ]
+
+
+class KafkaReader:
+    """The port's reader: a ``KafkaConsumer`` with partitions assigned by hand, no group."""
+
+    def __init__(self, client: KafkaConsumer) -> None:
+        self.client = client
+
+    def poll(self, max_records: int = 500, timeout: float = 1.0) -> list[Record]:
+        try:
+            batches = self.client.poll(timeout_ms=int(timeout * 1000), max_records=max_records)
+        except KafkaError as error:
+            raise BusError(f"poll failed: {error}") from error
+        return _records(batches)
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.client.close(autocommit=False)
 
 
 class _AssignListener(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -496,19 +548,7 @@ class KafkaGroupConsumer:
         except KafkaError as error:
             raise BusError(f"poll failed: {error}") from error
         self._unwedge()
-        return [
-            Record(
-                topic=r.topic,
-                partition=r.partition,
-                offset=r.offset,
-                key=r.key,
-                value=r.value,
-                headers=tuple(r.headers or ()),
-                timestamp_ms=r.timestamp,
-            )
-            for _tp, records in sorted(batches.items())
-            for r in records
-        ]
+        return _records(batches)
 
     def _finish_join(self) -> None:
         """While the member (re)joins its group, wait for the join itself, up to ``join_wait``.

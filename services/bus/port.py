@@ -93,6 +93,22 @@ class Consumer(Protocol):
 
 
 @runtime_checkable
+class Reader(Protocol):
+    """Partitions read from given offsets outside any group: nothing is joined or committed.
+
+    For a reader that knows where to start (an auditor comparing the log with its archive, an
+    inbox read from a caller's cursor): joining a group would cost a rebalance, seconds on a
+    broker, for partitions no one else shares.
+    """
+
+    def poll(self, max_records: int = 500, timeout: float = 1.0) -> list[Record]:
+        """Up to ``max_records`` records, waiting up to ``timeout`` for the first."""
+        ...
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
 class Bus(Protocol):
     """A topic/partition/offset log with consumer groups."""
 
@@ -160,6 +176,10 @@ class Bus(Protocol):
         so a projection can seek to offsets it stored itself. Partitions without a committed offset
         start at the beginning (``from_beginning``) or at the end.
         """
+        ...
+
+    def reader(self, start: Mapping[TopicPartition, int]) -> Reader:
+        """Read each partition of ``start`` from its offset, without a group."""
         ...
 
     def close(self) -> None: ...

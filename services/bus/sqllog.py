@@ -338,6 +338,9 @@ class SqlLogBus:
             session_timeout_ms=session_timeout_ms or DEFAULT_SESSION_TIMEOUT_MS,
         )
 
+    def reader(self, start: Mapping[TopicPartition, int]) -> SqlLogReader:
+        return SqlLogReader(self, start)
+
     def read(
         self, tp: TopicPartition, offset: int, limit: int, *, conn: Connection | None = None
     ) -> list[Record]:
@@ -385,6 +388,53 @@ def _validate_topic_name(topic: str) -> None:
     # Kafka's own rule, so that a topic created here can move to a cluster unchanged.
     if not re.fullmatch(r"[A-Za-z0-9._-]{1,249}", topic) or topic in {".", ".."}:
         raise BusError(f"invalid topic name {topic!r}: use letters, digits, '.', '_' and '-'")
+
+
+def _fetch(
+    bus: SqlLogBus, positions: dict[TopicPartition, int], max_records: int, turn: int
+) -> list[Record]:
+    """Records after ``positions`` (moved past them), starting at partition number ``turn``."""
+    # One look at the partition counters first, so only partitions with new records are read
+    # (a pattern subscription may hold hundreds of partitions, most of them idle).
+    # One connection for the look and the reads (a checkout and a BEGIN each cost more
+    # than the query when a poll finds a few records).
+    with bus.engine.connect() as conn:
+        ends = bus.end_offsets(positions, conn=conn)
+        partitions = sorted(tp for tp, pos in positions.items() if ends.get(tp, 0) > pos)
+        if not partitions:
+            return []
+        records: list[Record] = []
+        # Start from a different partition each poll so that a busy one cannot starve the rest.
+        start = turn % len(partitions)
+        for tp in partitions[start:] + partitions[:start]:
+            if len(records) >= max_records:
+                break
+            batch = bus.read(tp, positions[tp], max_records - len(records), conn=conn)
+            if batch:
+                positions[tp] = batch[-1].offset + 1
+                records.extend(batch)
+        return records
+
+
+class SqlLogReader:
+    """The port's reader on the SQL log: positions kept here, no group."""
+
+    def __init__(self, bus: SqlLogBus, start: Mapping[TopicPartition, int]) -> None:
+        self._bus = bus
+        self._positions = dict(start)
+        self._turn = 0
+
+    def poll(self, max_records: int = 500, timeout: float = 1.0) -> list[Record]:
+        deadline = time.monotonic() + timeout
+        while True:
+            self._turn += 1
+            records = _fetch(self._bus, self._positions, max_records, self._turn)
+            if records or time.monotonic() >= deadline:
+                return records
+            time.sleep(min(POLL_INTERVAL_S, max(deadline - time.monotonic(), 0)))
+
+    def close(self) -> None:
+        pass
 
 
 class SqlLogConsumer:
@@ -552,29 +602,8 @@ class SqlLogConsumer:
             time.sleep(min(POLL_INTERVAL_S, max(deadline - time.monotonic(), 0)))
 
     def _fetch(self, max_records: int) -> list[Record]:
-        # One look at the partition counters first, so only partitions with new records are read
-        # (a pattern subscription may hold hundreds of partitions, most of them idle).
-        # One connection for the look and the reads (a checkout and a BEGIN each cost more
-        # than the query when a poll finds a few records).
-        with self._bus.engine.connect() as conn:
-            ends = self._bus.end_offsets(self._positions, conn=conn)
-            partitions = sorted(tp for tp, pos in self._positions.items() if ends.get(tp, 0) > pos)
-            if not partitions:
-                return []
-            records: list[Record] = []
-            # Start from a different partition each poll so that a busy one cannot starve the
-            # rest.
-            start = self._next_partition % len(partitions)
-            self._next_partition += 1
-            for tp in partitions[start:] + partitions[:start]:
-                if len(records) >= max_records:
-                    break
-                wanted = max_records - len(records)
-                batch = self._bus.read(tp, self._positions[tp], wanted, conn=conn)
-                if batch:
-                    self._positions[tp] = batch[-1].offset + 1
-                    records.extend(batch)
-            return records
+        self._next_partition += 1
+        return _fetch(self._bus, self._positions, max_records, self._next_partition - 1)
 
     def commit(self, offsets: Mapping[TopicPartition, int] | None = None) -> None:
         self._check_open()

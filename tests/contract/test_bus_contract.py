@@ -22,6 +22,7 @@ from services.bus import (
     Bus,
     BusError,
     Consumer,
+    Reader,
     Record,
     TopicPartition,
     consume,
@@ -44,7 +45,7 @@ def join(bus: Bus, group: str, topics: list[str] | re.Pattern[str], **options: o
     return bus.consumer(group, topics, session_timeout_ms=TEST_SESSION_TIMEOUT_MS, **options)  # type: ignore[arg-type]
 
 
-def drain(consumer: Consumer, count: int, timeout: float = WAIT_S) -> list[Record]:
+def drain(consumer: Consumer | Reader, count: int, timeout: float = WAIT_S) -> list[Record]:
     """Poll until ``count`` records arrived (or fail after ``timeout``)."""
     records: list[Record] = []
     deadline = time.monotonic() + timeout
@@ -210,6 +211,39 @@ def test_seek_to_beginning_and_to_an_offset_replays(bus: Bus, names: str) -> Non
     assert [r.offset for r in drain(consumer, 3)] == [7, 8, 9]
     assert bus.end_offsets([tp]) == {tp: 10}
     consumer.close()
+
+
+def test_a_reader_reads_named_partitions_from_their_offsets_without_a_group(
+    bus: Bus, names: str
+) -> None:
+    topic = f"{names}.inbox"
+    bus.create_topic(topic, partitions=2)
+    keys = [f"k{n}".encode() for n in range(40)]
+    by_partition = {p: [k for k in keys if partition_for(k, 2) == p] for p in range(2)}
+    publish_values(bus, topic, [(k, k) for k in by_partition[0][:6] + by_partition[1][:4]])
+    first, second = TopicPartition(topic, 0), TopicPartition(topic, 1)
+    member = join(bus, f"{names}-g", [topic])
+    assert len(drain(member, 10)) == 10
+    member.commit()
+
+    reader = bus.reader({first: 4, second: 0})
+    read = drain(reader, 6)
+    assert sorted((r.partition, r.offset) for r in read) == [(0, 4), (0, 5)] + [
+        (1, n) for n in range(4)
+    ]
+    assert reader.poll(timeout=0.2) == []
+    publish_values(bus, topic, [(by_partition[0][6], b"later")])
+    assert [(r.offset, r.value) for r in drain(reader, 1)] == [(6, b"later")]
+    only_second = bus.reader({second: 3})
+    assert [(r.partition, r.offset) for r in drain(only_second, 1)] == [(1, 3)]
+    reader.close()
+    only_second.close()
+
+    # The readers neither joined the member's group nor moved its offsets.
+    assert [r.value for r in drain(member, 1)] == [b"later"]
+    member.commit()
+    assert member.committed(first) == 7 and member.committed(second) == 4
+    member.close()
 
 
 def test_seeking_a_partition_not_assigned_is_a_bus_error(bus: Bus, names: str) -> None:

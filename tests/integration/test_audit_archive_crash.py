@@ -67,7 +67,7 @@ def test_archive_killed_anywhere_ends_complete_and_intact(tmp_path: Path) -> Non
                 select(records.topic, records.partition, records.offset).distinct().subquery()
             )
         ).scalar_one()
-        bus = cross_check(platform.bus, conn, session_timeout_ms=2000)
+        bus = cross_check(platform.bus, conn)
     platform.close()
     assert total == RECORDS
     assert result.intact, result.summary()
