@@ -4,7 +4,7 @@ projection, then a summary.
 The simulated institutions submit through ``producers.publisher`` (outbox, then relay) batch by
 batch in the order of time; each batch holds a case's events from one institution only, and the
 exchange decides a batch before the next is submitted, as an institution acts on what its inbox
-told it (a batch is a round of answers within six hours: see ``Simulation.batches``). Every
+told it (a batch is a round of answers within twelve hours: see ``Simulation.batches``). Every
 projection follows all along in a second process (``services.follower``), on the second core:
 none of them shares a database with the exchange. At the end the exchange and that process take
 turns, each with the group members it has, until the deadline watcher's last expiries are
@@ -18,6 +18,7 @@ import datetime as dt
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from rich.console import Console
@@ -27,9 +28,10 @@ from sqlalchemy import Engine, bindparam, func, select
 from consumers.exchange import submissions_table
 from consumers.pipeline import Pipeline
 from consumers.runner import ProjectionRunner
-from producers.publisher import Publisher, Relay, submissions_topic
+from producers.publisher import Publisher, Relay
 from producers.scenario import Submission
 from producers.simulator import Simulation, simulate
+from services import topology
 from services.bootstrap import Platform
 from services.follower import FollowerProcess
 
@@ -74,27 +76,27 @@ def run_demo(
     )
     console.print(f"registered {len(system.codec.register_all())} schemas")
     timings: dict[str, float] = {}
-    began = time.perf_counter()
-    simulation = simulate(seed, start=start, months=months, scale=scale, vault=system.vault)
-    timings["simulate"] = time.perf_counter() - began
-    console.print(
-        f"simulated {len(simulation.cases)} cases, {simulation.event_count} events, "
-        f"{start:%Y-%m} to {simulation.end - dt.timedelta(days=1):%Y-%m} (seed {seed})"
-    )
-    run = DemoRun(system, simulation, timings)
-    began = time.perf_counter()
-    with _progress(console) as progress:
-        task = progress.add_task("institutions submit", total=simulation.event_count)
-        follow = progress.add_task("projections follow", total=None)
-        run_network(
-            system,
-            simulation,
-            submitted=lambda month, n: progress.update(
-                task, advance=n, description=f"institutions submit {month}"
-            ),
-            followed=lambda n: progress.advance(follow, n),
+    with Network(system) as network:
+        began = time.perf_counter()
+        simulation = simulate(seed, start=start, months=months, scale=scale, vault=system.vault)
+        timings["simulate"] = time.perf_counter() - began
+        console.print(
+            f"simulated {len(simulation.cases)} cases, {simulation.event_count} events, "
+            f"{start:%Y-%m} to {simulation.end - dt.timedelta(days=1):%Y-%m} (seed {seed})"
         )
-    timings["pipeline"] = time.perf_counter() - began
+        began = time.perf_counter()
+        with _progress(console) as progress:
+            task = progress.add_task("institutions submit", total=simulation.event_count)
+            follow = progress.add_task("projections follow", total=None)
+            network.run(
+                simulation,
+                submitted=lambda month, n: progress.update(
+                    task, advance=n, description=f"institutions submit {month}"
+                ),
+                followed=lambda n: progress.advance(follow, n),
+            )
+        timings["pipeline"] = time.perf_counter() - began
+    run = DemoRun(system, simulation, timings)
     print_summary(run, console)
     return run
 
@@ -107,36 +109,74 @@ def run_network(
     followed: Callable[[int], object] = lambda _n: None,
 ) -> None:
     """Submit the simulation through the SDK, batch by batch, and run every projection."""
-    for institution in system.institutions:
-        # Created up front, so the exchange's pattern subscription holds them from its first poll.
-        system.bus.create_topic(submissions_topic(institution.id))
-    projections = system.projections()
-    exchange = system.runner(projections[EXCHANGE], max_records=500)
-    pipeline = Pipeline([exchange], system.bus)
-    publishers: dict[str, Publisher] = {}
-    relay = Relay(system.outbox_engine, system.bus)
-    _ = system.pseudonyms  # the key exists before two processes could both want to create it
-    followers = [name for name in projections if name != EXCHANGE]
-    follower = FollowerProcess(system.settings, followers, system.session_timeout_ms).start()
-    try:
+    with Network(system) as network:
+        network.run(simulation, submitted=submitted, followed=followed)
+
+
+class Network:
+    """The exchange in this process and every other projection in a second one.
+
+    Started before the simulation is made: joining their groups takes seconds on a broker (half
+    the session timeout on tansu), and the second process starts a Python of its own, so both
+    wait while the simulation computes rather than after it.
+    """
+
+    def __init__(self, system: Platform) -> None:
+        self.system = system
+        # Every topic production defines, created up front (with this bus's partition counts):
+        # the exchange's pattern subscription holds every submissions topic from its first poll,
+        # and producers learn every topic in their first metadata answer instead of waiting for
+        # another at each topic's first record.
+        for spec in topology.topics(system.institutions):
+            system.bus.create_topic(spec.name)
+        projections = system.projections()
+        self.exchange = system.runner(projections[EXCHANGE], max_records=500)
+        self.pipeline = Pipeline([self.exchange], system.bus)
+        _ = system.pseudonyms  # the key exists before two processes could both want to create it
+        _ = system.codec  # made here, not by two threads at once
+        followers = [name for name in projections if name != EXCHANGE]
+        self.follower = FollowerProcess(system.settings, followers, system.session_timeout_ms)
+        self._warming = ThreadPoolExecutor(1, thread_name_prefix="exchange-join")
+        self._joined: Future[int] | None = None
+
+    def __enter__(self) -> Network:
+        self.follower.start()
+        # The exchange's first poll joins its group; what it finds meanwhile it decides.
+        self._joined = self._warming.submit(self.exchange.step, timeout=0.1)
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        self._warming.shutdown(wait=True)
+        if kind is not None:
+            self.follower.stop()
+        self.pipeline.close()
+
+    def run(
+        self,
+        simulation: Simulation,
+        *,
+        submitted: Callable[[str, int], object] = lambda _month, _n: None,
+        followed: Callable[[int], object] = lambda _n: None,
+    ) -> None:
+        """Submit ``simulation`` batch by batch, then decide and follow everything it caused."""
+        system = self.system
+        if self._joined is not None:
+            self._joined.result()  # the exchange is this thread's from here on
+        publishers: dict[str, Publisher] = {}
+        relay = Relay(system.outbox_engine, system.bus)
         for month, batches in simulation.by_month():
             for batch in batches:
                 _submit(system, publishers, batch)
                 relay.deliver()
                 # The exchange decides this batch before the next is submitted, as institutions
                 # wait for its answers (the ids, not log ends: asking a broker for them is slow).
-                _await_decisions(exchange, system.exchange_engine, batch)
+                _await_decisions(self.exchange, system.exchange_engine, batch)
                 submitted(month, len(batch))
-                followed(follower.applied())
+                followed(self.follower.applied())
         relay.deliver()
-        _settle(pipeline, follower, followed)
-        follower.finish()
-        followed(follower.applied())
-    except BaseException:
-        follower.stop()
-        raise
-    finally:
-        pipeline.close()
+        _settle(self.pipeline, self.follower, followed)
+        self.follower.finish()
+        followed(self.follower.applied())
 
 
 def _settle(
