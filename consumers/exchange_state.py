@@ -18,6 +18,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Connection,
+    Index,
     Integer,
     MetaData,
     String,
@@ -73,6 +74,9 @@ referrals_table = Table(
     Column("sender", String(120), nullable=False),
     Column("recipient", String(120), nullable=False),
     Column("status", String(12), nullable=False),
+    # Each batch reads the referrals of its cases (``_REFERRALS_OF_CASES``): without it, a scan
+    # of every referral ever sent, per batch.
+    Index("exchange_referrals_by_case", "case_id"),
 )
 TABLES = (
     submissions_table,

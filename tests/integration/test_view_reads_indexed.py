@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, Engine, event, inspect, select, text
+from sqlalchemy import Connection, Engine, inspect, select, text
 
 from consumers import queries
 from consumers.views import ALL_TABLES, participants, referrals
@@ -27,6 +27,7 @@ from services.rebuild import rebuild
 from services.settings import Settings
 from services.sql import reader_indexes
 from tests.support.brokers import TEST_SESSION_TIMEOUT_MS
+from tests.support.sql_plans import plans_of
 
 
 @pytest.fixture(scope="module")
@@ -70,27 +71,6 @@ def test_a_failed_rebuild_still_leaves_the_readers_indexes(
     rebuild(rebuilt, ["views"], lambda _name, _n: None, workers=1)  # the next test reads these
 
 
-def plans_of(engine: Engine, read: Callable[[Connection], object]) -> list[str]:
-    """SQLite's plan for every statement ``read`` ran, one line per step."""
-    ran: list[tuple[str, Any]] = []
-
-    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_rest: Any) -> None:
-        if statement.lstrip().upper().startswith("SELECT"):
-            ran.append((statement, parameters))
-
-    with engine.connect() as conn:
-        event.listen(conn, "before_cursor_execute", capture)
-        read(conn)
-        event.remove(conn, "before_cursor_execute", capture)
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        plans = []
-        for statement, parameters in ran:
-            steps = cursor.execute(f"EXPLAIN QUERY PLAN {statement}", parameters).fetchall()
-            plans.append(" / ".join(str(step[-1]) for step in steps))
-    assert plans, "the read ran no query"
-    return plans
-
-
 def test_no_read_of_an_institution_or_a_case_scans_a_table(rebuilt: Platform) -> None:
     with rebuilt.views_engine.connect() as conn:
         institution, case_id = conn.execute(
@@ -113,7 +93,7 @@ def test_no_read_of_an_institution_or_a_case_scans_a_table(rebuilt: Platform) ->
         "plan measures": lambda c: queries.plan_measures_for(c, institution),
     }
     for name, read in reads.items():
-        for plan in plans_of(rebuilt.views_engine, read):
+        for _statement, plan in plans_of(rebuilt.views_engine, read):
             assert "SCAN view_" not in plan, f"{name}: {plan}"
 
 
