@@ -279,7 +279,7 @@ def _compare_with_bus(
     check: BusCheck,
     timeout: float,
 ) -> int:
-    consumer = bus.reader(dict.fromkeys(ends, 0))
+    reader = bus.reader(dict.fromkeys(ends, 0))
     checked = 0
     deadline = time.monotonic() + timeout
     try:
@@ -287,7 +287,7 @@ def _compare_with_bus(
             if time.monotonic() > deadline:
                 check.mismatch = f"could not read the bus to its end in {timeout:.0f}s"
                 return checked
-            batch = consumer.poll(max_records=2000, timeout=0.5)
+            batch = reader.poll(max_records=2000, timeout=0.5)
             by_place = {(r.topic, r.partition, r.offset): r for r in batch}
             archived = _archived_at(conn, by_place)
             for place, record in sorted(by_place.items()):
@@ -307,7 +307,7 @@ def _compare_with_bus(
                 if tp in ends and record.offset + 1 >= ends[tp]:
                     del ends[tp]
     finally:
-        consumer.close()
+        reader.close()
     return checked
 
 

@@ -171,12 +171,14 @@ def writer_schemas(system: Any) -> dict[int, Any]:
 def case_log_values(bus: Bus, events: int) -> list[bytes]:
     """Every value of ``case-events`` (read untimed, from offset 0 of each partition)."""
     ends = bus.end_offsets(partitions_of(bus, [CASE_EVENTS]))
-    consumer = bus.reader(dict.fromkeys(ends, 0))
+    reader = bus.reader(dict.fromkeys(ends, 0))
     values: list[bytes] = []
     deadline = time.monotonic() + 600
-    while len(values) < sum(ends.values()) and time.monotonic() < deadline:
-        values.extend(r.value or b"" for r in consumer.poll(max_records=5000, timeout=1.0))
-    consumer.close()
+    try:
+        while len(values) < sum(ends.values()) and time.monotonic() < deadline:
+            values.extend(r.value or b"" for r in reader.poll(max_records=5000, timeout=1.0))
+    finally:
+        reader.close()
     if len(values) < events:
         raise RuntimeError(f"read {len(values)} of {events} case events for the ceiling")
     return values
