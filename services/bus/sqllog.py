@@ -16,7 +16,7 @@ import time
 import uuid
 from base64 import b64decode, b64encode
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -416,6 +416,16 @@ def _fetch(
         return records
 
 
+def _poll(fetch: Callable[[], list[Record]], timeout: float) -> list[Record]:
+    """``fetch`` until it finds records or ``timeout`` passes, pausing between empty looks."""
+    deadline = time.monotonic() + timeout
+    while True:
+        records = fetch()
+        if records or time.monotonic() >= deadline:
+            return records
+        time.sleep(min(POLL_INTERVAL_S, max(deadline - time.monotonic(), 0)))
+
+
 class SqlLogReader:
     """The port's reader on the SQL log: positions kept here, no group."""
 
@@ -425,13 +435,11 @@ class SqlLogReader:
         self._turn = 0
 
     def poll(self, max_records: int = 500, timeout: float = 1.0) -> list[Record]:
-        deadline = time.monotonic() + timeout
-        while True:
+        def fetch() -> list[Record]:
             self._turn += 1
-            records = _fetch(self._bus, self._positions, max_records, self._turn)
-            if records or time.monotonic() >= deadline:
-                return records
-            time.sleep(min(POLL_INTERVAL_S, max(deadline - time.monotonic(), 0)))
+            return _fetch(self._bus, self._positions, max_records, self._turn)
+
+        return _poll(fetch, timeout)
 
     def close(self) -> None:
         pass
@@ -592,14 +600,13 @@ class SqlLogConsumer:
 
     def poll(self, max_records: int = 500, timeout: float = 1.0) -> list[Record]:
         self._check_open()
-        deadline = time.monotonic() + timeout
-        while True:
+
+        def fetch() -> list[Record]:
             if _now_ms() - self._last_heartbeat_ms >= self._heartbeat_every_ms:
                 self._heartbeat()
-            records = self._fetch(max_records)
-            if records or time.monotonic() >= deadline:
-                return records
-            time.sleep(min(POLL_INTERVAL_S, max(deadline - time.monotonic(), 0)))
+            return self._fetch(max_records)
+
+        return _poll(fetch, timeout)
 
     def _fetch(self, max_records: int) -> list[Record]:
         self._next_partition += 1
