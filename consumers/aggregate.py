@@ -1,8 +1,8 @@
 """The regional aggregate: case events as pseudonymised, generalised facts for indicators.
 
-Read by ``consumers.indicators`` and released only through ``services.disclosure``. What it keeps
-is listed in ``consumers.aggregate_tables``; what it never keeps is a case, subject, referral or
-event id, a name or any sealed personal data, an exact date, a birth year, or a small municipality.
+Read by ``consumers.indicators`` and released only through ``services.disclosure``. What it keeps is
+listed in ``consumers.aggregate_tables``; what it never keeps is a case, subject, referral or event
+id, a name or any sealed personal data, an exact date, a birth year, or a small municipality.
 Everything is driven by event time, so a replay of the same log with the same key gives the same
 tables. A record that cannot be applied is noted by its place in the log and the error's type only
 (an error message may quote an id), and the consumer goes on.
@@ -29,13 +29,13 @@ from consumers.aggregate_tables import (
     services,
     subjects,
 )
-from consumers.events import CaseEvent
+from consumers.event_projection import CaseEvent
 from consumers.repeat_victims import REPEAT_MONTHS, NamedVictim, flag_repeats
 from consumers.rows import RowsToInsert, TableRows
-from consumers.runner import Outbox
+from consumers.runner import BatchOutput, Database
 from schemas import Codec
-from services.institutions import InstitutionRegistry
-from services.pseudonyms import Pseudonymiser
+from schemas.institutions import InstitutionRegistry
+from services.platform.pseudonyms import Pseudonymiser
 
 RISK_ORDER = ("UNKNOWN", "STANDARD", "MEDIUM", "HIGH", "IMMINENT_DANGER")
 CASE_LOOKBACK = dt.timedelta(days=6 * 366)  # how far back a later event may find its case
@@ -47,7 +47,7 @@ class RegionalAggregate(PseudonymousProjection):
     """Projection ``aggregate``; its tables belong in the aggregate database, not the views'."""
 
     name: ClassVar[str] = "aggregate"
-    database: ClassVar[str] = "aggregate"
+    database: ClassVar[Database] = "aggregate"
     tables = ALL_TABLES
 
     def __init__(
@@ -113,7 +113,7 @@ class RegionalAggregate(PseudonymousProjection):
         self.applied.load(found)
         self.subjects.prefetch_groups("case_ps", found)
 
-    def apply(self, event: CaseEvent, tx: Connection, out: Outbox) -> None:
+    def apply(self, event: CaseEvent, tx: Connection, out: BatchOutput) -> None:
         kind = event.event_type
         if kind in OPENING_EVENTS:
             case = self._find_case(event) or self._open_case(event)
@@ -282,7 +282,7 @@ class RegionalAggregate(PseudonymousProjection):
         if known is None:
             self._new_victims.append(self._named_victim(case, str(subject_id)))
 
-    def after_flush(self, tx: Connection, out: Outbox) -> None:
+    def after_flush(self, tx: Connection, out: BatchOutput) -> None:
         """Flag repeat victimisation for the victims this batch named, once its rows are
         written (``consumers.repeat_victims``)."""
         named, self._new_victims = self._new_victims, []

@@ -20,11 +20,11 @@ from sqlalchemy import Connection, delete, insert
 
 from consumers.aggregate_tables import case_events, clocks, failures
 from consumers.applied import AppliedEvents
-from consumers.events import CaseEvent, EventProjection
+from consumers.event_projection import CaseEvent, EventProjection
 from consumers.rows import RowsToInsert, TableRows
 from schemas import Codec
 from services.bus import Record
-from services.pseudonyms import Pseudonymiser
+from services.platform.pseudonyms import Pseudonymiser
 
 log = logging.getLogger("consumers.aggregate")
 

@@ -1,9 +1,9 @@
 """Tables of the regional aggregate: pseudonyms and generalised facts, never an identifier.
 
 They live in the aggregate's own database (``Settings.aggregate_url``), apart from the views. A
-``*_ps`` column holds a keyed pseudonym (``services.pseudonyms``); times are calendar months;
-places are a municipality or a district pool. ``agg_clocks`` holds the instants a pending deadline
-needs, sealed so that only a later event carrying the raw id can read them.
+``*_ps`` column holds a keyed pseudonym (``services.platform.pseudonyms``); times are calendar
+months; places are a municipality or a district pool. ``agg_clocks`` holds the instants a pending
+deadline needs, sealed so that only a later event carrying the raw id can read them.
 """
 
 from __future__ import annotations

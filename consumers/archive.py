@@ -24,6 +24,7 @@ import struct
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import (
@@ -42,12 +43,12 @@ from sqlalchemy import (
     select,
 )
 
-from consumers.events import ACCESS_LOG, CASE_EVENTS
-from consumers.runner import Outbox
+from consumers.runner import BatchOutput, Database
 from consumers.runner import metadata as runner_metadata
+from schemas.topics import ACCESS_LOG, CASE_EVENTS
 from services.bus import Record
-from services.signing import key_id, load_or_create_private_key
-from services.sql import UtcDateTime
+from services.platform.signing import key_id, load_or_create_private_key
+from services.platform.sql import UtcDateTime
 
 GENESIS = bytes(32)
 CHECKPOINT_DOMAIN = b"povezimo.archive.checkpoint.v1"
@@ -188,6 +189,10 @@ class Archive:
     name = "archive"
     topics: Sequence[str] = (CASE_EVENTS, ACCESS_LOG)
     tables: Sequence[Table] = (archive_records, archive_checkpoints)
+    database: ClassVar[Database] = "archive"
+    on_data_path: ClassVar[bool] = False
+    # The audit record itself: dropping it would throw away its signed history.
+    replayable: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -197,7 +202,7 @@ class Archive:
         checkpoint_every: int = 1000,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
-        self.engine = engine  # the runner keeps the archive's offsets in this database
+        self.engine = engine
         self.key_file = key_file
         self.checkpoint_every = checkpoint_every
         self.clock = clock
@@ -209,7 +214,7 @@ class Archive:
             self._key = load_or_create_private_key(self.key_file)
         return self._key
 
-    def apply_batch(self, records: Sequence[Record], tx: Connection, out: Outbox) -> None:
+    def apply_batch(self, records: Sequence[Record], tx: Connection, out: BatchOutput) -> None:
         head = head_of(tx)
         archived = _already_archived(tx, records)
         rows: list[dict[str, object]] = []

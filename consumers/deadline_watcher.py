@@ -45,15 +45,16 @@ from sqlalchemy import (
 )
 
 from consumers import deadlines
-from consumers.events import CaseEvent, EventProjection, as_uuid
+from consumers.event_projection import CaseEvent, EventProjection, as_uuid
 from consumers.rows import TableRows
-from consumers.runner import Outbox
-from producers.events import PLATFORM_INSTITUTION, new_event, new_header
+from consumers.runner import BatchOutput
+from producers.event_builder import new_event, new_header
 from schemas import Codec
-from services.sql import UtcDateTime
+from schemas.institutions import PLATFORM_INSTITUTION
+from schemas.topics import PLATFORM_SUBMISSIONS
+from services.platform.sql import UtcDateTime
 
 _EXPIRY_IDS = uuid.UUID("0b7e2f61-3f0c-4d8e-9c1a-2a6b5e4d7c90")
-PLATFORM_SUBMISSIONS = f"submissions.{PLATFORM_INSTITUTION}"
 Partition = tuple[str, int]  # (topic, partition) of case-events
 
 metadata = MetaData()
@@ -123,7 +124,7 @@ class DeadlineWatcher(EventProjection):
         self.open.prefetch_groups("case_id", reviewed)
         self.verdicts.prefetch_groups("case_id", reviewed)
 
-    def apply(self, event: CaseEvent, tx: Connection, out: Outbox) -> None:
+    def apply(self, event: CaseEvent, tx: Connection, out: BatchOutput) -> None:
         self._apply(event)
         # Last, so an event that fails to apply does not move the clock either.
         self._advance_clock(event)
@@ -155,14 +156,14 @@ class DeadlineWatcher(EventProjection):
             due = deadlines.extension_decision_due(event["proposed_at"])
             self._open("extension_decision", event["measure_id"], event, due)
 
-    def after_batch(self, tx: Connection, out: Outbox) -> None:
+    def after_batch(self, tx: Connection, out: BatchOutput) -> None:
         moved = self._store_clocks()
         if moved:
             self.store.flush(tx)  # the query below reads the batch's deadlines and clocks
             self.judge_passed(tx, out, moved)
 
     def judge_passed(
-        self, tx: Connection, out: Outbox, partitions: Mapping[Partition, dt.datetime | None]
+        self, tx: Connection, out: BatchOutput, partitions: Mapping[Partition, dt.datetime | None]
     ) -> None:
         """Deadlines passed by their own partition's clock: flag statutory ones, expire referrals.
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 import uuid
 from collections.abc import Sequence
 from typing import Any, ClassVar
@@ -19,7 +18,7 @@ from typing import Any, ClassVar
 from sqlalchemy import Connection, Table
 
 from consumers.admission import field_problem, size_problem, time_problem
-from consumers.events import CASE_EVENTS, decode_memo
+from consumers.event_projection import decode_memo
 from consumers.exchange_state import (
     TABLES,
     BatchState,
@@ -37,14 +36,22 @@ from consumers.referrals import (
     TRANSITIONS,
     next_status,
 )
-from consumers.runner import Outbox, is_outage
+from consumers.runner import BatchOutput, Database, is_outage
 from schemas import Codec, DecodeError
+from schemas.institutions import InstitutionRegistry, may_publish
+from schemas.topics import (
+    CASE_EVENTS,
+    EVENT_TYPE,
+    REJECTION_CODE,
+    SUBMISSIONS,
+    SUBMITTED_BY,
+    rejections_topic,
+    submitter_of,
+)
 from services.bus import Headers, Record
-from services.institutions import InstitutionRegistry, may_publish
 
 log = logging.getLogger(__name__)
 
-SUBMISSIONS = re.compile(r"submissions\..+")
 CLOCK_SKEW = dt.timedelta(minutes=5)
 _REJECTION_IDS = uuid.UUID("5d1c1d0e-7c6a-4b8e-9b52-0f3c2f6e9a11")
 __all__ = [
@@ -67,29 +74,23 @@ class Rejected(Exception):
         self.reason = reason
 
 
-def rejections_topic(institution: str) -> str:
-    """Where the exchange answers an institution's refused submissions."""
-    return f"rejections.{institution}"
-
-
-def submitter_of(topic: str) -> str:
-    return topic.removeprefix("submissions.")
-
-
 class Exchange:
     """The exchange as a projection of the submissions topics (its state is its own tables)."""
 
     name = "exchange"
-    database: ClassVar[str] = "exchange"  # its own tables, apart from the views (bootstrap)
+    database: ClassVar[Database] = "exchange"  # its own tables, apart from the views
     topics = SUBMISSIONS
     tables: Sequence[Table] = TABLES
-    on_data_path = True  # institutions wait for what it decides: its runner never lingers
+    on_data_path: ClassVar[bool] = True  # institutions wait for what it decides: no lingering
+    # The gate, not a projection of the log: rebuilding it would append every accepted
+    # submission to case-events again.
+    replayable: ClassVar[bool] = False
 
     def __init__(self, codec: Codec, institutions: InstitutionRegistry) -> None:
         self.codec = codec
         self.institutions = institutions
 
-    def apply_batch(self, records: Sequence[Record], tx: Connection, out: Outbox) -> None:
+    def apply_batch(self, records: Sequence[Record], tx: Connection, out: BatchOutput) -> None:
         published = len(out.messages)
         try:
             with tx.begin_nested():
@@ -103,7 +104,7 @@ class Exchange:
             for record in records:
                 self.handle(record, tx, out)
 
-    def _decide_batch(self, records: Sequence[Record], tx: Connection, out: Outbox) -> None:
+    def _decide_batch(self, records: Sequence[Record], tx: Connection, out: BatchOutput) -> None:
         """The fast path: what the batch asks about is read in a few queries, written in bulk."""
         decoded: list[tuple[int, str, dict[str, Any]] | Rejected] = []
         for record in records:
@@ -118,7 +119,7 @@ class Exchange:
             self._decide(record, out, state, outcome)
         state.flush()
 
-    def handle(self, record: Record, tx: Connection, out: Outbox) -> None:
+    def handle(self, record: Record, tx: Connection, out: BatchOutput) -> None:
         """Decide one submission alone; a fault of this record (not of the platform) rejects it.
 
         The savepoint and the outbox mark undo whatever the record half-did, so a record that
@@ -155,7 +156,7 @@ class Exchange:
     def _decide(
         self,
         record: Record,
-        out: Outbox,
+        out: BatchOutput,
         state: BatchState,
         decoded: tuple[int, str, dict[str, Any]] | Rejected | None = None,
     ) -> None:
@@ -312,7 +313,7 @@ class Exchange:
         event_type: str,
         event: dict[str, Any],
         state: BatchState,
-        out: Outbox,
+        out: BatchOutput,
     ) -> None:
         header = event["header"]
         case_id = str(header["case_id"])
@@ -330,8 +331,8 @@ class Exchange:
     @staticmethod
     def _log_headers(record: Record, institution: str, event_type: str) -> Headers:
         return (
-            ("event-type", event_type.encode()),
-            ("submitted-by", institution.encode()),
+            (EVENT_TYPE, event_type.encode()),
+            (SUBMITTED_BY, institution.encode()),
             ("submission", f"{record.topic}/{record.partition}/{record.offset}".encode()),
         )
 
@@ -375,7 +376,7 @@ class Exchange:
         event: dict[str, Any] | None,
         schema_id: int | None,
         state: BatchState,
-        out: Outbox,
+        out: BatchOutput,
     ) -> None:
         header = (event or {}).get("header") or {}
         event_id = str(header["event_id"]) if "event_id" in header else None
@@ -402,7 +403,7 @@ class Exchange:
             rejections_topic(institution),
             case_id.encode() if case_id else None,
             self.codec.encode("SubmissionRejected", answer),
-            [("rejection-code", rejection.code.encode())],
+            [(REJECTION_CODE, rejection.code.encode())],
         )
         # An unregistered sender has no claim on an event_id (and its topic-given name may not
         # even fit the column): its submissions are answered, not remembered.

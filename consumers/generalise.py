@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from services.institutions import MUNICIPALITIES
+from schemas.institutions import MUNICIPALITIES
 
 UNKNOWN = "unknown"
 OLDEST_BAND = 80  # 80+ is one band: few enough people to stand out otherwise

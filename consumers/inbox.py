@@ -8,10 +8,11 @@ must decide, or any update on a case it takes part in: its own system receives t
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 from sqlalchemy import Column, Connection, MetaData, String, Table
 
-from consumers.events import CaseEvent, EventProjection
+from consumers.event_projection import CaseEvent, EventProjection
 from consumers.participation import (
     NEEDS_MUNICIPALITY,
     OPENING_EVENTS,
@@ -20,9 +21,10 @@ from consumers.participation import (
     end_referral_participation,
 )
 from consumers.rows import TableRows
-from consumers.runner import Outbox
+from consumers.runner import BatchOutput
 from schemas import Codec
-from services.institutions import InstitutionRegistry
+from schemas.institutions import InstitutionRegistry
+from schemas.topics import EVENT_ID, EVENT_TYPE, INBOX_REASON, inbox_topic
 
 metadata = MetaData()
 inbox_participants = Table(
@@ -40,10 +42,6 @@ inbox_cases = Table(
     Column("case_id", String(36), primary_key=True),
     Column("municipality", String(60)),
 )
-
-
-def inbox_topic(institution: str) -> str:
-    return f"inbox.{institution}"
 
 
 def addressed(event: CaseEvent) -> dict[str, str]:
@@ -65,7 +63,8 @@ def addressed(event: CaseEvent) -> dict[str, str]:
 
 class Inboxes(EventProjection):
     name = "inbox"
-    on_data_path = True  # a referral waits here for its recipient: the runner never lingers
+    # A referral waits here for its recipient: the runner never lingers.
+    on_data_path: ClassVar[bool] = True
     tables = (inbox_participants, inbox_cases)
 
     def __init__(self, codec: Codec, institutions: InstitutionRegistry) -> None:
@@ -80,7 +79,7 @@ class Inboxes(EventProjection):
         self.participants.prefetch_groups("case_id", case_ids)
         self.cases.prefetch(case_ids)
 
-    def apply(self, event: CaseEvent, tx: Connection, out: Outbox) -> None:
+    def apply(self, event: CaseEvent, tx: Connection, out: BatchOutput) -> None:
         municipality = (
             self._municipality(event)
             if event.event_type in OPENING_EVENTS or event.event_type in NEEDS_MUNICIPALITY
@@ -93,7 +92,7 @@ class Inboxes(EventProjection):
         if change.ended_referral:
             end_referral_participation(self.participants, event.case_id, change.ended_referral)
 
-    def _push(self, event: CaseEvent, change: Change, out: Outbox) -> None:
+    def _push(self, event: CaseEvent, change: Change, out: BatchOutput) -> None:
         """The event itself to every participant but its source, with the reason."""
         members = {row["institution"] for row in self.participants.group("case_id", event.case_id)}
         recipients = dict.fromkeys(sorted(members), "case-update")
@@ -106,9 +105,9 @@ class Inboxes(EventProjection):
                 event.case_id.encode(),
                 event.record.value,
                 [
-                    ("event-type", event.event_type.encode()),
-                    ("event-id", event.event_id.encode()),
-                    ("inbox-reason", reason.encode()),
+                    (EVENT_TYPE, event.event_type.encode()),
+                    (EVENT_ID, event.event_id.encode()),
+                    (INBOX_REASON, reason.encode()),
                 ],
             )
 

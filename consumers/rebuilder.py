@@ -21,11 +21,12 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
-from consumers.events import CASE_EVENTS, CaseEvent, EventProjection
-from consumers.runner import Outbox, next_offsets, store_offsets
+from consumers.event_projection import CaseEvent, EventProjection
+from consumers.runner import BatchOutput, next_offsets, store_offsets
 from schemas import Codec, DecodeError
+from schemas.topics import CASE_EVENTS
 from services.bus import Bus, Consumer, Record, TopicPartition
-from services.sql import short_reads, write_transaction
+from services.platform.sql import short_reads, write_transaction
 
 CHUNK_EVENTS = 5_000  # decoded and applied in memory at a time (then the decoded events go)
 # Events per write. Random keys spread a chunk's rows over the whole of a table: each write
@@ -211,4 +212,6 @@ class _Pending:
     records: list[Record] = field(default_factory=list)
     undecodable: list[tuple[Record, DecodeError]] = field(default_factory=list)
     failed: set[EventProjection] = field(default_factory=set)  # to redo event by event
-    out: Outbox = field(default_factory=Outbox)  # nothing is published: projections are told
+    out: BatchOutput = field(
+        default_factory=BatchOutput
+    )  # nothing is published: projections are told

@@ -33,8 +33,8 @@ from sqlalchemy import (
 )
 
 from consumers.archive import decode_headers, encode_headers
-from consumers.events import CASE_EVENTS
-from consumers.runner import Outbox
+from consumers.runner import BatchOutput
+from schemas.topics import CASE_EVENTS
 from services.bus import Headers
 
 metadata = MetaData()
@@ -113,7 +113,7 @@ class ResendQueue:
             )
         )  # fmt: skip
 
-    def release(self, case_id: str, out: Outbox) -> int:
+    def release(self, case_id: str, out: BatchOutput) -> int:
         """Publish the case's queue in order if every lost event is back; returns how many."""
         column = resend_queue_table.c
         missing = self.tx.execute(

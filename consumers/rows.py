@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, and_, bindparam, delete, insert, or_, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
-from services.sql import execute_many
+from services.platform.sql import execute_many
 
 Row = dict[str, Any]
 Key = Any  # the value of a one-column primary key, else a tuple of the key's values

@@ -15,7 +15,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from sqlalchemy import (
     BigInteger,
@@ -37,7 +37,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from schemas.registry import RegistryError
 from services.bus import Bus, BusError, Consumer, Headers, Record, TopicPartition
-from services.sql import write_transaction
+from services.platform.sql import write_transaction
 
 log = logging.getLogger(__name__)
 metadata = MetaData()
@@ -77,7 +77,7 @@ applied_table = Table(
     Column("event_id", String(36), primary_key=True),
 )
 
-# The ids of the events each projection applied, one row per case (``consumers.events``).
+# The ids of the events each projection applied, one row per case (``consumers.event_projection``).
 case_events_table = Table(
     "projection_case_events",
     metadata,
@@ -99,7 +99,7 @@ failures_table = Table(
 
 
 @dataclass
-class Outbox:
+class BatchOutput:
     """What a projection publishes while it applies a batch; sent before the batch commits."""
 
     messages: list[tuple[str, bytes | None, bytes | None, Headers]] = field(default_factory=list)
@@ -108,6 +108,11 @@ class Outbox:
         self, topic: str, key: bytes | None, value: bytes | None, headers: Headers = ()
     ) -> None:
         self.messages.append((topic, key, value, tuple(headers)))
+
+
+Database = Literal["views", "exchange", "aggregate", "archive"]
+"""The platform's databases (``services.bootstrap`` opens each): a projection's rows and offsets
+commit in one of them, in one transaction."""
 
 
 class Projection(Protocol):
@@ -120,11 +125,37 @@ class Projection(Protocol):
     def topics(self) -> Sequence[str] | re.Pattern[str]: ...
 
     @property
-    def tables(self) -> Sequence[Table]: ...
+    def tables(self) -> Sequence[Table]:
+        """Its tables: only the runner creates them (with their indexes)."""
+        ...
 
-    def apply_batch(self, records: Sequence[Record], tx: Connection, out: Outbox) -> None:
+    @property
+    def database(self) -> Database:
+        """Where its tables and stored offsets live."""
+        ...
+
+    @property
+    def on_data_path(self) -> bool:
+        """Whether an institution waits for what it writes: its runner then applies at once."""
+        ...
+
+    @property
+    def replayable(self) -> bool:
+        """Whether it may be dropped and rebuilt from offset 0 of ``case-events``."""
+        ...
+
+    def apply_batch(self, records: Sequence[Record], tx: Connection, out: BatchOutput) -> None:
         """Apply records in log order; raise only for faults that must stop the batch."""
         ...
+
+
+def create_tables(projection: Projection, engine: Engine) -> None:
+    """The projection's tables with their indexes, and the runner's own (offsets, failures)."""
+    metadata.create_all(engine)
+    for table in projection.tables:
+        table.create(engine, checkfirst=True)
+        for index in table.indexes:  # a table created before an index was added gets it
+            index.create(engine, checkfirst=True)
 
 
 class ProjectionRunner:
@@ -147,11 +178,7 @@ class ProjectionRunner:
         # ``run`` starts batches at least this many seconds apart unless the last one was full.
         self.batch_interval = batch_interval
         self.session_timeout_ms = session_timeout_ms
-        metadata.create_all(engine)
-        for table in projection.tables:
-            table.create(engine, checkfirst=True)
-            for index in table.indexes:  # a table created before an index was added gets it
-                index.create(engine, checkfirst=True)
+        create_tables(projection, engine)
         self._consumer: Consumer | None = None
         # Set when the consumer's position may not be the stored offsets (a seek that failed
         # because the database was down): the next step seeks before it reads anything.
@@ -266,7 +293,7 @@ class ProjectionRunner:
             log.warning("%s: group commit failed (%s); stored offsets remain", self.group, error)
 
     def _apply(self, records: Sequence[Record], publish: bool = True) -> None:
-        out = Outbox()
+        out = BatchOutput()
         with write_transaction(self.engine) as tx:
             self.projection.apply_batch(records, tx, out)
             fresh = [m for m in out.messages if m not in self._sent_uncommitted]

@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 
 from consumers import deadlines
-from consumers.events import CaseEvent, EventProjection, as_uuid
+from consumers.event_projection import CaseEvent, EventProjection, as_uuid
 from consumers.participation import (
     NEEDS_MUNICIPALITY,
     add_participants,
@@ -34,10 +34,10 @@ from consumers.participation import (
 )
 from consumers.referrals import SENT, TRANSITIONS
 from consumers.rows import RowsToInsert, TableRows
-from consumers.runner import Outbox
+from consumers.runner import BatchOutput
 from schemas import Codec
-from services.institutions import InstitutionRegistry
-from services.sql import UtcDateTime, reader_index
+from schemas.institutions import InstitutionRegistry
+from services.platform.sql import UtcDateTime, reader_index
 
 metadata = MetaData()
 
@@ -237,7 +237,7 @@ class InstitutionViews(EventProjection):
             "case_id", [e.case_id for e in events if e.event_type == "SubjectRegistered"]
         )
 
-    def apply(self, event: CaseEvent, tx: Connection, out: Outbox) -> None:
+    def apply(self, event: CaseEvent, tx: Connection, out: BatchOutput) -> None:
         record = event.record
         self.timeline.add(
             {

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from services.vault import PersonalData
+from services.platform.vault import PersonalData
 
 FEMALE_NAMES = (
     "Milica", "Jelena", "Ana", "Marija", "Jovana", "Dragana", "Snežana", "Ivana", "Gordana",

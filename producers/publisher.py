@@ -40,11 +40,16 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 
+from producers.submission import (
+    encode_submission,
+    id_text,
+    submission_headers,
+    submission_message,
+)
 from schemas import Codec
 from schemas.models import EventModel, model_for
-from schemas.writer import uuid_ascii
-from services.bus import Bus, BusError
-from services.sql import Bytes, given_or_own
+from services.bus import Bus, BusError, Headers
+from services.platform.sql import Bytes, given_or_own
 
 log = logging.getLogger(__name__)
 
@@ -62,10 +67,6 @@ outbox_table = Table(
     Column("attempts", Integer, nullable=False, default=0),
     Column("sent_at_ms", BigInteger, nullable=True),
 )
-
-
-def submissions_topic(institution: str) -> str:
-    return f"submissions.{institution}"
 
 
 class InvalidEvent(ValueError):
@@ -118,13 +119,12 @@ class Publisher:
 
     def _row(self, event: EventModel) -> tuple[Any, ...]:
         """The outbox row, in ``_INSERT_COLUMNS`` order."""
-        header = event.header  # type: ignore[attr-defined]
-        value = self.codec.encode_model(event)  # first: it remembers the header's ids as text
+        key, value = encode_submission(self.codec, event)
         return (
-            _text(header.event_id).decode(),
+            id_text(event.header.event_id).decode(),  # type: ignore[attr-defined]
             self.institution,
             event.event_type,
-            _text(header.case_id),
+            key,
             value,
             0,
             0,
@@ -249,16 +249,14 @@ class Relay:
         Each partition's rows go out in the outbox's order, so a case's events keep theirs; the
         engine may send different partitions' rows in another order (``Bus.publish_all``).
         """
-        # Topic and header repeat across rows: built once per institution and event type.
-        topics: dict[str, str] = {}
-        headers: dict[str, list[tuple[str, bytes]]] = {}
+        # Headers repeat across rows: built once per event type.
+        headers: dict[str, Headers] = {}
         for row in rows:
-            if row.institution not in topics:
-                topics[row.institution] = submissions_topic(row.institution)
             if row.event_type not in headers:
-                headers[row.event_type] = [("event-type", row.event_type.encode())]
+                headers[row.event_type] = submission_headers(row.event_type)
         self.bus.publish_all(
-            (topics[row.institution], row.key, row.value, headers[row.event_type]) for row in rows
+            submission_message(row.institution, row.key, row.value, headers[row.event_type])
+            for row in rows
         )
 
     def _next_rows(self) -> Sequence[Any]:
@@ -296,10 +294,6 @@ def _insert_new(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
             _insert_new_statement(postgresql),
             [dict(zip(_INSERT_COLUMNS, row, strict=True)) for row in rows],
         )
-
-
-def _text(value: Any) -> bytes:
-    return uuid_ascii(value) if value.__class__ is uuid.UUID else str(value).encode()
 
 
 def _now_ms() -> int:

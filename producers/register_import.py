@@ -26,11 +26,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from producers.events import new_event, new_header
+from producers.event_builder import new_event, new_header
 from producers.identities import jmbg_is_valid
 from schemas.catalogue import catalogue
 from schemas.models import EventModel
-from services.vault import KeyVault, PersonalData, sealed_off
+from services.platform.vault import KeyVault, PersonalData, sealed_off
 
 COLUMNS = (
     "case_number", "opened_on", "report_channel", "violence_types", "relationship",

@@ -17,11 +17,11 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from producers.events import new_event, new_header
+from producers.event_builder import new_event, new_header
 from producers.identities import synthetic_person
+from schemas.institutions import InstitutionRegistry
 from schemas.models import EventModel
-from services.institutions import InstitutionRegistry
-from services.vault import KeyVault, PersonalData, sealed_off
+from services.platform.vault import KeyVault, PersonalData, sealed_off
 
 HOUR = dt.timedelta(hours=1)
 DAY = dt.timedelta(days=1)

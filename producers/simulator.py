@@ -33,9 +33,9 @@ from producers.casework import (
     SimulatedCase,
     pick,
 )
-from producers.events import new_event, new_header
+from producers.event_builder import new_event, new_header
 from producers.scenario import DAY, HOUR, CaseScript, Submission, serving
-from services.vault import KeyVault
+from services.platform.vault import KeyVault
 
 # 2022 census, approximately.
 POPULATION = {

@@ -2,8 +2,9 @@
 
 from schemas.catalogue import Catalogue, CatalogueError, EventSchema, catalogue
 from schemas.codec import Codec, Decoded, DecodeError, EncodeError
-from schemas.compatibility import Compatibility, CompatibilityResult
 from schemas.registry import (
+    Compatibility,
+    CompatibilityResult,
     EmbeddedRegistry,
     IncompatibleSchema,
     RegistryError,

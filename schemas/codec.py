@@ -19,7 +19,7 @@ from fastavro import schemaless_reader, schemaless_writer
 from fastavro.schema import parse_schema
 
 from schemas.catalogue import Catalogue, EventSchema, catalogue, full_name, schema_fingerprint
-from schemas.registry import SchemaNotFound, SchemaRegistry
+from schemas.registry.port import SchemaNotFound, SchemaRegistry
 from schemas.writer import Writer, compile_writer
 
 MAGIC = 0

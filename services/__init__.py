@@ -1,1 +1,3 @@
-"""The platform the other parts stand on: settings, the bus port and its engines, the CLI."""
+"""The platform: its floor (platform/, bus/), the one composition root (bootstrap.py), the use
+cases on top of the projections (audit/, disclosure/, operations/) and its faces (api/, demo/,
+bench/, cli/)."""

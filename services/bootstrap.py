@@ -2,23 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
+from consumers.aggregate import RegionalAggregate
+from consumers.archive import Archive, create_archive_tables
+from consumers.deadline_watcher import DeadlineWatcher
+from consumers.exchange import Exchange
+from consumers.inbox import Inboxes
+from consumers.runner import (
+    BACKGROUND_BATCH_INTERVAL_S,
+    Database,
+    Projection,
+    ProjectionRunner,
+    create_tables,
+)
+from consumers.views import InstitutionViews
 from schemas import Codec, SchemaRegistry, open_registry
+from schemas.institutions import InstitutionRegistry
+from schemas.topics import PARTITIONS_BY_PREFIX
 from services.bus import Bus, open_bus
-from services.institutions import InstitutionRegistry
-from services.pseudonyms import Pseudonymiser, pseudonymiser_for
-from services.settings import Settings
-from services.sql import sql_engine
-from services.vault import KeyVault
-
-if TYPE_CHECKING:
-    from consumers.runner import Projection, ProjectionRunner
+from services.platform.pseudonyms import Pseudonymiser, pseudonymiser_for
+from services.platform.settings import Settings
+from services.platform.sql import sql_engine
+from services.platform.vault import KeyVault
 
 
 @dataclass
@@ -30,7 +41,9 @@ class Platform:
     def bus(self) -> Bus:
         self.settings.ensure_data_dir()
         return open_bus(
-            self.settings.resolved_bus_url, default_partitions=self.settings.default_partitions
+            self.settings.resolved_bus_url,
+            default_partitions=self.settings.default_partitions,
+            partitions_by_prefix=PARTITIONS_BY_PREFIX,
         )
 
     @cached_property
@@ -74,15 +87,16 @@ class Platform:
 
     def engine_for(self, projection: Projection) -> Engine:
         """Rows and stored offsets of a projection commit in its own database's transaction."""
-        own: Engine | None = getattr(projection, "engine", None)  # the archive brings its store
-        if own is not None:
-            return own
-        database = getattr(projection, "database", "views")
-        if database == "aggregate":
-            return self.aggregate_engine
-        if database == "exchange":
-            return self.exchange_engine
-        return self.views_engine
+        return self.engine_of(projection.database)
+
+    def engine_of(self, database: Database) -> Engine:
+        engines: dict[Database, Callable[[], Engine]] = {
+            "views": lambda: self.views_engine,
+            "exchange": lambda: self.exchange_engine,
+            "aggregate": lambda: self.aggregate_engine,
+            "archive": lambda: self.archive_engine,
+        }
+        return engines[database]()
 
     @cached_property
     def vault(self) -> KeyVault:
@@ -91,8 +105,6 @@ class Platform:
 
     @cached_property
     def archive_engine(self) -> Engine:
-        from consumers.archive import create_archive_tables
-
         self.settings.ensure_data_dir()
         # Readers (verify, replay, identify) may come before the archive has run once.
         return create_archive_tables(sql_engine(self.settings.resolved_archive_url))
@@ -105,13 +117,6 @@ class Platform:
 
     def projections(self) -> dict[str, Projection]:
         """Every consumer of the platform, by name, in data-path order."""
-        from consumers.aggregate import RegionalAggregate
-        from consumers.archive import Archive
-        from consumers.deadline_watcher import DeadlineWatcher
-        from consumers.exchange import Exchange
-        from consumers.inbox import Inboxes
-        from consumers.views import InstitutionViews
-
         found: list[Projection] = [
             Exchange(self.codec, self.institutions),
             InstitutionViews(self.codec, self.institutions),
@@ -131,18 +136,19 @@ class Platform:
         ]
         return {p.name: p for p in found}
 
-    def runner(self, projection: Projection, *, max_records: int = 500) -> ProjectionRunner:
-        from consumers.runner import BACKGROUND_BATCH_INTERVAL_S, ProjectionRunner
+    def create_tables(self) -> None:
+        """Every projection's tables, in its database, before any has run (readers need them)."""
+        for projection in self.projections().values():
+            create_tables(projection, self.engine_for(projection))
 
-        # The exchange and the inbox carry what institutions wait for: they apply at once.
-        on_data_path = bool(getattr(projection, "on_data_path", False))
+    def runner(self, projection: Projection, *, max_records: int = 500) -> ProjectionRunner:
         return ProjectionRunner(
             projection,
             self.bus,
             self.engine_for(projection),
             session_timeout_ms=self.session_timeout_ms or self.settings.session_timeout_ms,
             max_records=max_records,
-            batch_interval=0.0 if on_data_path else BACKGROUND_BATCH_INTERVAL_S,
+            batch_interval=0.0 if projection.on_data_path else BACKGROUND_BATCH_INTERVAL_S,
         )
 
     def close(self) -> None:

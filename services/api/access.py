@@ -16,10 +16,11 @@ from typing import Annotated, cast
 from fastapi import Depends, Header
 from sqlalchemy import select
 
-from consumers.events import ACCESS_LOG
 from consumers.views import participants
-from producers.events import PLATFORM_INSTITUTION, new_event, new_header
+from producers.event_builder import new_event, new_header
+from schemas.institutions import PLATFORM_INSTITUTION
 from schemas.models import model_for
+from schemas.topics import ACCESS_LOG, EVENT_TYPE, TOKEN_ID
 from services.api.auth import require
 from services.api.context import ApiContext, api_context
 from services.api.tokens import Principal, Role
@@ -95,8 +96,8 @@ class Reader:
                     case_id.encode(),
                     platform.codec.encode("AccessRecorded", event.to_avro()),
                     (
-                        ("event-type", b"AccessRecorded"),
-                        ("token-id", self.principal.token_id.encode()),
+                        (EVENT_TYPE, b"AccessRecorded"),
+                        (TOKEN_ID, self.principal.token_id.encode()),
                     ),
                 )
             )

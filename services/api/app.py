@@ -13,22 +13,21 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 
-from consumers.runner import metadata as runner_metadata
 from services.api import (
     audit,
     coordinator,
     dashboard,
     errors,
+    health,
     identity,
     inbox,
     ingest,
     institutions,
-    operations,
     registry,
 )
 from services.api.auth import registry_guard
 from services.api.background import BackgroundPipeline
-from services.api.context import ApiContext, Clock, Publisher, utc_now
+from services.api.context import ApiContext, Clock, RequestPublisher, utc_now
 from services.api.metrics import Metrics
 from services.api.tokens import TokenStore
 from services.bootstrap import Platform
@@ -65,7 +64,7 @@ def create_app(
     app.state.context = ApiContext(
         platform=platform,
         tokens=tokens,
-        publisher=Publisher(platform),
+        publisher=RequestPublisher(platform),
         metrics=Metrics(platform),
         clock=clock,
         pipeline=background,
@@ -79,17 +78,12 @@ def create_app(
     app.include_router(coordinator.router)
     app.include_router(audit.router)
     app.include_router(dashboard.router)
-    app.include_router(operations.router)
+    app.include_router(health.router)
     registry.install(app, dependencies=[Depends(registry_guard)])
     return app
 
 
 def _create_tables(platform: Platform) -> None:
     """Every table the routes read exists, even before the pipeline first ran."""
-    runner_metadata.create_all(platform.views_engine)
-    ingest.metadata.create_all(platform.exchange_engine)
-    for projection in platform.projections().values():
-        engine = platform.engine_for(projection)
-        runner_metadata.create_all(engine)
-        for table in projection.tables:
-            table.create(engine, checkfirst=True)
+    platform.create_tables()
+    ingest.metadata.create_all(platform.views_engine)

@@ -1,6 +1,7 @@
 """What an auditor reads: the archive's verification, a case or an institution's view as it was
-at a time, and the access log. Everything comes from the audit archive (``services.archive_verify``,
-``services.point_in_time``, ``services.identify.access_records``), never from the live views.
+at a time, and the access log. Everything comes from the audit archive (``services.audit.verify``,
+``services.audit.point_in_time``, ``services.audit.identify.access_records``), never from the
+live views.
 
 An auditor's read of a case is itself recorded on ``access-log`` (purpose AUDIT, basis AUDIT).
 """
@@ -19,10 +20,10 @@ from services.api.auth import require
 from services.api.context import ApiContext, api_context
 from services.api.errors import ApiError, ErrorBody, not_found
 from services.api.tokens import Principal, Role
-from services.archive_verify import cross_check, verify_chain
-from services.identify import access_records
-from services.point_in_time import case_as_of, view_as_of
-from services.signing import SigningKeyError, load_public_key
+from services.audit.identify import access_records
+from services.audit.point_in_time import case_as_of, view_as_of
+from services.audit.verify import cross_check, verify_chain
+from services.platform.signing import SigningKeyError, load_public_key
 
 router = APIRouter(prefix="/v1/audit", tags=["auditors"])
 Auditor = Annotated[Principal, Depends(require(Role.AUDITOR))]

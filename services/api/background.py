@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from consumers.runner import ProjectionRunner
 from services.bootstrap import Platform
-from services.settings import Settings
+from services.platform.settings import Settings
 
 log = logging.getLogger(__name__)
 

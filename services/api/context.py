@@ -14,7 +14,7 @@ from services.api.background import BackgroundPipeline
 from services.api.metrics import Metrics
 from services.api.tokens import TokenStore
 from services.bootstrap import Platform
-from services.bus import Headers
+from services.bus import Outgoing
 
 Clock = Callable[[], dt.datetime]
 
@@ -24,7 +24,7 @@ def utc_now() -> dt.datetime:
 
 
 @dataclass
-class Publisher:
+class RequestPublisher:
     """Publishes from request threads: every call is one durable batch, one call at a time.
 
     The engines' ``batch`` is per bus instance, so two request threads must not open one at the
@@ -40,7 +40,7 @@ class Publisher:
         with self._lock:
             yield
 
-    def publish(self, messages: Sequence[tuple[str, bytes | None, bytes, Headers]]) -> None:
+    def publish(self, messages: Sequence[Outgoing]) -> None:
         if not messages:
             return
         bus = self.platform.bus
@@ -55,7 +55,7 @@ class Publisher:
 class ApiContext:
     platform: Platform
     tokens: TokenStore
-    publisher: Publisher
+    publisher: RequestPublisher
     metrics: Metrics
     clock: Clock = utc_now
     pipeline: BackgroundPipeline | None = None

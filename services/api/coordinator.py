@@ -1,9 +1,9 @@
 """What a regional coordinator reads: indicators of the regional aggregate, as JSON or CSV.
 
-Every table comes through ``services.release.release``, the one door out of the aggregate, so it
-is always disclosure-controlled: counts from 1 to threshold-1 are withheld (``null`` in JSON, empty
-in CSV) together with the complementary cells that would give them back. A coordinator may ask
-for a stricter threshold, never a looser one than the platform's.
+Every table comes through ``services.disclosure.release.release``, the one door out of the
+aggregate, so it is always disclosure-controlled: counts from 1 to threshold-1 are withheld
+(``null`` in JSON, empty in CSV) together with the complementary cells that would give them back. A
+coordinator may ask for a stricter threshold, never a looser one than the platform's.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from services.api.auth import require
 from services.api.context import ApiContext, api_context
 from services.api.errors import ApiError, ErrorBody
 from services.api.tokens import Principal, Role
-from services.privacy import BudgetExhausted
-from services.release import Release, ReleaseError, ReleaseRequest, release
+from services.disclosure.privacy import BudgetExhausted
+from services.disclosure.release import Release, ReleaseError, ReleaseRequest, release
 
 router = APIRouter(prefix="/v1/aggregate", tags=["coordinators"])
 Coordinator = Annotated[Principal, Depends(require(Role.COORDINATOR))]

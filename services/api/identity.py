@@ -1,8 +1,8 @@
 """An institution reads a subject's direct identifiers: unsealed from the key vault only for a
 participant of the subject's case, and recorded on ``access-log`` (identified) before it leaves.
 
-The rule and the record are ``services.identify.identify``'s; this is its HTTP face. A subject of
-a case the caller takes no part in answers exactly like one that does not exist.
+The rule and the record are ``services.audit.identify.identify``'s; this is its HTTP face. A
+subject of a case the caller takes no part in answers exactly like one that does not exist.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from fastapi import APIRouter
 
 from services.api.access import CaseReader
 from services.api.errors import ApiError, ErrorBody
-from services.identify import AccessRefused, identify
-from services.vault import PersonalData
+from services.audit.identify import AccessRefused, identify
+from services.platform.vault import PersonalData
 
 router = APIRouter(prefix="/v1", tags=["institutions"])
 

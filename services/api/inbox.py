@@ -22,8 +22,8 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from consumers.inbox import inbox_topic
 from schemas import DecodeError
+from schemas.topics import EVENT_ID, EVENT_TYPE, INBOX_REASON, inbox_topic
 from services.api.access import CaseReader, Reader
 from services.api.errors import ApiError, ErrorBody, Problem
 from services.bus import Bus, Record, TopicPartition
@@ -148,10 +148,10 @@ def read_inbox(reader: Reader, cursor: Cursor, limit: int) -> list[InboxMessage]
                 cursor=format_cursor(position),
                 partition=record.partition,
                 offset=record.offset,
-                event_type=_header(record, "event-type"),
-                event_id=_header(record, "event-id"),
+                event_type=_header(record, EVENT_TYPE),
+                event_id=_header(record, EVENT_ID),
                 case_id=record.key.decode() if record.key else None,
-                reason=_header(record, "inbox-reason"),
+                reason=_header(record, INBOX_REASON),
                 received_at=dt.datetime.fromtimestamp(record.timestamp_ms / 1000, dt.UTC),
                 event=_json(event) if event is not None else None,
             )

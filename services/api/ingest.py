@@ -16,16 +16,20 @@ from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import Column, MetaData, String, Table, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from consumers.exchange import submissions_table
+from consumers.decisions import decision
+from producers.submission import encode_submission, submission_headers, submission_message
 from schemas import EncodeError
 from schemas.models import EventModel, event_models, model_for
+from schemas.topics import VIA_HTTP
 from services.api.auth import InstitutionPrincipal
 from services.api.context import ApiContext, api_context
 from services.api.errors import ApiError, ErrorBody, Problem, not_found, problems_of
 from services.api.tokens import Principal
-from services.sql import UtcDateTime
+from services.platform.sql import UtcDateTime
 
 metadata = MetaData()
+# What the API published and the exchange may not have decided yet ("pending"). The API's own
+# table, kept beside its tokens: the exchange's database is written by the exchange alone.
 api_submissions = Table(
     "api_submissions",
     metadata,
@@ -100,21 +104,13 @@ def publish_submission(context: ApiContext, principal: Principal, event: EventMo
     """Encode and publish ``event`` to the caller's submissions topic; durable on return."""
     header = event.header  # type: ignore[attr-defined]
     try:
-        value = context.platform.codec.encode(event.event_type, event.to_avro())
+        key, value = encode_submission(context.platform.codec, event)
     except EncodeError as error:
         raise _problem(["body"], "avro_encoding", error.reason) from None
-    context.publisher.publish(
-        [
-            (
-                f"submissions.{principal.institution}",
-                str(header.case_id).encode(),
-                value,
-                (("event-type", event.event_type.encode()), ("submitted-via", b"http")),
-            )
-        ]
-    )
+    headers = submission_headers(event.event_type, via=VIA_HTTP)
+    context.publisher.publish([submission_message(principal.institution, key, value, headers)])
     try:
-        with context.platform.exchange_engine.begin() as tx:
+        with context.platform.views_engine.begin() as tx:
             tx.execute(
                 insert(api_submissions).values(
                     event_id=str(header.event_id),
@@ -186,20 +182,17 @@ def submission_status(
     """Whether the exchange accepted a submission into case-events, or rejected it and why."""
     key = str(event_id)
     with context.platform.exchange_engine.connect() as conn:
-        decided = conn.execute(
-            select(submissions_table)
-            .where(submissions_table.c.event_id == key)
-            .where(submissions_table.c.institution == principal.institution)
-        ).first()
-        if decided is not None:
-            return SubmissionStatus(
-                event_id=event_id,
-                status=decided.status,
-                event_type=decided.event_type,
-                case_id=decided.case_id,
-                code=decided.code,
-                reason=decided.reason,
-            )
+        decided = decision(conn, key, principal.institution)
+    if decided is not None:
+        return SubmissionStatus(
+            event_id=event_id,
+            status=decided.status,  # type: ignore[arg-type]
+            event_type=decided.event_type,
+            case_id=decided.case_id,  # type: ignore[arg-type]
+            code=decided.code,
+            reason=decided.reason,
+        )
+    with context.platform.views_engine.connect() as conn:
         posted = conn.execute(
             select(api_submissions)
             .where(api_submissions.c.event_id == key)

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from consumers import queries
 from consumers.referrals import ANSWERED_BY_SENDER, next_status
 from consumers.views import referrals
-from producers.events import new_event, new_header
+from producers.event_builder import new_event, new_header
 from schemas.models import model_for
 from services.api.access import ActorRole, CaseReader
 from services.api.context import ApiContext

@@ -10,12 +10,12 @@ from collections.abc import Iterator
 
 from prometheus_client import CollectorRegistry, Counter
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from consumers.events import ACCESS_LOG, CASE_EVENTS
-from consumers.exchange import submissions_table
+from consumers.decisions import counts_by_status, rejections_by_code
 from consumers.pipeline import partitions_of
 from consumers.runner import offsets_table
+from schemas.topics import ACCESS_LOG, CASE_EVENTS, is_submissions
 from services.bootstrap import Platform
 
 
@@ -40,20 +40,11 @@ class PlatformCollector:
             "povezimo_exchange_rejections", "Rejected submissions, by code.", labels=["code"]
         )
         with self.platform.exchange_engine.connect() as conn:
-            by_status = conn.execute(
-                select(submissions_table.c.status, func.count()).group_by(
-                    submissions_table.c.status
-                )
-            ).all()
-            by_code = conn.execute(
-                select(submissions_table.c.code, func.count())
-                .where(submissions_table.c.status == "rejected")
-                .group_by(submissions_table.c.code)
-            ).all()
-        counted: dict[str, int] = {row[0]: row[1] for row in by_status}
+            counted = counts_by_status(conn)
+            by_code = rejections_by_code(conn)
         for status in ("accepted", "rejected"):
             outcomes.add_metric([status], counted.get(status, 0))
-        for code, count in by_code:
+        for code, count in by_code.items():
             rejections.add_metric([code or "unknown"], count)
         yield outcomes
         yield rejections
@@ -66,9 +57,7 @@ class PlatformCollector:
         )
         bus = self.platform.bus
         topics = sorted(
-            t
-            for t in bus.list_topics()
-            if t in {CASE_EVENTS, ACCESS_LOG} or t.startswith("submissions.")
+            t for t in bus.list_topics() if t in {CASE_EVENTS, ACCESS_LOG} or is_submissions(t)
         )
         ends = bus.end_offsets(partitions_of(bus, topics))
         for topic in topics:

@@ -17,7 +17,7 @@ from enum import StrEnum
 
 from sqlalchemy import Column, Engine, MetaData, String, Table, insert, select, update
 
-from services.sql import UtcDateTime
+from services.platform.sql import UtcDateTime
 
 PREFIX = "pvz_"
 

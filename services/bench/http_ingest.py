@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 
 from services.bench.brokers import free_port
-from services.bench.events import bench_events
+from services.bench.sample_events import bench_events
 from services.bench.workspace import Workspace, platform_of
 
 SENDERS = 8

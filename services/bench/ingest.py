@@ -28,10 +28,11 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from services.bench.events import EventSet
+from schemas.topics import EVENT_TYPE, SUBMISSIONS_PARTITIONS
+from services.bench.sample_events import EventSet
 from services.bench.workspace import Workspace
 from services.bus.kafka import KafkaBus, parse_kafka_url
-from services.bus.partitioning import SUBMISSIONS_PARTITIONS, partition_for
+from services.bus.partitioning import partition_for
 
 Message = tuple[str, bytes, bytes, list[tuple[str, bytes]]]
 PARTITIONS = SUBMISSIONS_PARTITIONS  # of every submissions topic, as the platform creates them
@@ -158,7 +159,7 @@ def measure_ingest(workspace: Workspace, events: EventSet) -> IngestRun:
 def submitted_records(events: EventSet) -> list[Message]:
     """What goes over the wire for each submission: topic, key, value and the relay's header."""
     return [
-        (topic, key, value, [("event-type", event_type.encode())])
+        (topic, key, value, [(EVENT_TYPE, event_type.encode())])
         for (topic, key, value), event_type in zip(
             events.submissions(), events.event_types, strict=True
         )
@@ -345,7 +346,7 @@ def _relay_process(
 ) -> None:
     """In the child: deliver until ``expected`` events are on the bus, then report (count, CPU)."""
     from producers.publisher import Relay
-    from services.sql import sql_engine
+    from services.platform.sql import sql_engine
 
     outbox = sql_engine(outbox_url)
     bus = _warm_bus(bus_url, warm_up)
@@ -367,7 +368,7 @@ Publishers = list[tuple[Any, list[Any]]]
 def _outbox(workspace: Workspace, name: str, events: EventSet) -> Iterator[tuple[Any, Publishers]]:
     """A fresh outbox and a ``Publisher`` per institution with its events as models."""
     from producers.publisher import Publisher
-    from services.sql import sql_engine
+    from services.platform.sql import sql_engine
 
     path = workspace.root / name
     for leftover in workspace.root.glob(f"{name}*"):

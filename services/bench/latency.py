@@ -15,10 +15,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from consumers.events import CASE_EVENTS
-from consumers.inbox import inbox_topic
-from producers.events import PLATFORM_INSTITUTION
-from services.bench.events import EventSet
+from schemas.institutions import PLATFORM_INSTITUTION
+from schemas.topics import CASE_EVENTS, EVENT_ID, INBOX_REASON, inbox_topic, submissions_topic
+from services.bench.sample_events import EventSet
 from services.bench.workspace import SESSION_TIMEOUT_MS, Workspace, platform_of
 from services.bus import Bus, BusError, open_bus
 
@@ -93,9 +92,9 @@ class _Recipient:
             records = self.consumer.poll(timeout=0.05)
             now = time.perf_counter()
             for record in records:
-                if record.header("inbox-reason") != b"referral":
+                if record.header(INBOX_REASON) != b"referral":
                     continue
-                event_id = (record.header("event-id") or b"").decode()
+                event_id = (record.header(EVENT_ID) or b"").decode()
                 self.arrived.setdefault(event_id, now)
         self.consumer.close()
 
@@ -121,7 +120,7 @@ def measure_referral_latency(
         institutions = {*events.institutions, PLATFORM_INSTITUTION}
         for topic in [
             CASE_EVENTS,
-            *(f"submissions.{i}" for i in sorted(institutions)),
+            *(submissions_topic(i) for i in sorted(institutions)),
             # A live deployment has every inbox already: creating one costs a broker round
             # trip and a metadata refresh, a start-up cost that is not the latency asked about.
             *(inbox_topic(i) for i in sorted(institutions | recipients)),
@@ -138,7 +137,7 @@ def measure_referral_latency(
             threading.Thread(target=r.run, args=(stop.is_set,), name=r.projection.name)
             for r in runners
         ] + [
-            threading.Thread(target=reader.run, args=(stop.is_set,), name=f"inbox.{name}")
+            threading.Thread(target=reader.run, args=(stop.is_set,), name=inbox_topic(name))
             for name, reader in readers.items()
         ]
         for thread in threads:

@@ -28,12 +28,12 @@ from typing import Any
 
 from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, select
 
-from consumers.events import CaseEvent, EventProjection
+from consumers.event_projection import CaseEvent, EventProjection
 from consumers.pipeline import partitions_of
 from consumers.rows import TableRows
-from consumers.runner import Outbox
+from consumers.runner import BatchOutput
 from schemas import Codec
-from services.bench.events import EventSet
+from services.bench.sample_events import EventSet
 from services.bench.workspace import platform_of
 
 metadata = MetaData()
@@ -68,7 +68,7 @@ class CaseCounts(EventProjection):
         super().prepare(events)
         self.municipalities.prefetch(e.case_id for e in events if e.event_type in _CLOSING)
 
-    def apply(self, event: CaseEvent, tx: Connection, out: Outbox) -> None:
+    def apply(self, event: CaseEvent, tx: Connection, out: BatchOutput) -> None:
         kind = event.event_type
         if kind == "CaseOpened":
             municipality = event["municipality"]

@@ -1,11 +1,11 @@
 """Replay: every replayable projection rebuilt from offset 0 of ``case-events``, and its ceiling.
 
-The replay is ``povezimo replay --all``'s own (``services.rebuild``): every record read and decoded
-once for all projections, in processes reading partitions side by side. Each repetition starts
-from a fresh (spawned) process, so one measurement's caches and memory do not flatter the next;
-every rebuild process reports its CPU time and peak RSS. The ceiling is measured in that first
-process right after the replay: bare fastavro decoding (``schemaless_reader`` with the parsed
-writer schema, the 5-byte Confluent frame stripped) of the very records the replay read.
+The replay is ``povezimo replay --all``'s own (``services.operations.replay``): every record read
+and decoded once for all projections, in processes reading partitions side by side. Each repetition
+starts from a fresh (spawned) process, so one measurement's caches and memory do not flatter the
+next; every rebuild process reports its CPU time and peak RSS. The ceiling is measured in that first
+process right after the replay: bare fastavro decoding (``schemaless_reader`` with the parsed writer
+schema, the 5-byte Confluent frame stripped) of the very records the replay read.
 """
 
 from __future__ import annotations
@@ -21,12 +21,11 @@ from typing import Any
 from fastavro import schemaless_reader
 from fastavro.schema import parse_schema
 
-from consumers.events import CASE_EVENTS
 from consumers.pipeline import partitions_of
+from schemas.topics import CASE_EVENTS
 from services.bench.workspace import platform_of
 from services.bus import Bus
-from services.cli_projections import NOT_REPLAYABLE
-from services.rebuild import ShareDone, rebuild
+from services.operations.replay import ShareDone, rebuild
 
 
 @dataclass
@@ -106,7 +105,7 @@ def replay_all(
     """Rebuild every replayable projection (as ``povezimo replay --all``), then decode bare."""
     system = platform_of(settings)
     system.codec  # noqa: B018  (schemas loaded before the clock starts, as in a running process)
-    names = [name for name in system.projections() if name not in NOT_REPLAYABLE]
+    names = [name for name, p in system.projections().items() if p.replayable]
     shares: list[ShareDone] = []
     timings: dict[str, float] = {}
     started, cpu_started = time.perf_counter(), time.process_time()

@@ -21,7 +21,6 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from services.bench.events import EventSet
 from services.bench.http_ingest import HttpIngestResult, measure_http_ingest
 from services.bench.ingest import IngestRun, measure_ingest
 from services.bench.latency import LatencyResult, measure_referral_latency
@@ -29,6 +28,7 @@ from services.bench.memory import Scaling, summarise
 from services.bench.parallel import replay_in_one_process
 from services.bench.peer import PeerRun, peer_in_child, store_peer_events
 from services.bench.replay import ReplayRun, replay_in_child
+from services.bench.sample_events import EventSet
 from services.bench.workspace import Workspace, append_case_log, platform_of
 
 MEASUREMENTS = ("replay", "parallel", "peer", "ingest", "http", "latency")

@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from consumers.events import CASE_EVENTS
 from schemas import Codec, open_registry
+from schemas.topics import CASE_EVENTS, EVENT_TYPE, SUBMITTED_BY
 from services.bench.brokers import TansuBroker
-from services.bench.events import EventSet
+from services.bench.sample_events import EventSet
 from services.bootstrap import Platform
 from services.bus import Bus
-from services.settings import Settings
+from services.platform.settings import Settings
 
 BUSES = ("sqlite", "kafka")
 # tansu completes a group join in about session_timeout / 2; a short one keeps joins out of the way.
@@ -93,8 +93,8 @@ def append_case_log(
                     events.keys[i],
                     events.values[i],
                     [
-                        ("event-type", events.event_types[i].encode()),
-                        ("submitted-by", events.institutions[i].encode()),
+                        (EVENT_TYPE, events.event_types[i].encode()),
+                        (SUBMITTED_BY, events.institutions[i].encode()),
                     ],
                 )
         bus.flush()

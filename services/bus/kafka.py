@@ -31,7 +31,7 @@ from services.bus.port import (
     Record,
     TopicPartition,
 )
-from services.logredact import redact_library_logs
+from services.platform.logredact import redact_library_logs
 
 redact_library_logs()  # kafka-python logs record values at DEBUG: keep them out of log files
 
@@ -114,6 +114,7 @@ class KafkaBus:
         *,
         options: dict[str, Any] | None = None,
         default_partitions: int = 3,
+        partitions_by_prefix: Mapping[str, int] | None = None,
         replication_factor: int = 1,
         url: str = "",
         flush_timeout: float = DEFAULT_FLUSH_TIMEOUT_S,
@@ -122,6 +123,7 @@ class KafkaBus:
         self.servers = servers
         self.options = options or {}
         self.default_partitions = default_partitions
+        self.partitions_by_prefix = dict(partitions_by_prefix or {})
         self.replication_factor = replication_factor
         self.flush_timeout = flush_timeout
         self._producer: KafkaProducer | None = None
@@ -134,12 +136,19 @@ class KafkaBus:
         self._lock = threading.Lock()
 
     @classmethod
-    def from_url(cls, url: str, *, default_partitions: int = 3) -> KafkaBus:
+    def from_url(
+        cls,
+        url: str,
+        *,
+        default_partitions: int = 3,
+        partitions_by_prefix: Mapping[str, int] | None = None,
+    ) -> KafkaBus:
         servers, options, replication = parse_kafka_url(url)
         return cls(
             servers,
             options=options,
             default_partitions=default_partitions,
+            partitions_by_prefix=partitions_by_prefix,
             replication_factor=replication,
             url=url,
         )
@@ -349,7 +358,9 @@ class KafkaBus:
     # -- topics ------------------------------------------------------------------------------
 
     def create_topic(self, topic: str, partitions: int | None = None) -> None:
-        count = partitions or new_topic_partitions(topic, self.default_partitions)
+        count = partitions or new_topic_partitions(
+            topic, self.default_partitions, self.partitions_by_prefix
+        )
         new = NewTopic(topic, count, self.replication_factor)
         try:
             self.admin.create_topics([new])

@@ -1,11 +1,12 @@
 """Key → partition, exactly as Kafka's default partitioner does it, and how many partitions a
-new topic gets.
+new topic gets (a rule the application gives: the bus knows no topic of its own).
 
 Both engines use them, so a case lands on the same partition number whichever bus carries it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
 
 from kafka.partitioner.default import murmur2
@@ -17,17 +18,10 @@ def partition_for(key: bytes, partitions: int) -> int:
     return (murmur2(key) & 0x7FFFFFFF) % partitions
 
 
-# An institution's submissions topic carries one institution's traffic (a few events an hour at
-# the busiest) and is read by the exchange together with every other institution's: one
-# partition each keeps a case's order and makes every fetch of the exchange a third of what three
-# would (a broker answers for each partition asked, data or not: ≈ 10 ms for 165 on tansu).
-SUBMISSIONS_PARTITIONS = 1
-_PARTITIONS_BY_PREFIX = {"submissions.": SUBMISSIONS_PARTITIONS}
-
-
-def new_topic_partitions(topic: str, default: int) -> int:
-    """Partitions for ``topic`` when it is created without a count given."""
-    for prefix, partitions in _PARTITIONS_BY_PREFIX.items():
+def new_topic_partitions(topic: str, default: int, by_prefix: Mapping[str, int]) -> int:
+    """Partitions for ``topic`` when it is created without a count given: the count of the first
+    prefix of ``by_prefix`` it starts with, else ``default``."""
+    for prefix, partitions in by_prefix.items():
         if topic.startswith(prefix):
             return partitions
     return default

@@ -52,7 +52,7 @@ from services.bus.port import (
     Record,
     TopicPartition,
 )
-from services.sql import given_or_own, sql_engine, write_transaction
+from services.platform.sql import given_or_own, sql_engine, write_transaction
 
 metadata = MetaData()
 
@@ -161,10 +161,18 @@ def _decode_headers(text: str | None) -> tuple[tuple[str, bytes], ...]:
 class SqlLogBus:
     """The :class:`~services.bus.port.Bus` port over a SQL table (SQLite or PostgreSQL)."""
 
-    def __init__(self, engine: Engine, *, default_partitions: int = 3, url: str = "") -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        default_partitions: int = 3,
+        partitions_by_prefix: Mapping[str, int] | None = None,
+        url: str = "",
+    ) -> None:
         self.engine = engine
         self.url = url or engine.url.render_as_string(hide_password=True)
         self.default_partitions = default_partitions
+        self.partitions_by_prefix = dict(partitions_by_prefix or {})
         self._partition_counts: dict[str, int] = {}
         # A batch belongs to the thread that opened it: projections running side by side in one
         # process publish through the same bus, each inside its own block.
@@ -173,8 +181,19 @@ class SqlLogBus:
         metadata.create_all(engine)
 
     @classmethod
-    def from_url(cls, url: str, *, default_partitions: int = 3) -> SqlLogBus:
-        return cls(sql_engine(url), default_partitions=default_partitions, url=url)
+    def from_url(
+        cls,
+        url: str,
+        *,
+        default_partitions: int = 3,
+        partitions_by_prefix: Mapping[str, int] | None = None,
+    ) -> SqlLogBus:
+        return cls(
+            sql_engine(url),
+            default_partitions=default_partitions,
+            partitions_by_prefix=partitions_by_prefix,
+            url=url,
+        )
 
     # -- producing ---------------------------------------------------------------------------
 
@@ -273,7 +292,9 @@ class SqlLogBus:
 
     def create_topic(self, topic: str, partitions: int | None = None) -> None:
         _validate_topic_name(topic)
-        count = partitions or new_topic_partitions(topic, self.default_partitions)
+        count = partitions or new_topic_partitions(
+            topic, self.default_partitions, self.partitions_by_prefix
+        )
         with contextlib.suppress(IntegrityError), self._writer() as conn:
             exists = conn.execute(
                 select(func.count()).where(partitions_table.c.topic == topic)

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from consumers.pipeline import Pipeline
 from producers.scenario import Submission
 from services.bootstrap import Platform
-from services.release import ReleaseRequest, release
+from services.disclosure.release import ReleaseRequest, release
 from tests.api.world import NOW, OWNER, World, case_opened
 from tests.support.pipeline import submit
 

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from consumers.pipeline import Pipeline
 from services.api.app import create_app
 from services.bootstrap import Platform
-from services.cli import app as cli
+from services.cli.main import app as cli
 from tests.api.world import NGO, NOW, World, as_json, case_opened
 
 runner = CliRunner()

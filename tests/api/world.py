@@ -9,12 +9,12 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from producers.events import new_event, new_header
+from producers.event_builder import new_event, new_header
 from producers.identities import synthetic_person
 from schemas.models import EventModel
 from services.api.tokens import Role, TokenStore
 from services.bootstrap import Platform
-from services.vault import PersonalData
+from services.platform.vault import PersonalData
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 OWNER = "csr.lazarevac"  # opens case X and refers it to the NGO

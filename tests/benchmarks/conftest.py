@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from services.bench.events import EventSet
+from services.bench.sample_events import EventSet
 from services.bench.workspace import Workspace, append_case_log, platform_of
 
 BENCH_EVENTS = int(os.environ.get("POVEZIMO_BENCH_EVENTS", "2000"))

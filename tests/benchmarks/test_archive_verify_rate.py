@@ -15,10 +15,10 @@ from pytest_benchmark.fixture import BenchmarkFixture
 
 from consumers import runner
 from consumers.archive import Archive
-from consumers.runner import Outbox
-from services.archive_verify import Verification, verify_chain
+from consumers.runner import BatchOutput
+from services.audit.verify import Verification, verify_chain
 from services.bus import Record
-from services.sql import sql_engine
+from services.platform.sql import sql_engine
 
 pytestmark = pytest.mark.slow
 
@@ -54,7 +54,7 @@ def build_archive(path: Path, events: int) -> Archive:
             )
             next_offset[partition] += 1
         with engine.begin() as tx:
-            archive.apply_batch(records, tx, Outbox())
+            archive.apply_batch(records, tx, BatchOutput())
     return archive
 
 

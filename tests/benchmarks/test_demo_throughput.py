@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from producers.simulator import simulate
-from services.demo import run_network
+from services.demo.run import run_network
 from tests.support.pipeline import platform_for
 
 pytestmark = [

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from services.bench.events import EventSet
 from services.bench.ingest import measure_ingest
+from services.bench.sample_events import EventSet
 from services.bench.workspace import Workspace
 
 pytestmark = pytest.mark.kafka

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from services.bench.events import EventSet
 from services.bench.latency import measure_referral_latency
+from services.bench.sample_events import EventSet
 from services.bench.workspace import Workspace
 from tests.benchmarks.conftest import LATENCY_SECONDS
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.bench.events import EventSet
 from services.bench.replay import replay_in_child
+from services.bench.sample_events import EventSet
 from services.bench.workspace import Workspace, append_case_log, platform_of
 
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from services.bench.events import EventSet
 from services.bench.peer import ours_case_counts, peer_case_counts, store_peer_events
+from services.bench.sample_events import EventSet
 from services.bench.workspace import Workspace
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.bench.events import EventSet
 from services.bench.replay import (
     ReplayRun,
     bare_decode_seconds,
@@ -12,6 +11,7 @@ from services.bench.replay import (
     replay_all,
     writer_schemas,
 )
+from services.bench.sample_events import EventSet
 from services.bench.workspace import platform_of
 
 

@@ -28,7 +28,7 @@ from services.bus import (
     consume,
     open_bus,
 )
-from services.bus.partitioning import SUBMISSIONS_PARTITIONS, partition_for
+from services.bus.partitioning import partition_for
 from tests.support.brokers import TEST_SESSION_TIMEOUT_MS
 
 WAIT_S = 30.0
@@ -120,14 +120,20 @@ def test_partition_counts_answer_for_many_topics_at_once(bus: Bus, names: str) -
     assert bus.partitions_for(f"{names}.four") == 4
 
 
-def test_a_submissions_topic_gets_one_partition_unless_asked_for_more(bus: Bus, names: str) -> None:
-    created, published, other = f"submissions.{names}-a", f"submissions.{names}-b", f"{names}.x"
-    bus.create_topic(created)
-    bus.publish(published, b"case-1", b"v")  # created on first use
-    bus.create_topic(other)
-    counts = bus.partition_counts([created, published, other])
-    assert counts == {created: SUBMISSIONS_PARTITIONS, published: SUBMISSIONS_PARTITIONS,
-                      other: 3}  # fmt: skip
+def test_a_new_topic_gets_the_partitions_given_for_its_prefix(bus_url: str, names: str) -> None:
+    """The platform gives its rule (one partition per submissions topic); the bus knows none."""
+    narrow = f"narrow-{names}."
+    bus = open_bus(bus_url, partitions_by_prefix={narrow: 1})
+    try:
+        created, published, other = f"{narrow}a", f"{narrow}b", f"{names}.x"
+        bus.create_topic(created)
+        bus.publish(published, b"case-1", b"v")  # created on first use
+        bus.create_topic(other)
+        bus.create_topic(f"{narrow}wide", partitions=4)  # a count asked for wins
+        counts = bus.partition_counts([created, published, other, f"{narrow}wide"])
+    finally:
+        bus.close()
+    assert counts == {created: 1, published: 1, other: 3, f"{narrow}wide": 4}
 
 
 def test_two_members_of_a_group_split_the_partitions(bus: Bus, names: str) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from schemas import EmbeddedRegistry, IncompatibleSchema, SchemaNotFound, SchemaRegistry
-from schemas.confluent import ConfluentRegistry
+from schemas.registry.confluent import ConfluentRegistry
 from services.api.registry import registry_app
 from tests.support.brokers import ServedApp
 

@@ -28,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from consumers.rows import DuplicateRow, RowsToInsert, RowStore, TableRows
-from services.sql import UtcDateTime, execute_many, sql_engine
+from services.platform.sql import UtcDateTime, execute_many, sql_engine
 
 metadata = MetaData()
 measures = Table(

@@ -18,7 +18,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from services.cli import app as cli
+from services.cli.main import app as cli
 from tests.api.world import NGO, NOW, OWNER, as_json, case_opened, referral_sent
 from tests.support.brokers import TEST_SESSION_TIMEOUT_MS, free_port, wait_for_port
 

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from services.cli import app as cli
+from services.cli.main import app as cli
 from tests.support.brokers import free_port, wait_for_port
 from tests.support.browser import chromium as find_chromium
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from services.bootstrap import Platform
-from services.settings import Settings
+from services.platform.settings import Settings
 from tests.e2e.test_demo import SMALL, run_demo
 from tests.support.checksums import checksums
 

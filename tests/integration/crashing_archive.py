@@ -11,7 +11,7 @@ from pathlib import Path
 from consumers.pipeline import Pipeline
 from consumers.runner import ProjectionRunner
 from services.bootstrap import Platform
-from services.settings import Settings
+from services.platform.settings import Settings
 from tests.support.brokers import TEST_SESSION_TIMEOUT_MS
 
 

@@ -17,7 +17,7 @@ from consumers.aggregate_tables import ALL_TABLES
 from consumers.runner import offsets_table
 from producers.scenario import coordinated_case, in_waves
 from services.bootstrap import Platform
-from services.settings import Settings
+from services.platform.settings import Settings
 from tests.reliability.figures import scaled
 from tests.support.checksums import checksums
 from tests.support.pipeline import pipeline_of, platform_for, submit

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from consumers.aggregate_tables import cases, clocks, failures, referrals, subjects
 from producers.scenario import CaseScript, _coordination_path, _urgent_measure_path
 from services.bootstrap import Platform
-from services.settings import Settings
+from services.platform.settings import Settings
 from tests.support.brokers import TEST_SESSION_TIMEOUT_MS
 from tests.support.pipeline import pipeline_of, submit_in_order
 

@@ -26,15 +26,15 @@ from sqlalchemy import select
 
 from consumers.aggregate_tables import cases as agg_cases
 from consumers.aggregate_tables import failures, subjects
-from consumers.events import CASE_EVENTS
 from consumers.indicators import INDICATORS
 from consumers.pipeline import partitions_of
 from producers.scenario import Submission, coordinated_script
+from schemas.topics import CASE_EVENTS
 from services.bootstrap import Platform
-from services.cli_aggregate import render_csv, render_json, render_table
-from services.pseudonyms import load_key
-from services.release import ReleaseRequest, release
-from services.settings import Settings
+from services.cli.aggregate import render_csv, render_json, render_table
+from services.disclosure.release import ReleaseRequest, release
+from services.platform.pseudonyms import load_key
+from services.platform.settings import Settings
 from tests.support.aggregate_scenario import START, region
 from tests.support.brokers import TEST_SESSION_TIMEOUT_MS
 from tests.support.pipeline import pipeline_of, submit_in_order

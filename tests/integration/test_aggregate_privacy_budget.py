@@ -15,9 +15,9 @@ from sqlalchemy import func, insert, select
 from consumers.aggregate_tables import ALL_TABLES, cases
 from consumers.aggregate_tables import metadata as aggregate_metadata
 from services.bootstrap import Platform
-from services.privacy import BudgetExhausted, bound_contributions, ledger, mechanism
-from services.release import ReleaseRequest, release
-from services.settings import Settings
+from services.disclosure.privacy import BudgetExhausted, bound_contributions, ledger, mechanism
+from services.disclosure.release import ReleaseRequest, release
+from services.platform.settings import Settings
 
 
 @pytest.fixture

@@ -20,9 +20,9 @@ from consumers.exchange import submissions_table
 from consumers.generalise import age_band
 from consumers.runner import offsets_table
 from services.bootstrap import Platform
-from services.cli import app
-from services.release import ReleaseError, ReleaseRequest, release
-from services.settings import Settings
+from services.cli.main import app
+from services.disclosure.release import ReleaseError, ReleaseRequest, release
+from services.platform.settings import Settings
 from tests.support.aggregate_scenario import region
 from tests.support.brokers import TEST_SESSION_TIMEOUT_MS
 from tests.support.pipeline import pipeline_of, submit_in_order

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from consumers.archive import archive_records
 from consumers.pipeline import partitions_of
-from services.archive_verify import cross_check, verify_chain
-from services.signing import load_public_key
+from services.audit.verify import cross_check, verify_chain
+from services.platform.signing import load_public_key
 from tests.reliability.figures import scaled
 from tests.support.audit import audit_platform
 

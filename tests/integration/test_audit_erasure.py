@@ -16,9 +16,9 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from consumers.views import subjects
-from services.cli import app
-from services.point_in_time import case_as_of, parse_instant
-from services.vault import keys_table
+from services.audit.point_in_time import case_as_of, parse_instant
+from services.cli.main import app
+from services.platform.vault import keys_table
 from tests.support.audit import audit_platform, run_scenario
 from tests.support.pipeline import pipeline_of
 

@@ -18,8 +18,8 @@ from typer.testing import CliRunner
 
 from consumers import queries
 from producers.scenario import NGO, Submission, coordinated_script
-from services.cli import app
-from services.point_in_time import case_as_of, view_as_of
+from services.audit.point_in_time import case_as_of, view_as_of
+from services.cli.main import app
 from tests.support.audit import MUNICIPALITIES, START, audit_platform
 from tests.support.pipeline import pipeline_of, submit_in_order
 

@@ -18,8 +18,8 @@ from typer.testing import CliRunner
 
 from consumers.archive import GENESIS, chain_hash, record_bytes
 from producers.scenario import coordinated_script
-from services.cli import app
-from services.signing import public_pem
+from services.cli.main import app
+from services.platform.signing import public_pem
 from tests.support.audit import START, audit_platform, run_scenario
 from tests.support.pipeline import pipeline_of, submit
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from consumers.events import CASE_EVENTS
 from consumers.exchange import submissions_table
-from services.bench.events import CASES_IN_FLIGHT, EventSet, bench_events, network_events
+from schemas.topics import CASE_EVENTS
+from services.bench.sample_events import CASES_IN_FLIGHT, EventSet, bench_events, network_events
 from tests.support.pipeline import pipeline_of, platform_for, read_topic
 
 

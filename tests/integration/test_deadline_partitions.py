@@ -18,18 +18,12 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, create_engine, select
 
-from consumers.deadline_watcher import (
-    PLATFORM_SUBMISSIONS,
-    DeadlineWatcher,
-    open_deadlines,
-    partition_clocks,
-    verdicts,
-)
-from consumers.events import CASE_EVENTS
-from consumers.runner import Outbox, metadata
-from producers.events import new_event, new_header
+from consumers.deadline_watcher import DeadlineWatcher, open_deadlines, partition_clocks, verdicts
+from consumers.runner import BatchOutput, metadata
+from producers.event_builder import new_event, new_header
 from schemas import Codec
-from schemas.registry import EmbeddedRegistry
+from schemas.registry.embedded import EmbeddedRegistry
+from schemas.topics import CASE_EVENTS, PLATFORM_SUBMISSIONS
 from services.bus import Record
 
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
@@ -116,7 +110,7 @@ class Log:
 
 def apply(watcher: DeadlineWatcher, engine: Engine, batch: Sequence[Record]) -> list[Any]:
     """One batch as the runner applies it; the expiries it would publish, decoded."""
-    out = Outbox()
+    out = BatchOutput()
     with engine.begin() as tx:
         watcher.apply_batch(batch, tx, out)
     assert all(topic == PLATFORM_SUBMISSIONS for topic, *_ in out.messages)

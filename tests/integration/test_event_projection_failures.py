@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Column, Connection, MetaData, String, Table, select
 
-from consumers.events import CaseEvent, EventProjection
-from consumers.runner import Outbox, case_events_table, failures_table
+from consumers.event_projection import CaseEvent, EventProjection
+from consumers.runner import BatchOutput, case_events_table, failures_table
 from consumers.runner import metadata as runner_metadata
 from schemas import Codec, open_registry
-from services.bench.events import EventSet
+from services.bench.sample_events import EventSet
 from services.bus import Record
-from services.sql import sql_engine
+from services.platform.sql import sql_engine
 
 metadata = MetaData()
 seen = Table("test_seen", metadata, Column("event_id", String(36), primary_key=True))
@@ -34,7 +34,7 @@ class Noting(EventProjection):
         super().__init__(codec)
         self.failing = failing
 
-    def apply(self, event: CaseEvent, tx: Connection, out: Outbox) -> None:
+    def apply(self, event: CaseEvent, tx: Connection, out: BatchOutput) -> None:
         tx.execute(seen.insert().values(event_id=event.event_id))
         out.publish("announced", None, event.event_id.encode())
         if event.event_id in self.failing:
@@ -55,7 +55,7 @@ def test_a_failing_event_leaves_the_rest_of_its_batch_applied(
     engine = sql_engine(f"sqlite:///{tmp_path / 'views.db'}")
     runner_metadata.create_all(engine)
     metadata.create_all(engine)
-    out = Outbox()
+    out = BatchOutput()
     with engine.begin() as tx:
         Noting(codec, failing).apply_batch(records, tx, out)
     good = [e for e in events.event_ids if e not in failing]

@@ -22,7 +22,7 @@ from consumers.exchange_state import (
 )
 from consumers.resend_queue import metadata as resend_metadata
 from consumers.resend_queue import resend_queue_table
-from services.sql import sql_engine
+from services.platform.sql import sql_engine
 from tests.support.sql_plans import plans_of
 
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from consumers.events import CASE_EVENTS
 from consumers.runner import failures_table
 from consumers.views import timeline
-from services.follower import FollowerProcess
+from schemas.topics import CASE_EVENTS
+from services.operations.follower import FollowerProcess
 from tests.reliability.support import scripted_cases
 from tests.support.pipeline import pipeline_of, platform_for, submit
 

@@ -16,8 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from schemas import Codec, EmbeddedRegistry, catalogue
-from schemas.confluent import ConfluentRegistry
 from schemas.models import model_for
+from schemas.registry.confluent import ConfluentRegistry
 from services.api.registry import registry_app
 from tests.support.avro_data import event_datum
 from tests.support.brokers import ServedApp

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from schemas.topics import PARTITIONS_BY_PREFIX, SUBMISSIONS_PARTITIONS
 from services.bus import BusError
 from services.bus.kafka import KafkaBus
-from services.bus.partitioning import SUBMISSIONS_PARTITIONS
 from tests.support.brokers import TansuBroker
 from tests.support.tcp_proxy import TcpProxy
 
@@ -47,9 +47,10 @@ def test_clients_outliving_an_empty_broker_recreate_nothing(
 ) -> None:
     proxy, brokers = restarted
     url = f"kafka://127.0.0.1:{proxy.port}"
-    relay = KafkaBus.from_url(url)
+    # Both as the platform opens them (services.bootstrap): with its partition counts.
+    relay = KafkaBus.from_url(url, partitions_by_prefix=PARTITIONS_BY_PREFIX)
     relay.flush_timeout = 3.0
-    projection = KafkaBus.from_url(url)
+    projection = KafkaBus.from_url(url, partitions_by_prefix=PARTITIONS_BY_PREFIX)
     relay.publish(SUBMISSIONS, b"case-1", b"before")
     relay.flush()
     member = projection.consumer("views", [CASE_EVENTS], session_timeout_ms=2000)

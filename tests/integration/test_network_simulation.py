@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 from consumers.exchange import submissions_table
 from consumers.views import referrals, timeline
 from producers.simulator import simulate
-from services.demo import run_network
-from services.institutions import InstitutionRegistry
-from services.topology import topics
+from schemas.institutions import InstitutionRegistry
+from services.demo.run import run_network
+from services.operations.topology import topics
 from tests.support.pipeline import platform_for
 
 START = dt.datetime(2025, 3, 1, tzinfo=dt.UTC)

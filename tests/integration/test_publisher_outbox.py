@@ -26,8 +26,8 @@ from services.bootstrap import Platform
 from services.bus import BusError
 from services.bus.kafka import KafkaBus
 from services.bus.sqllog import SqlLogBus
-from services.cli import app
-from services.sql import sql_engine
+from services.cli.main import app
+from services.platform.sql import sql_engine
 from tests.support.brokers import TansuBroker, free_port
 from tests.support.pipeline import pipeline_of, platform_for, read_topic
 from tests.support.tcp_proxy import TcpProxy

@@ -19,15 +19,16 @@ from sqlalchemy import Engine, select
 
 from consumers.aggregate_tables import cases as agg_cases
 from consumers.aggregate_tables import failures as agg_failures
-from consumers.events import CASE_EVENTS, EventProjection
+from consumers.event_projection import EventProjection
 from consumers.pipeline import partitions_of
 from consumers.rebuilder import Rebuilder
 from consumers.runner import failures_table
-from services.bench.events import EventSet
+from schemas.topics import CASE_EVENTS
+from services.bench.sample_events import EventSet
 from services.bench.workspace import append_case_log
 from services.bootstrap import Platform
-from services.rebuild import rebuild, shares_of
-from services.settings import Settings
+from services.operations.replay import rebuild, shares_of
+from services.platform.settings import Settings
 from tests.support.brokers import TEST_SESSION_TIMEOUT_MS, postgres_available, postgres_schema
 from tests.support.checksums import checksums
 from tests.support.pipeline import pipeline_of

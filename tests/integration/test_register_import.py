@@ -11,7 +11,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from consumers.exchange import submissions_table
-from services.cli import app
+from services.cli.main import app
 from tests.support.pipeline import pipeline_of, platform_for
 
 SAMPLE = Path(__file__).resolve().parents[2] / "deploy" / "examples" / "csr-register.csv"

@@ -14,7 +14,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from services.bus import open_bus
-from services.cli import app
+from services.cli.main import app
 from tests.reliability.support import comparable, read_all
 from tests.support.audit import audit_platform, run_scenario
 

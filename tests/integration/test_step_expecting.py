@@ -8,12 +8,13 @@ from pathlib import Path
 
 from sqlalchemy import Connection
 
-from consumers.events import CASE_EVENTS, EventProjection
-from consumers.runner import Outbox, ProjectionRunner
+from consumers.event_projection import EventProjection
+from consumers.runner import BatchOutput, ProjectionRunner
 from schemas import Codec, open_registry
+from schemas.topics import CASE_EVENTS
 from services.bus import Record
 from services.bus.sqllog import SqlLogBus
-from services.sql import sql_engine
+from services.platform.sql import sql_engine
 from tests.support.brokers import TEST_SESSION_TIMEOUT_MS
 
 
@@ -27,7 +28,7 @@ class BatchSizes(EventProjection):
         super().__init__(codec)
         self.sizes: list[int] = []
 
-    def apply_batch(self, records: Sequence[Record], tx: Connection, out: Outbox) -> None:
+    def apply_batch(self, records: Sequence[Record], tx: Connection, out: BatchOutput) -> None:
         self.sizes.append(len(records))
 
 

@@ -3,8 +3,8 @@
 The views hold every event of the region (``view_timeline``: ~6 million rows for a decade), and
 the API reads them one institution or one case at a time. Each query ``consumers.queries`` runs is
 captured as it runs and asked for SQLite's plan: none may scan a whole table. A rebuild drops the
-indexes only readers use and builds them once at its end (``services.sql.reader_index``); they are
-there when it ends, and when it fails too.
+indexes only readers use and builds them once at its end
+(``services.platform.sql.reader_index``); they are there when it ends, and when it fails too.
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ from sqlalchemy import Connection, Engine, inspect, select, text
 
 from consumers import queries
 from consumers.views import ALL_TABLES, participants, referrals
-from services import rebuild as rebuild_module
-from services.bench.events import EventSet
+from services.bench.sample_events import EventSet
 from services.bench.workspace import append_case_log
 from services.bootstrap import Platform
-from services.rebuild import rebuild
-from services.settings import Settings
-from services.sql import reader_indexes
+from services.operations import replay as rebuild_module
+from services.operations.replay import rebuild
+from services.platform.settings import Settings
+from services.platform.sql import reader_indexes
 from tests.support.brokers import TEST_SESSION_TIMEOUT_MS
 from tests.support.sql_plans import plans_of
 

@@ -26,9 +26,12 @@ def _one_pseudonym_key() -> Iterator[None]:
         os.environ["POVEZIMO_PSEUDONYM_KEY"] = before
 
 
-@pytest.fixture(scope="session")
-def clean(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """The views after the streamed waves on the embedded bus, with nothing going wrong."""
+@pytest.fixture(scope="package")
+def clean(_one_pseudonym_key: None, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The views after the streamed waves on the embedded bus, with nothing going wrong.
+
+    Compared with views a test builds under the package's pseudonym key, so it asks for the key
+    first (a fixture of a wider scope would be built before the package's autouse one)."""
     tmp = tmp_path_factory.mktemp("clean")
     platform = platform_for(tmp / "data", f"sqlite:///{tmp / 'bus.db'}")
     pipeline = pipeline_of(platform)

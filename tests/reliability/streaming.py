@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, func, select
 
-from consumers.events import CASE_EVENTS
 from consumers.exchange import submissions_table
 from consumers.pipeline import partitions_of
 from consumers.runner import ProjectionRunner
 from producers.scenario import Submission
+from schemas.topics import CASE_EVENTS
 from services.bootstrap import Platform
 from services.bus import Bus, BusError, open_bus
 from tests.reliability.support import case_event_ids, comparable, read_all, streamed_waves

@@ -12,12 +12,12 @@ from collections.abc import Iterable, Sequence, Set
 
 from sqlalchemy import Engine, Table, select
 
-from consumers.events import CASE_EVENTS
 from consumers.exchange import submissions_table
 from consumers.pipeline import partitions_of
 from consumers.runner import applied_table, failures_table
 from consumers.views import timeline
 from producers.scenario import CaseScript, Submission, coordinated_script
+from schemas.topics import CASE_EVENTS
 from services.bootstrap import Platform
 from services.bus import Record
 from tests.support.brokers import TEST_SESSION_TIMEOUT_MS

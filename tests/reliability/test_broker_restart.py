@@ -18,12 +18,12 @@ from sqlalchemy import Engine, func, select
 from consumers.exchange import submissions_table
 from producers.publisher import Publisher, Relay, pending
 from producers.scenario import Submission
-from services.archive_verify import verify_archive
+from services.audit.verify import verify_archive
 from services.bootstrap import Platform
 from services.bus.kafka import KafkaBus
-from services.restore import restore_bus
-from services.signing import load_or_create_private_key
-from services.sql import sql_engine
+from services.operations.restore import restore_bus
+from services.platform.signing import load_or_create_private_key
+from services.platform.sql import sql_engine
 from tests.reliability.figures import record, scaled
 from tests.reliability.streaming import Institutions, Running, assert_exactly_once
 from tests.reliability.support import streamed_waves

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from services.bus import open_bus
-from services.sql import sql_engine
+from services.platform.sql import sql_engine
 from tests.reliability.figures import record, scaled
 from tests.reliability.streaming import Institutions, Running, assert_exactly_once, during
 from tests.reliability.support import streamed_waves

@@ -14,10 +14,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from consumers.events import CASE_EVENTS
 from consumers.exchange import submissions_table
 from consumers.views import timeline
 from producers.scenario import Submission, in_waves
+from schemas.topics import CASE_EVENTS
 from services.bootstrap import Platform
 from tests.reliability.figures import record, scaled
 from tests.reliability.support import (

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 
-from consumers.events import CASE_EVENTS
+from schemas.topics import CASE_EVENTS
 from tests.reliability.support import read_all, scripted_cases
 from tests.support.pipeline import platform_for, submit
 

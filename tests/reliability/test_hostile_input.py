@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from consumers.events import CASE_EVENTS
 from consumers.exchange import participants_table
 from consumers.participation import OPENING_EVENTS
 from consumers.pipeline import partitions_of
 from producers.scenario import CaseScript, coordinated_script, in_waves
+from schemas.topics import CASE_EVENTS
 from services.bootstrap import Platform
 from tests.reliability.figures import record, scaled
 from tests.reliability.support import START, read_all, scripted_cases, view_checksums

@@ -23,8 +23,8 @@ from sqlalchemy import select
 
 from producers.scenario import in_waves
 from producers.simulator import simulate
-from services.demo import run_network
-from services.vault import keys_table
+from services.demo.run import run_network
+from services.platform.vault import keys_table
 from tests.reliability.figures import PSEUDONYM_KEY, record
 from tests.reliability.support import scripted_cases
 from tests.support.pipeline import pipeline_of, platform_for, submit, submit_raw

@@ -21,7 +21,7 @@ from producers.scenario import (
     _coordination_path,
     _urgent_measure_path,
 )
-from services.vault import KeyVault
+from services.platform.vault import KeyVault
 
 START = dt.datetime(2026, 1, 5, 7, 0, tzinfo=dt.UTC)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from producers.scenario import CaseScript, coordinated_script
 from services.bootstrap import Platform
-from services.settings import Settings
+from services.platform.settings import Settings
 from tests.support.brokers import TEST_SESSION_TIMEOUT_MS
 from tests.support.pipeline import pipeline_of, submit_in_order
 

@@ -1,7 +1,7 @@
 """What an attacker can infer from a released table: the feasible interval of a withheld count.
 
-An independent check of ``services.disclosure`` by linear programming (scipy's HiGHS): the
-unknowns are the withheld counts, the constraints every published total, each unknown ≥ 0.
+An independent check of ``services.disclosure.suppression`` by linear programming (scipy's HiGHS):
+the unknowns are the withheld counts, the constraints every published total, each unknown ≥ 0.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import math
 import numpy as np
 from scipy.optimize import linprog
 
-from services.disclosure import Grid, Position
+from services.disclosure.suppression import Grid, Position
 
 
 def lines(grid: Grid) -> list[tuple[list[Position], Position]]:

@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 
 from consumers.participation import OPENING_EVENTS
 from schemas.codec import frame
+from schemas.institutions import Institution, may_publish
 from services.bootstrap import Platform
-from services.institutions import Institution, may_publish
 from tests.support.avro_data import event_datum
 
 UTC = dt.UTC

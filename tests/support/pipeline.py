@@ -10,9 +10,10 @@ from pathlib import Path
 from consumers.pipeline import Pipeline
 from producers.scenario import Submission
 from schemas.codec import Decoded
+from schemas.topics import submissions_topic
 from services.bootstrap import Platform
 from services.bus import Record
-from services.settings import Settings
+from services.platform.settings import Settings
 from tests.support.brokers import TEST_SESSION_TIMEOUT_MS
 
 
@@ -32,7 +33,7 @@ def submit(platform: Platform, submissions: Iterable[Submission]) -> None:
     with platform.bus.batch():
         for item in submissions:
             platform.bus.publish(
-                f"submissions.{item.institution}",
+                submissions_topic(item.institution),
                 str(item.case_id).encode(),
                 platform.codec.encode(item.event_type, item.event.to_avro()),
             )
@@ -58,7 +59,7 @@ def submit_in_order(
 def submit_raw(
     platform: Platform, institution: str, value: bytes | None, key: bytes = b"k"
 ) -> None:
-    platform.bus.publish(f"submissions.{institution}", key, value)
+    platform.bus.publish(submissions_topic(institution), key, value)
     platform.bus.flush()
 
 

@@ -22,11 +22,11 @@ from consumers.archive import (
     decode_headers,
     encode_headers,
 )
-from consumers.runner import Outbox
-from services.archive_verify import verify_chain
+from consumers.runner import BatchOutput
+from services.audit.verify import verify_chain
 from services.bus import Record
-from services.signing import key_id, signature_valid
-from services.sql import sql_engine
+from services.platform.signing import key_id, signature_valid
+from services.platform.sql import sql_engine
 
 headers = st.lists(st.tuples(st.text(max_size=5), st.binary(max_size=5)), max_size=3)
 records = st.builds(
@@ -80,7 +80,7 @@ def test_the_chain_links_records_and_checkpoints_sign_every_nth_and_each_batch_h
     archive = Archive(engine, tmp_path / "keys" / "archive.key", checkpoint_every=4)
     for records in (batch("case-events", 0, range(6)), batch("access-log", 1, range(3))):
         with engine.begin() as tx:
-            archive.apply_batch(records, tx, Outbox())
+            archive.apply_batch(records, tx, BatchOutput())
     with engine.connect() as conn:
         rows = conn.execute(select(archive_records).order_by(archive_records.c.seq)).all()
         signed = conn.execute(select(archive_checkpoints)).all()
@@ -105,7 +105,7 @@ def test_a_record_delivered_again_is_not_chained_twice(engine: Engine, tmp_path:
     archive = Archive(engine, tmp_path / "archive.key")
     for records in (batch("case-events", 0, range(3)), batch("case-events", 0, range(1, 5))):
         with engine.begin() as tx:
-            archive.apply_batch(records, tx, Outbox())
+            archive.apply_batch(records, tx, BatchOutput())
     with engine.connect() as conn:
         offsets = (
             conn.execute(select(archive_records.c.offset).order_by(archive_records.c.seq))
@@ -128,7 +128,7 @@ def test_an_empty_archive_verifies(engine: Engine, tmp_path: Path) -> None:
 def test_a_changed_value_is_found_on_either_engine(engine: Engine, tmp_path: Path) -> None:
     archive = Archive(engine, tmp_path / "archive.key", checkpoint_every=2)
     with engine.begin() as tx:
-        archive.apply_batch(batch("case-events", 0, range(5)), tx, Outbox())
+        archive.apply_batch(batch("case-events", 0, range(5)), tx, BatchOutput())
     with engine.begin() as tx:
         tx.execute(
             update(archive_records).where(archive_records.c.seq == 3).values(value=b"event 9")

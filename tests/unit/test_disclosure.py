@@ -10,7 +10,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.disclosure import Grid, primary, suppress, unprotected
+from services.disclosure.suppression import Grid, primary, suppress, unprotected
 from tests.support.feasible import feasible_interval, integer_values
 
 # Small counts dominate, as in a municipality's month: many zeros and cells below the threshold.

@@ -11,12 +11,11 @@ import typer
 from pydantic import ValidationError
 from typer.testing import CliRunner
 
-from producers.events import PLATFORM_INSTITUTION
 from schemas import catalogue
-from services.cli_institutions import institutions_app
-from services.institutions import (
+from schemas.institutions import (
     ID_PREFIX,
     KINDS,
+    PLATFORM_INSTITUTION,
     PLATFORM_ONLY,
     PUBLISHABLE,
     SEED_MUNICIPALITIES,
@@ -24,6 +23,7 @@ from services.institutions import (
     InstitutionRegistry,
     may_publish,
 )
+from services.cli.institutions import institutions_app
 
 NINE = [
     "lazarevac", "palilula", "zvezdara", "vozdovac", "kragujevac", "loznica", "cuprija",

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from consumers import generalise as g
-from services.pseudonyms import Pseudonymiser, epoch_of, epochs_between, load_key
-from services.settings import Settings
+from services.platform.pseudonyms import Pseudonymiser, epoch_of, epochs_between, load_key
+from services.platform.settings import Settings
 
 KEY = b"k" * 32
 SUBJECT = "0b1c9d36-55f6-4a0e-8b8e-6f2f0c1d2e3f"

@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from consumers.indicators import INDICATORS, MEASURE_TYPES, Facts
-from services.disclosure import Grid
-from services.release import ReleaseError, ReleaseRequest, _counts, _layout, tabulate
+from services.disclosure.release import ReleaseError, ReleaseRequest, _counts, _layout, tabulate
+from services.disclosure.suppression import Grid
 from tests.support.feasible import feasible_interval, integer_values
 
 AREAS = ("lazarevac", "kragujevac", "pool:branicevski")

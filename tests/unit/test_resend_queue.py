@@ -8,8 +8,8 @@ from pathlib import Path
 from sqlalchemy import insert
 
 from consumers.resend_queue import ResendQueue, metadata, resend_queue_table
-from consumers.runner import Outbox
-from services.sql import sql_engine
+from consumers.runner import BatchOutput
+from services.platform.sql import sql_engine
 
 CASE, OTHER = "case-1", "case-2"
 
@@ -26,7 +26,7 @@ def test_lost_events_go_back_in_their_original_order_with_new_ones_behind(tmp_pa
                 {"event_id": "unseen", "case_id": CASE, "lost": True, "ordinal": None},
             ],
         )
-    out = Outbox()
+    out = BatchOutput()
     with engine.begin() as tx:
         queue = ResendQueue(tx)
         queue.preload(["proposed", "decided", "other"], [CASE, OTHER])

@@ -18,7 +18,7 @@ from producers.simulator import (
     recorded_at,
     simulate,
 )
-from services.institutions import InstitutionRegistry, may_publish
+from schemas.institutions import InstitutionRegistry, may_publish
 
 START = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 

@@ -8,14 +8,18 @@ from pathlib import Path
 
 import yaml
 
-from consumers.events import ACCESS_LOG, CASE_EVENTS
-from consumers.exchange import rejections_topic
-from consumers.inbox import inbox_topic
-from producers.events import PLATFORM_INSTITUTION
-from producers.publisher import submissions_topic
-from services.bus.partitioning import SUBMISSIONS_PARTITIONS, new_topic_partitions
-from services.institutions import InstitutionRegistry
-from services.topology import BROKERS, PLATFORM_SERVICES, PROJECTIONS, rendered
+from schemas.institutions import PLATFORM_INSTITUTION, InstitutionRegistry
+from schemas.topics import (
+    ACCESS_LOG,
+    CASE_EVENTS,
+    PARTITIONS_BY_PREFIX,
+    SUBMISSIONS_PARTITIONS,
+    inbox_topic,
+    rejections_topic,
+    submissions_topic,
+)
+from services.bus.partitioning import new_topic_partitions
+from services.operations.topology import BROKERS, PLATFORM_SERVICES, PROJECTIONS, rendered
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 REGISTRY = InstitutionRegistry.default()
@@ -46,7 +50,10 @@ def test_topics_are_exactly_those_the_code_publishes_to() -> None:
     # The bus creates a submissions topic with as many partitions as production has.
     for institution in INSTITUTIONS:
         assert defined[submissions_topic(institution)]["partitions"] == SUBMISSIONS_PARTITIONS
-        assert new_topic_partitions(submissions_topic(institution), 3) == SUBMISSIONS_PARTITIONS
+        assert (
+            new_topic_partitions(submissions_topic(institution), 3, PARTITIONS_BY_PREFIX)
+            == SUBMISSIONS_PARTITIONS
+        )
 
 
 def _acls() -> list[dict[str, str]]:
@@ -119,7 +126,7 @@ def test_the_compose_file_runs_three_kraft_brokers_a_registry_postgres_and_the_s
 
 def test_the_projections_service_runs_every_projection_the_platform_has(tmp_path: Path) -> None:
     from services.bootstrap import Platform
-    from services.settings import Settings
+    from services.platform.settings import Settings
 
     platform = Platform(Settings(data_dir=tmp_path))
     names = {name for name in platform.projections() if name != "exchange"}

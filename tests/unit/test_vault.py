@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from producers.identities import jmbg, jmbg_check_digit, jmbg_is_valid, synthetic_person
-from services.sql import sql_engine
-from services.vault import KeyVault, PersonalData, VaultError, sealed_off
+from services.platform.sql import sql_engine
+from services.platform.vault import KeyVault, PersonalData, VaultError, sealed_off
 
 
 @pytest.fixture

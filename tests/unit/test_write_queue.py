@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from services.sql import _FairLock, sql_engine, write_transaction
+from services.platform.sql import _FairLock, sql_engine, write_transaction
 
 
 def _wait_for_waiters(lock: _FairLock, count: int) -> None:

@@ -1,0 +1,38 @@
+"""Schema registries behind one interface: the embedded one (SQL) and any Confluent-compatible one,
+chosen by URL in ``open_registry``."""
+
+from __future__ import annotations
+
+from schemas.registry.compatibility import Compatibility, CompatibilityResult
+from schemas.registry.confluent import ConfluentRegistry
+from schemas.registry.embedded import DEFAULT_COMPATIBILITY, EmbeddedRegistry
+from schemas.registry.port import (
+    IncompatibleSchema,
+    RegisteredSchema,
+    RegistryError,
+    SchemaNotFound,
+    SchemaRegistry,
+    schema_text,
+)
+
+__all__ = [
+    "DEFAULT_COMPATIBILITY",
+    "Compatibility",
+    "CompatibilityResult",
+    "ConfluentRegistry",
+    "EmbeddedRegistry",
+    "IncompatibleSchema",
+    "RegisteredSchema",
+    "RegistryError",
+    "SchemaNotFound",
+    "SchemaRegistry",
+    "open_registry",
+    "schema_text",
+]
+
+
+def open_registry(url: str) -> SchemaRegistry:
+    """The registry for ``url``: ``http(s)://`` a Confluent-compatible one, else embedded SQL."""
+    if url.startswith(("http://", "https://")):
+        return ConfluentRegistry(url)
+    return EmbeddedRegistry.from_url(url)

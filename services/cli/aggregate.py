@@ -1,0 +1,105 @@
+"""`povezimo aggregate`: indicators of the regional aggregate, always through the release door."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from consumers.indicators import INDICATORS
+from services.cli.common import DataDirOption, console, platform
+from services.disclosure.privacy import BudgetExhausted
+from services.disclosure.release import Release, ReleaseError, ReleaseRequest, release
+
+FORMATS = ("table", "csv", "json")
+WITHHELD = "x"  # how a withheld value reads in a table or CSV
+
+
+def aggregate(
+    by: Annotated[
+        str, typer.Option("--by", help="Dimensions, rows first: municipality,month,…")
+    ] = "municipality,month",
+    indicator: Annotated[
+        str, typer.Option("--indicator", help="What to count (see --list).")
+    ] = "reported_cases",
+    output: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+    threshold: Annotated[
+        int | None, typer.Option("--threshold", help="Withhold counts below it (default 5).")
+    ] = None,
+    epsilon: Annotated[
+        float | None, typer.Option("--epsilon", help="Add differentially private noise.")
+    ] = None,
+    list_: Annotated[bool, typer.Option("--list", help="List the indicators.")] = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Indicators of the pseudonymised regional aggregate, under disclosure control."""
+    if list_:
+        list_indicators(console())
+        return
+    if output not in FORMATS:
+        _fail("unknown_format", f"--format is one of {', '.join(FORMATS)}")
+    with platform(data_dir=data_dir) as system:
+        request = ReleaseRequest(
+            indicator=indicator,
+            by=tuple(d.strip() for d in by.split(",") if d.strip()),
+            threshold=threshold or system.settings.disclosure_threshold,
+            epsilon=epsilon,
+        )
+        try:
+            published = release(system, request)
+        except (ReleaseError, BudgetExhausted) as error:
+            _fail(error.code, str(error))
+    if output == "json":
+        sys.stdout.write(render_json(published))
+    elif output == "csv":
+        sys.stdout.write(render_csv(published))
+    else:
+        console().print(render_table(published))
+
+
+def render_json(published: Release) -> str:
+    return json.dumps(published.to_json(), ensure_ascii=False, indent=2) + "\n"
+
+
+def render_csv(published: Release) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([*published.by, *published.measures])
+    for row in published.rows:
+        writer.writerow([_text(row[c]) for c in (*published.by, *published.measures)])
+    return buffer.getvalue()
+
+
+def render_table(published: Release) -> Table:
+    notes = []
+    if published.threshold > 1:
+        notes.append(f"counts 1-{published.threshold - 1} withheld: {WITHHELD}")
+    if published.epsilon:
+        notes.append(f"noise epsilon {published.epsilon:g}")
+    title = published.indicator + (f" ({'; '.join(notes)})" if notes else "")
+    table = Table(*published.by, *published.measures, title=title, caption=published.description)
+    for row in published.rows:
+        table.add_row(*(_text(row[c]) for c in (*published.by, *published.measures)))
+    return table
+
+
+def list_indicators(console: Console) -> None:
+    table = Table("indicator", "kind", "extra dimensions", "definition")
+    for found in INDICATORS.values():
+        table.add_row(found.name, found.kind, ", ".join(found.dimensions), found.description)
+    console.print(table)
+
+
+def _text(value: Any) -> str:
+    return WITHHELD if value is None else str(value)
+
+
+def _fail(code: str, reason: str) -> NoReturn:
+    sys.stderr.write(json.dumps({"error": code, "reason": reason}) + "\n")
+    raise typer.Exit(2)

@@ -1,0 +1,298 @@
+"""``povezimo audit …`` (verify, case, access, public-key), ``povezimo erase`` and ``identify``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from services.audit.erasure import ErasureRefused, erase
+from services.audit.identify import AccessRefused, access_records, identify, symbols
+from services.audit.point_in_time import case_as_of, parse_instant, view_as_of
+from services.audit.verify import verify_archive
+from services.cli.common import BusOption, DataDirOption, console, fail, platform
+from services.platform.settings import Settings
+from services.platform.signing import (
+    SigningKeyError,
+    load_or_create_private_key,
+    load_public_key,
+    public_pem,
+)
+
+audit_app = typer.Typer(help="Audit: verify the archive, replay the past, list identified reads.")
+
+FormatOption = Annotated[str, typer.Option("--format", help="text or json.")]
+
+
+def _require_uuid(value: str, what: str) -> None:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        fail(f"{value!r} is not a {what} id (a UUID)")
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, bytes):
+        return value.hex()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def as_json(value: Any) -> str:
+    return json.dumps(value, default=_json_default, ensure_ascii=False, indent=2)
+
+
+def _check_format(output: str) -> None:
+    if output not in {"text", "json"}:
+        fail(f"--format must be text or json, not {output!r}")
+
+
+# -- verify and keys ---------------------------------------------------------------------------
+
+
+@audit_app.command("verify")
+def verify(
+    public_key: Annotated[
+        Path | None,
+        typer.Option("--public-key", help="Exported public key (PEM); default: the archive's own."),
+    ] = None,
+    skip_bus: Annotated[
+        bool, typer.Option("--no-bus", help="Skip the record-by-record check against the bus.")
+    ] = False,
+    bus: BusOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Recompute the hash chain and checkpoint signatures; exit 1 at the first broken position."""
+    with platform(bus, data_dir) as system:
+        try:
+            key = load_public_key(public_key or system.settings.resolved_archive_key_file)
+        except SigningKeyError as error:
+            fail(f"{error}: pass --public-key with the archive's exported public key")
+        result = verify_archive(system, key, with_bus=not skip_bus)
+        typer.echo(result.summary())
+        if not result.intact:
+            raise typer.Exit(1)
+
+
+@audit_app.command("public-key")
+def public_key_command(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the PEM here instead of stdout.")
+    ] = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Export the public key that verifies the archive's checkpoints."""
+    settings = Settings(**({"data_dir": data_dir} if data_dir else {}))  # type: ignore[arg-type]
+    pem = public_pem(load_or_create_private_key(settings.resolved_archive_key_file).public_key())
+    if output:
+        output.write_bytes(pem)
+        typer.echo(f"public key written to {output}")
+    else:
+        typer.echo(pem.decode(), nl=False)
+
+
+# -- point in time -----------------------------------------------------------------------------
+
+
+@audit_app.command("case")
+def case(
+    case_id: Annotated[str | None, typer.Argument(help="The case; omit with --view.")] = None,
+    as_of: Annotated[str, typer.Option("--as-of", help="UTC time, e.g. 2007-03-01T12:00.")] = "",
+    view: Annotated[
+        str | None, typer.Option("--view", help="Replay as this institution saw it.")
+    ] = None,
+    output: FormatOption = "text",
+    data_dir: DataDirOption = None,
+) -> None:
+    """A case (or an institution's whole view) as it was known at --as-of, from the log."""
+    _check_format(output)
+    if not as_of:
+        fail("--as-of is required, e.g. --as-of 2007-03-01T12:00")
+    if case_id is None and view is None:
+        fail("name a CASE_ID, or --view INSTITUTION for an institution's view")
+    try:
+        instant = parse_instant(as_of)
+    except ValueError as error:
+        fail(str(error))
+    if case_id is not None:
+        _require_uuid(case_id, "case")
+    with platform(data_dir=data_dir) as system:
+        if view is not None and system.institutions.get(view) is None:
+            fail(f"{view} is not a registered institution")
+        with system.archive_engine.connect() as conn:
+            if case_id is None:
+                assert view is not None
+                state = view_as_of(conn, system.codec, system.institutions, view, instant)
+            else:
+                found = case_as_of(
+                    conn, system.codec, system.institutions, case_id, instant, institution=view
+                )
+                if found is None:
+                    seen = f" in which {view} took part" if view else ""
+                    fail(f"no case {case_id}{seen} as of {instant:%Y-%m-%dT%H:%M}Z", 1)
+                state = found
+    if output == "json":
+        typer.echo(as_json(state))
+    elif case_id is None:
+        _print_view(state)
+    else:
+        _print_case(state)
+
+
+def _print_case(found: dict[str, Any]) -> None:
+    out, state = console(), found["state"]
+    out.print(
+        f"case [bold]{found['case_id']}[/] as of {found['as_of']:%Y-%m-%d %H:%M} UTC: "
+        f"{state['status']}, risk {state['risk_level']}, {state['municipality']}"
+    )
+    sections = {
+        "participants": ("institution", "role", "via"),
+        "subjects": ("subject_id", "role", "sex", "birth_year", "erased"),
+        "urgent_measures": ("measure_type", "served_at", "expires_at", "granted", "breaches"),
+        "referrals": ("recipient", "service_type", "urgency", "status", "due_at"),
+        "plans": ("plan_id", "adopted_at", "review_due_at"),
+        "plan_measures": ("executor", "kind", "due_at", "completed_at", "outcome"),
+    }
+    for section, columns in sections.items():
+        if state[section]:
+            table = Table(*columns, title=section.replace("_", " "))
+            for row in state[section]:
+                table.add_row(*(_cell(row.get(c)) for c in columns))
+            out.print(table)
+    events = Table("#", "recorded at", "event", "published by", "role", title="events")
+    for event in found["events"]:
+        events.add_row(
+            str(event["seq"]),
+            _cell(event["recorded_at"]),
+            event["event_type"] or "?",
+            event["published_by"] or "?",
+            event["actor_role"] or "",
+        )
+    out.print(events)
+    if found["accesses"]:
+        _print_accesses(found["accesses"], out)
+
+
+def _print_view(state: dict[str, Any]) -> None:
+    out = console()
+    out.print(
+        f"[bold]{state['institution']}[/] as of {state['as_of']:%Y-%m-%d %H:%M} UTC "
+        f"({state['events_replayed']} events replayed)"
+    )
+    cases = Table("case", "status", "risk", "municipality", "opened at", title="cases")
+    for case_state in state["cases"]:
+        cases.add_row(
+            case_state["case_id"],
+            case_state["status"],
+            _cell(case_state["risk_level"]),
+            _cell(case_state["municipality"]),
+            _cell(case_state["opened_at"]),
+        )
+    out.print(cases)
+    for key in ("referrals_received", "referrals_sent"):
+        table = Table("case", "sender", "recipient", "status", "due", title=key.replace("_", " "))
+        for row in state[key]:
+            table.add_row(
+                row["case_id"], row["sender"], row["recipient"], row["status"], _cell(row["due_at"])
+            )
+        out.print(table)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return f"{value:%Y-%m-%d %H:%M}"
+    return str(value)
+
+
+# -- access log --------------------------------------------------------------------------------
+
+
+@audit_app.command("access")
+def access(
+    subject: Annotated[str | None, typer.Option("--subject", help="Reads of this subject.")] = None,
+    institution: Annotated[
+        str | None, typer.Option("--institution", help="Reads by this institution.")
+    ] = None,
+    output: FormatOption = "text",
+    data_dir: DataDirOption = None,
+) -> None:
+    """Who read identified data, what, when and why (from the archived access log)."""
+    _check_format(output)
+    if (subject is None) == (institution is None):
+        fail("name exactly one of --subject ID and --institution ID")
+    if subject is not None:
+        _require_uuid(subject, "subject")
+    with platform(data_dir=data_dir) as system:
+        found = access_records(system, subject=subject, institution=institution)
+    if output == "json":
+        typer.echo(as_json(found))
+    else:
+        _print_accesses(found, console())
+
+
+def _print_accesses(found: list[dict[str, Any]], out: Console) -> None:
+    columns = ("accessed_at", "institution", "role", "subject_id", "purpose", "basis", "resource")
+    table = Table(*columns, title=f"identified reads ({len(found)})")
+    for row in found:
+        table.add_row(*(_cell(row[c]) for c in columns))
+    out.print(table)
+
+
+# -- erasure and authorised reads (top-level commands) -----------------------------------------
+
+
+def erase_command(
+    subject_id: Annotated[str, typer.Argument(help="The subject to erase.")],
+    reason: Annotated[str, typer.Option("--reason", help="An ErasureReason symbol.")],
+    bus: BusOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Destroy a subject's data key and publish SubjectErased (crypto-shredding)."""
+    _require_uuid(subject_id, "subject")
+    if reason not in symbols("ErasureReason"):
+        fail(f"--reason must be one of {', '.join(symbols('ErasureReason'))}")
+    with platform(bus, data_dir) as system:
+        try:
+            done = erase(system, subject_id, reason, now=dt.datetime.now(dt.UTC))
+        except ErasureRefused as refused:
+            fail(f"{refused.code}: {refused.reason}", 1)
+    destroyed = "destroyed" if done.key_destroyed else "was already destroyed"
+    typer.echo(
+        f"erased {done.subject_id}: key {done.key_id} {destroyed}; SubjectErased submitted for "
+        f"{len(done.case_ids)} case(s) (views show it once the exchange has run)"
+    )
+
+
+def identify_command(
+    subject_id: Annotated[str, typer.Argument(help="The subject to identify.")],
+    institution: Annotated[str, typer.Option("--institution", help="The reading institution.")],
+    purpose: Annotated[str, typer.Option("--purpose", help="An AccessPurpose symbol.")],
+    role: Annotated[str, typer.Option("--role", help="The reader's ActorRole.")] = "OTHER",
+    output: FormatOption = "text",
+    bus: BusOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Read a subject's identifiers as a participant of its case (recorded on access-log)."""
+    _check_format(output)
+    _require_uuid(subject_id, "subject")
+    with platform(bus, data_dir) as system:
+        try:
+            person = identify(system, subject_id, institution, purpose, role=role)
+        except AccessRefused as refused:
+            fail(f"{refused.code}: {refused.reason}", 1)
+    if output == "json":
+        typer.echo(as_json(person.model_dump()))
+        return
+    for name, value in person.model_dump().items():
+        typer.echo(f"{name}: {_cell(value)}")

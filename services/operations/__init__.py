@@ -1,0 +1,2 @@
+"""Running the platform: projections in a second process, replays, restores, and the production
+topology that deploy/ is rendered from."""

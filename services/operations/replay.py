@@ -1,0 +1,238 @@
+"""Rebuilding projections from offset 0 of ``case-events``: partitions side by side.
+
+Every chosen projection is reset, then rebuilt by ``consumers.rebuilder.Rebuilder``s that each own
+some partitions of ``case-events`` and feed every projection at once (one read and one decode per
+record). A case lives on one partition, so its events reach one rebuilder in order; what crosses
+cases (repeat victimisation in the aggregate) is judged when a chunk is written, and writers of
+one database take turns. With more than one share each runs in a process of its own (spawned: no
+inherited engines or sockets) and reports its progress over a queue.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from consumers.event_projection import EventProjection
+from consumers.pipeline import partitions_of
+from consumers.rebuilder import Rebuilder, Share
+from schemas.topics import CASE_EVENTS
+from services.bootstrap import Platform
+from services.platform.memory import peak_rss_mb
+from services.platform.settings import Settings
+from services.platform.sql import reader_indexes
+
+
+@dataclass(frozen=True)
+class Rebuilt:
+    name: str
+    events: int
+    seconds: float
+
+    @property
+    def rate(self) -> float:
+        return self.events / self.seconds if self.seconds > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class ShareDone:
+    """What one rebuilder did (the benchmark reads its time, CPU and memory)."""
+
+    index: int
+    events: int
+    seconds: float
+    cpu_seconds: float
+    join_seconds: float  # of ``seconds``: until the first chunk came (a group join on Kafka)
+    write_seconds: float  # of ``seconds``: writing chunks (committing included)
+    wait_seconds: float  # of ``seconds``: waiting for the writer lock (others writing)
+    peak_rss_mb: float
+
+
+def default_workers(partitions: int) -> int:
+    """One rebuilder per partition, as long as that keeps every core busy without crowding it:
+    three partitions on two cores run as three processes (two would leave one doing twice the
+    work of the other)."""
+    cores = os.cpu_count() or 1
+    return max(1, min(partitions, 2 * cores))
+
+
+def shares_of(system: Platform, workers: int | None = None) -> list[Share]:
+    """The partitions of ``case-events`` dealt out to ``workers`` rebuilders, with their ends."""
+    partitions = partitions_of(system.bus, [CASE_EVENTS])
+    ends = system.bus.end_offsets(partitions)
+    count = max(1, min(workers or default_workers(len(partitions)), len(partitions)))
+    return [Share(tuple(partitions[i::count]), ends) for i in range(count)]
+
+
+def rebuild(
+    system: Platform,
+    names: Sequence[str],
+    progress: Callable[[str, int], object],
+    *,
+    workers: int | None = None,
+    done: list[ShareDone] | None = None,
+    timings: dict[str, float] | None = None,
+) -> list[Rebuilt]:
+    """Reset and rebuild ``names``; ``progress(name, applied)`` as chunks are written.
+
+    ``done`` (when given) receives each rebuilder's own figures, ``timings["indexes"]`` the
+    seconds spent building the readers' indexes at the end (see
+    ``services.platform.sql.reader_index``).
+    """
+    chosen = [system.projections()[name] for name in names]  # built anew on every call
+    for projection in chosen:
+        runner = system.runner(projection)
+        runner.reset()
+        runner.close()
+    indexes = [
+        (system.engine_for(projection), index)
+        for projection in chosen
+        for index in reader_indexes(projection.tables)
+    ]
+    for engine, index in indexes:
+        index.drop(engine, checkfirst=True)
+    shares = shares_of(system, workers)
+    started = time.perf_counter()
+    finished: list[ShareDone] = []
+    try:
+        if len(shares) == 1:
+            finished.append(_rebuild_share(system, names, shares[0], 0, len(shares), progress))
+        else:
+            finished = _in_processes(system, names, shares, progress)
+    finally:
+        # Built also when the rebuild failed: the readers' queries stay indexed either way.
+        indexing = time.perf_counter()
+        for engine, index in indexes:
+            index.create(engine, checkfirst=True)
+        if timings is not None:
+            timings["indexes"] = time.perf_counter() - indexing
+    elapsed = time.perf_counter() - started
+    if done is not None:
+        done.extend(finished)
+    total = sum(share.events for share in shares)
+    return [Rebuilt(name, total, elapsed) for name in names]
+
+
+def _rebuild_share(
+    system: Platform,
+    names: Sequence[str],
+    share: Share,
+    index: int,
+    count: int,
+    progress: Callable[[str, int], object],
+) -> ShareDone:
+    projections: list[EventProjection] = []
+    for name in names:
+        projection = system.projections()[name]
+        if not isinstance(projection, EventProjection):
+            raise ValueError(f"{name} is not a projection of case-events")
+        projections.append(projection)
+    rebuilder = Rebuilder(projections, system.engine_for, system.bus, system.codec)
+    started, cpu_started = time.perf_counter(), time.process_time()
+
+    def advance(count: int) -> None:
+        for name in names:
+            progress(name, count)
+
+    events = rebuilder.run(
+        share,
+        f"rebuild.{'+'.join(names)}.{index + 1}-of-{count}",
+        advance,
+        session_timeout_ms=system.session_timeout_ms or system.settings.session_timeout_ms,
+    )
+    return ShareDone(
+        index,
+        events,
+        time.perf_counter() - started,
+        time.process_time() - cpu_started,
+        rebuilder.joined_after,
+        rebuilder.write_seconds,
+        rebuilder.wait_seconds,
+        peak_rss_mb(),
+    )
+
+
+def _in_processes(
+    system: Platform,
+    names: Sequence[str],
+    shares: list[Share],
+    progress: Callable[[str, int], object],
+) -> list[ShareDone]:
+    context = multiprocessing.get_context("spawn")  # no inherited engines or sockets
+    updates: multiprocessing.Queue[tuple[str, Any]] = context.Queue()
+    workers = [
+        context.Process(  # type: ignore[attr-defined]
+            target=_rebuild_in_child,
+            args=(
+                system.settings,
+                system.session_timeout_ms,
+                list(names),
+                share,
+                i,
+                len(shares),
+                updates,
+            ),
+            name=f"rebuild-{i + 1}-of-{len(shares)}",
+            daemon=True,
+        )
+        for i, share in enumerate(shares)
+    ]
+    for worker in workers:
+        worker.start()
+    try:
+        return _collect(workers, updates, progress)
+    finally:
+        for worker in workers:
+            if worker.is_alive():
+                worker.kill()
+            worker.join(10)
+
+
+def _collect(
+    workers: list[Any],
+    updates: multiprocessing.Queue[tuple[str, Any]],
+    progress: Callable[[str, int], object],
+) -> list[ShareDone]:
+    done: list[ShareDone] = []
+    while len(done) < len(workers):
+        try:
+            name, update = updates.get(timeout=1.0)
+        except queue.Empty:
+            failed = [w for w in workers if not w.is_alive() and w.exitcode != 0]
+            if failed:
+                raise RuntimeError(f"{failed[0].name} exited with {failed[0].exitcode}") from None
+            continue
+        if isinstance(update, ShareDone):
+            done.append(update)
+        elif isinstance(update, BaseException):
+            raise RuntimeError(f"rebuilding failed: {update!r}") from update
+        else:
+            progress(name, update)
+    return sorted(done, key=lambda d: d.index)
+
+
+def _rebuild_in_child(
+    settings: Settings,
+    session_timeout_ms: int | None,
+    names: list[str],
+    share: Share,
+    index: int,
+    count: int,
+    updates: multiprocessing.Queue[tuple[str, Any]],
+) -> None:
+    system = Platform(settings, session_timeout_ms)
+    try:
+        done = _rebuild_share(
+            system, names, share, index, count, lambda name, n: updates.put((name, n))
+        )
+        updates.put(("", done))
+    except Exception as error:
+        updates.put(("", RuntimeError(f"{type(error).__name__}: {error}")))
+        raise
+    finally:
+        system.close()

@@ -1,0 +1,318 @@
+"""SQL engines for every part that stores rows: the SQL log, the embedded registry, the views.
+
+SQLite is the embedded default and PostgreSQL the production engine; both go through SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import datetime as dt
+import operator
+import threading
+import weakref
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    DateTime,
+    Engine,
+    Index,
+    LargeBinary,
+    Table,
+    create_engine,
+    event,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.types import TypeDecorator
+
+from services.platform.logredact import redact_library_logs
+
+IMMEDIATE = "immediate"
+"""Execution option: begin the SQLite transaction as a writer right away."""
+
+
+def normalise_url(url: str) -> str:
+    """Pick the driver we ship (psycopg 3) for a bare ``postgresql://`` URL."""
+    parsed = make_url(url)
+    if parsed.drivername in {"postgresql", "postgres"}:
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def sql_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine for ``url``; SQLite files get WAL and writers that queue instead of failing."""
+    url = normalise_url(url)
+    parsed = make_url(url)
+    # Parameters are event bytes, sealed fields, vault keys: never in a log or an error message.
+    kwargs.setdefault("hide_parameters", True)
+    redact_library_logs()
+    if parsed.get_backend_name() != "sqlite":
+        kwargs.setdefault("pool_pre_ping", True)
+        return create_engine(url, **kwargs)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
+    _configure_sqlite(engine)
+    return engine
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control from pysqlite so that BEGIN IMMEDIATE is possible.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        options = conn.get_execution_options()
+        if options.get("isolation_level") == "AUTOCOMMIT":
+            return  # every statement its own transaction (see ``short_reads``)
+        # A writer that began deferred can fail with SQLITE_BUSY when it upgrades its lock (the
+        # busy handler does not apply then); beginning IMMEDIATE makes writers queue instead.
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(IMMEDIATE, False) else "BEGIN")
+
+
+@contextlib.contextmanager
+def short_reads(engine: Engine) -> Iterator[Connection]:
+    """A connection whose every statement is a transaction of its own.
+
+    For a reader that only needs rows nobody else changes (a rebuild reading back its own
+    partitions' rows): on SQLite a read transaction held open keeps the write-ahead log from
+    being checkpointed, and readers taking turns without pause (several rebuild processes) let it
+    grow without end.
+    """
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        yield conn
+
+
+@contextlib.contextmanager
+def given_or_own(
+    given: Connection | None, own: Callable[[], contextlib.AbstractContextManager[Connection]]
+) -> Iterator[Connection]:
+    """The caller's connection (it commits or closes it), else one ``own()`` opens for us.
+
+    ``own`` is ``engine.connect`` for reads or ``engine.begin`` for a transaction of our own.
+    """
+    if given is not None:
+        yield given
+        return
+    with own() as conn:
+        yield conn
+
+
+class _FairLock:
+    """A first-come, first-served lock whose holder may be asked for again by its own thread.
+
+    SQLite lets one writer in at a time and makes the others poll, sleeping up to 100 ms between
+    tries, so under steady contention a waiter can lose to newcomers for seconds (projections of
+    one process sharing ``views.db`` waited up to 2.6 s for a one-record batch). Writers of one
+    process queue here instead and are handed the database in arrival order.
+    """
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._waiting: collections.deque[tuple[int, threading.Event]] = collections.deque()
+        self._owner: int | None = None
+
+    def held_by_me(self) -> bool:
+        return self._owner == threading.get_ident()
+
+    def acquire(self, timeout: float) -> bool:
+        me = threading.get_ident()
+        with self._guard:
+            if self._owner is None:
+                self._owner = me
+                return True
+            turn = (me, threading.Event())
+            self._waiting.append(turn)
+        if turn[1].wait(timeout):
+            return True  # release() made us the owner
+        with self._guard:
+            if turn[1].is_set():
+                return True
+            self._waiting.remove(turn)
+            return False
+
+    def release(self) -> None:
+        with self._guard:
+            if not self._waiting:
+                self._owner = None
+                return
+            # Handed over directly: no window in which a newcomer could jump the queue.
+            self._owner, turn = self._waiting.popleft()
+            turn.set()
+
+
+_WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, _FairLock] = weakref.WeakKeyDictionary()
+_WRITE_LOCKS_GUARD = threading.Lock()
+WRITE_QUEUE_TIMEOUT_S = 30.0  # as SQLite's busy timeout: past it, SQLite's own waiting decides
+
+
+def _write_lock(engine: Engine) -> _FairLock | None:
+    if engine.dialect.name != "sqlite":
+        return None  # PostgreSQL locks rows, not the database: writers need no queue
+    with _WRITE_LOCKS_GUARD:
+        lock = _WRITE_LOCKS.get(engine)
+        if lock is None:
+            lock = _WRITE_LOCKS[engine] = _FairLock()
+        return lock
+
+
+@contextlib.contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A writer's transaction (``BEGIN IMMEDIATE`` on SQLite), committed when the block ends.
+
+    Writers of this process wait their turn in a first-come queue rather than in SQLite's busy
+    loop; other processes still meet SQLite's busy timeout as before.
+    """
+    lock = _write_lock(engine)
+    queued = lock is not None and not lock.held_by_me() and lock.acquire(WRITE_QUEUE_TIMEOUT_S)
+    try:
+        with engine.connect().execution_options(**{IMMEDIATE: True}) as conn, conn.begin():
+            yield conn
+    finally:
+        if queued:
+            assert lock is not None
+            lock.release()
+
+
+_FOR_READERS = "povezimo_for_readers"
+
+
+def reader_index(name: str, *columns: str, unique: bool = False) -> Index:
+    """An index only the readers of a table use (the API's queries), never the projection that
+    writes it. A rebuild drops such indexes and builds each once at its end (``reader_indexes``):
+    one sort instead of a random insert into the index for every row the rebuild writes."""
+    return Index(name, *columns, unique=unique, info={_FOR_READERS: True})
+
+
+def reader_indexes(tables: Iterable[Table]) -> list[Index]:
+    return [index for table in tables for index in table.indexes if index.info.get(_FOR_READERS)]
+
+
+class Bytes(LargeBinary):
+    """``LargeBinary`` that hands ``bytes`` to SQLite and takes them back as they are.
+
+    SQLAlchemy wraps every bound value in ``sqlite3.Binary`` and copies every fetched one with
+    ``bytes()``; sqlite3 takes and returns ``bytes`` itself, so for rows moved by the ten thousand
+    (the producer outbox) that per-value Python work is skipped. Other drivers keep the usual
+    processing.
+    """
+
+    cache_ok = True
+
+    def bind_processor(self, dialect: Any) -> Any:
+        return None if dialect.name == "sqlite" else super().bind_processor(dialect)
+
+    def result_processor(self, dialect: Any, coltype: object) -> Any:
+        return None if dialect.name == "sqlite" else super().result_processor(dialect, coltype)
+
+
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """An aware UTC datetime on every engine (SQLite keeps no zone; PostgreSQL converts)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: times are stored in UTC and must say so")
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+class _Compiled:
+    """A statement compiled once for a dialect: its SQL, and how to turn a row into parameters."""
+
+    __slots__ = ("converters", "named", "pick", "sql")
+
+    def __init__(self, statement: Any, dialect: Any) -> None:
+        compiled = statement.compile(dialect=dialect)
+        self.sql = str(compiled)
+        positional = bool(dialect.positional)
+        names = tuple(compiled.positiontup if positional else compiled.binds)
+        processors = [compiled.binds[name].type.bind_processor(dialect) for name in names]
+        # The values, picked in C; only the few that need converting (times) are touched again.
+        self.pick: Callable[[dict[str, Any]], Any] = _picker(names)
+        self.converters = tuple((i, p) for i, p in enumerate(processors) if p is not None)
+        self.named = None if positional else names
+
+    def parameters(self, rows: list[dict[str, Any]]) -> list[Any]:
+        pick, converters = self.pick, self.converters
+        if converters:
+            params: list[Any] = []
+            for row in rows:
+                values = list(pick(row))
+                for i, convert in converters:
+                    values[i] = convert(values[i])
+                params.append(values)
+        else:
+            params = [pick(row) for row in rows]
+        if self.named is not None:
+            names = self.named
+            return [dict(zip(names, values, strict=True)) for values in params]
+        return params
+
+
+def _picker(names: tuple[str, ...]) -> Callable[[dict[str, Any]], Any]:
+    """A row's values for ``names`` as a tuple (``itemgetter`` of one name gives no tuple)."""
+    if len(names) == 1:
+        one = operator.itemgetter(names[0])
+        return lambda row: (one(row),)
+    many: Callable[[dict[str, Any]], Any] = operator.itemgetter(*names)
+    return many
+
+
+_COMPILED: dict[tuple[int, str], tuple[Any, _Compiled]] = {}
+
+
+def execute_many(tx: Connection, statement: Any, rows: list[dict[str, Any]]) -> None:
+    """``tx.execute(statement, rows)`` for many rows, without SQLAlchemy's per-row work.
+
+    SQLAlchemy compiles the statement (once per dialect) and converts every value with the
+    column type's own bind processor; the rows then go to the driver's ``executemany`` on the
+    transaction's connection in one call. Projections write tens of thousands of rows per
+    rebuild chunk, where the per-row bookkeeping of ``Connection.execute`` was a third of the
+    cost. Driver errors come back as SQLAlchemy's exceptions, as from ``execute``.
+    """
+    if not rows:
+        return
+    dialect = tx.dialect
+    cache_key = (id(statement), dialect.name)
+    cached = _COMPILED.get(cache_key)
+    if cached is None or cached[0] is not statement:
+        cached = _COMPILED[cache_key] = (statement, _Compiled(statement, dialect))
+    compiled = cached[1]
+    params = compiled.parameters(rows)
+    connection = tx.connection
+    cursor = connection.cursor()
+    try:
+        cursor.executemany(compiled.sql, params)
+    except dialect.loaded_dbapi.Error as error:
+        invalidated = dialect.is_disconnect(error, connection, cursor)
+        raise DBAPIError.instance(
+            compiled.sql,
+            None,
+            error,
+            dialect.loaded_dbapi.Error,
+            hide_parameters=True,
+            dialect=dialect,
+            connection_invalidated=invalidated,
+        ) from error
+    finally:
+        cursor.close()
