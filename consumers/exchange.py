@@ -43,6 +43,7 @@ from schemas.topics import (
     CASE_EVENTS,
     EVENT_TYPE,
     REJECTION_CODE,
+    SUBMISSION,
     SUBMISSIONS,
     SUBMITTED_BY,
     rejections_topic,
@@ -333,7 +334,7 @@ class Exchange:
         return (
             (EVENT_TYPE, event_type.encode()),
             (SUBMITTED_BY, institution.encode()),
-            ("submission", f"{record.topic}/{record.partition}/{record.offset}".encode()),
+            (SUBMISSION, f"{record.topic}/{record.partition}/{record.offset}".encode()),
         )
 
     def _update_case_state(

@@ -91,6 +91,7 @@ def test_at_most_eight_modules_are_loose_at_the_top_of_services() -> None:
 _WIRE_NAME = re.compile(
     r"""["'](?:submissions|rejections|inbox)\.|["'](?:case-events|access-log|event-type|event-id|"""
     r"""submitted-by|submitted-via|inbox-reason|rejection-code|token-id)["']"""
+    r"""|\(\s*["']submission["']\s*,"""  # a plain word too: only as a header's (name, value)
 )
 
 
