@@ -1,4 +1,5 @@
-"""`povezimo deploy render`: write deploy/ from services/topology.py (the one place of settings)."""
+"""`povezimo deploy render`: write deploy/ from services/operations/topology.py, the one place of
+its settings."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""deploy/ is what services/topology.py renders, and names exactly the topics the code uses."""
+"""deploy/ is what services/operations/topology.py renders, and names exactly the topics the code
+uses."""
 
 from __future__ import annotations
 
