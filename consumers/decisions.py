@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from sqlalchemy import Connection, bindparam, func, select
 
@@ -24,7 +25,7 @@ class Decision:
     """What the exchange decided about one submission."""
 
     event_id: str
-    status: str  # accepted | rejected
+    status: Literal["accepted", "rejected"]
     institution: str
     event_type: str | None
     case_id: str | None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -16,7 +15,6 @@ from consumers.exchange import Exchange
 from consumers.inbox import Inboxes
 from consumers.runner import (
     BACKGROUND_BATCH_INTERVAL_S,
-    Database,
     Projection,
     ProjectionRunner,
     create_tables,
@@ -87,16 +85,14 @@ class Platform:
 
     def engine_for(self, projection: Projection) -> Engine:
         """Rows and stored offsets of a projection commit in its own database's transaction."""
-        return self.engine_of(projection.database)
-
-    def engine_of(self, database: Database) -> Engine:
-        engines: dict[Database, Callable[[], Engine]] = {
-            "views": lambda: self.views_engine,
-            "exchange": lambda: self.exchange_engine,
-            "aggregate": lambda: self.aggregate_engine,
-            "archive": lambda: self.archive_engine,
-        }
-        return engines[database]()
+        database = projection.database
+        if database == "exchange":
+            return self.exchange_engine
+        if database == "aggregate":
+            return self.aggregate_engine
+        if database == "archive":
+            return self.archive_engine
+        return self.views_engine
 
     @cached_property
     def vault(self) -> KeyVault:

@@ -186,7 +186,7 @@ def submission_status(
     if decided is not None:
         return SubmissionStatus(
             event_id=event_id,
-            status=decided.status,  # type: ignore[arg-type]
+            status=decided.status,
             event_type=decided.event_type,
             case_id=decided.case_id,  # type: ignore[arg-type]
             code=decided.code,
