@@ -20,6 +20,7 @@ from services.bench.brokers import TansuBroker
 from services.bench.sample_events import EventSet
 from services.bootstrap import Platform
 from services.bus import Bus
+from services.platform.files import owner_only_process
 from services.platform.settings import Settings
 
 BUSES = ("sqlite", "kafka")
@@ -33,6 +34,7 @@ class Workspace:
     root: Path
 
     def __post_init__(self) -> None:
+        owner_only_process()  # the platforms it builds refuse stores others can read
         self.root.mkdir(parents=True, exist_ok=True)
 
     @property

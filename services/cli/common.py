@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from services.bootstrap import Platform, open_platform
+from services.platform.files import LooseFile
 
 BusOption = Annotated[
     str | None, typer.Option("--bus", help="kafka://…, sqlite:///… or postgresql://…")
@@ -28,10 +29,15 @@ def console(width: int = 120) -> Console:
 
 @contextmanager
 def platform(bus: str | None = None, data_dir: Path | None = None) -> Iterator[Platform]:
-    """The platform the options name (settings from the environment otherwise), closed after."""
+    """The platform the options name (settings from the environment otherwise), closed after.
+
+    A store or key that other accounts may read stops the command with the file and the fix."""
     system = open_platform(bus, data_dir)
     try:
+        system.settings.ensure_data_dir()  # refuses loose stores before anything is opened
         yield system
+    except LooseFile as loose:
+        fail(str(loose), 1)
     finally:
         system.close()
 

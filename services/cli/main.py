@@ -17,8 +17,16 @@ from services.cli import (
     schemas,
     serve,
 )
+from services.platform.files import owner_only_process
 
 app = typer.Typer(help="Povezimo: institutions acting together on domestic-violence cases.")
+
+
+@app.callback()
+def _every_command() -> None:
+    """Povezimo: institutions acting together on domestic-violence cases."""
+    owner_only_process()  # whatever a command creates (stores, keys, reports) is its owner's
+
 
 app.command()(demo.demo)
 app.command()(serve.serve)

@@ -22,6 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
+from services.platform.files import refuse_loose
 from services.platform.settings import Settings
 
 EpochScheme = Literal["year", "quarter", "month", "none"]
@@ -128,6 +129,7 @@ def load_key(settings: Settings) -> bytes:
     _refuse_key_inside_aggregate(path, settings.resolved_aggregate_url)
     if not path.exists():
         _create_key_file(path)
+    refuse_loose([path])
     key = path.read_bytes()
     if len(key) < MIN_KEY_BYTES:
         raise ValueError(f"{path}: a pseudonym key needs at least {MIN_KEY_BYTES} bytes")

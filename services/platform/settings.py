@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.platform.files import owner_only_dir, refuse_loose, sqlite_file
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="POVEZIMO_", env_file=".env", extra="ignore")
@@ -94,6 +96,24 @@ class Settings(BaseSettings):
     privacy_budget: float = Field(
         default=3.0, gt=0, description="Total epsilon that differentially private releases spend."
     )
+    api_body_limit: int = Field(
+        default=256 * 1024,
+        ge=1024,
+        description="Largest request body the HTTP API reads, in bytes (413 beyond it).",
+    )
+    api_write_rate: float = Field(
+        default=50.0,
+        gt=0,
+        description="Events a second one token may submit over HTTP, sustained (429 beyond).",
+    )
+    api_write_burst: int = Field(
+        default=500, ge=1, description="Events one token may submit at once before the rate holds."
+    )
+    api_waits_per_token: int = Field(
+        default=4,
+        ge=1,
+        description="Long-polls and event streams one token may hold open at once (429 beyond).",
+    )
     contribution_bound: int = Field(
         default=3, ge=1, description="Most units one person adds to a differentially private count."
     )
@@ -135,5 +155,23 @@ class Settings(BaseSettings):
         return self.archive_key_file or self.data_dir / "keys" / "archive-signing.key"
 
     def ensure_data_dir(self) -> Path:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        """The data directory, its owner's alone, with every store and key in it checked once."""
+        return self._checked_data_dir
+
+    @cached_property
+    def _checked_data_dir(self) -> Path:
+        owner_only_dir(self.data_dir)
+        # Stores and keys the settings put outside the data directory are checked the same way.
+        urls = (
+            self.resolved_bus_url,
+            self.resolved_registry_url,
+            self.resolved_views_url,
+            self.resolved_exchange_url,
+            self.resolved_vault_url,
+            self.resolved_archive_url,
+            self.resolved_aggregate_url,
+        )
+        stores = [path for url in urls if (path := sqlite_file(url)) is not None]
+        keys = [self.resolved_archive_key_file, self.resolved_pseudonym_key_file]
+        refuse_loose([*stores, *keys])
         return self.data_dir

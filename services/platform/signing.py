@@ -15,6 +15,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from services.platform.files import refuse_loose
+
 
 class SigningKeyError(Exception):
     """A key file that is missing or is not an Ed25519 key."""
@@ -44,6 +46,7 @@ def load_or_create_private_key(path: Path) -> Ed25519PrivateKey:
 def load_private_key(path: Path) -> Ed25519PrivateKey:
     if not path.exists():
         raise SigningKeyError(f"no archive signing key at {path}")
+    refuse_loose([path])
     key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     if not isinstance(key, Ed25519PrivateKey):
         raise SigningKeyError(f"{path} is not an Ed25519 private key")
