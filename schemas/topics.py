@@ -60,6 +60,15 @@ def inbox_owner(topic: str) -> str:
     return topic.removeprefix(INBOX_PREFIX)
 
 
+def topic_family(topic: str) -> str:
+    """``submissions.*``, ``rejections.*`` or ``inbox.*`` for an institution's topic; any other
+    topic is its own family. What may be shown where no institution may be named."""
+    for prefix in (SUBMISSIONS_PREFIX, REJECTIONS_PREFIX, INBOX_PREFIX):
+        if topic.startswith(prefix):
+            return prefix + "*"
+    return topic
+
+
 def is_submissions(topic: str) -> bool:
     return topic.startswith(SUBMISSIONS_PREFIX)
 

@@ -28,6 +28,7 @@ from services.api import (
 from services.api.auth import registry_guard
 from services.api.background import BackgroundPipeline
 from services.api.context import ApiContext, Clock, RequestPublisher, utc_now
+from services.api.limits import BodyLimit, OpenWaits, WriteRate
 from services.api.metrics import Metrics
 from services.api.tokens import TokenStore
 from services.bootstrap import Platform
@@ -42,6 +43,7 @@ def create_app(
     background: BackgroundPipeline | None = None,
 ) -> FastAPI:
     """The API over ``platform``; ``background`` runs the pipeline while the app runs."""
+    settings = platform.settings
     tokens = TokenStore(platform.views_engine)
     _create_tables(platform)
 
@@ -66,10 +68,13 @@ def create_app(
         tokens=tokens,
         publisher=RequestPublisher(platform),
         metrics=Metrics(platform),
+        waits=OpenWaits(settings.api_waits_per_token),
+        writes=WriteRate(settings.api_write_rate, settings.api_write_burst),
         clock=clock,
         pipeline=background,
     )
     app.state.registry = platform.registry
+    app.add_middleware(BodyLimit, limit=settings.api_body_limit)
     errors.install(app)
     app.include_router(ingest.router)
     app.include_router(institutions.router)

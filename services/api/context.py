@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from fastapi import Request
 
 from services.api.background import BackgroundPipeline
+from services.api.limits import OpenWaits, WriteRate
 from services.api.metrics import Metrics
 from services.api.tokens import TokenStore
 from services.bootstrap import Platform
@@ -57,6 +58,8 @@ class ApiContext:
     tokens: TokenStore
     publisher: RequestPublisher
     metrics: Metrics
+    waits: OpenWaits
+    writes: WriteRate
     clock: Clock = utc_now
     pipeline: BackgroundPipeline | None = None
 

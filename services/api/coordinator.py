@@ -22,7 +22,14 @@ from services.api.context import ApiContext, api_context
 from services.api.errors import ApiError, ErrorBody
 from services.api.tokens import Principal, Role
 from services.disclosure.privacy import BudgetExhausted
-from services.disclosure.release import Release, ReleaseError, ReleaseRequest, release
+from services.disclosure.release import (
+    MAX_EPSILON,
+    MIN_EPSILON,
+    Release,
+    ReleaseError,
+    ReleaseRequest,
+    release,
+)
 
 router = APIRouter(prefix="/v1/aggregate", tags=["coordinators"])
 Coordinator = Annotated[Principal, Depends(require(Role.COORDINATOR))]
@@ -114,7 +121,12 @@ def indicator_table(
     ] = "municipality,month",
     threshold: Annotated[int | None, Query(ge=1, le=1000)] = None,
     epsilon: Annotated[
-        float | None, Query(gt=0, le=10, description="Add differentially private noise.")
+        float | None,
+        Query(
+            ge=MIN_EPSILON,
+            le=MAX_EPSILON,
+            description=f"Add differentially private noise: {MIN_EPSILON:g} to {MAX_EPSILON:g}.",
+        ),
     ] = None,
     format: Annotated[Literal["json", "csv"], Query()] = "json",
 ) -> Any:

@@ -160,24 +160,42 @@ def read_inbox(reader: Reader, cursor: Cursor, limit: int) -> list[InboxMessage]
     return messages
 
 
-@router.get("/inbox", response_model=InboxPage, responses={422: {"model": ErrorBody}})
-def poll_inbox(
+_WAITING: dict[int | str, dict[str, Any]] = {
+    429: {"model": ErrorBody, "description": "too_many_waits: this token's cap."}
+}
+
+
+@router.get("/inbox", response_model=InboxPage, responses={422: {"model": ErrorBody}, **_WAITING})
+async def poll_inbox(
     reader: CaseReader,
     after: Annotated[str | None, Query(description="Cursor of the last message read.")] = None,
     wait: Annotated[float, Query(ge=0, le=30, description="Seconds to wait for news.")] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> InboxPage:
-    """Messages in this institution's inbox after ``after``; waits up to ``wait`` s (long-poll)."""
+    """Messages in this institution's inbox after ``after``; waits up to ``wait`` s (long-poll).
+
+    A token may hold a few waits open at once (429 ``too_many_waits`` beyond); a wait holds no
+    worker: it sleeps on the event loop between reads."""
     cursor = parse_cursor(after)
-    deadline = time.monotonic() + wait
-    while True:
-        messages = read_inbox(reader, cursor, limit)
-        if messages or time.monotonic() >= deadline:
-            break
-        time.sleep(min(0.25, max(deadline - time.monotonic(), 0)))
+    if wait > 0:
+        with reader.context.waits.hold(reader.principal.token_id):
+            messages = await _wait_for_news(reader, cursor, limit, wait)
+    else:
+        messages = await run_in_threadpool(read_inbox, reader, cursor, limit)
     return InboxPage(
         messages=messages, cursor=messages[-1].cursor if messages else format_cursor(cursor)
     )
+
+
+async def _wait_for_news(
+    reader: Reader, cursor: Cursor, limit: int, wait: float
+) -> list[InboxMessage]:
+    deadline = time.monotonic() + wait
+    while True:
+        messages = await run_in_threadpool(read_inbox, reader, cursor, limit)
+        if messages or time.monotonic() >= deadline:
+            return messages
+        await asyncio.sleep(min(0.25, max(deadline - time.monotonic(), 0)))
 
 
 KEEP_ALIVE_S = 15.0
@@ -186,7 +204,11 @@ KEEP_ALIVE_S = 15.0
 @router.get(
     "/inbox/stream",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/event-stream": {}}}, 422: {"model": ErrorBody}},
+    responses={
+        200: {"content": {"text/event-stream": {}}},
+        422: {"model": ErrorBody},
+        **_WAITING,
+    },
 )
 async def stream_inbox(
     reader: CaseReader,
@@ -199,8 +221,17 @@ async def stream_inbox(
     """Server-sent events: each inbox message as an event named by its type, with the cursor as
     its id. The stream ends after ``duration``; an EventSource reconnects and resumes."""
     cursor = parse_cursor(last_event_id or after)
+    reader.context.waits.open(reader.principal.token_id)  # 429 now, before the stream starts
+    return StreamingResponse(
+        _inbox_events(reader, cursor, duration),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store"},
+    )
 
-    async def events() -> AsyncIterator[str]:
+
+async def _inbox_events(reader: Reader, cursor: Cursor, duration: float) -> AsyncIterator[str]:
+    """The stream's events until ``duration`` ends it; its wait is released however it ends."""
+    try:
         position = dict(cursor)
         ends_at = time.monotonic() + duration
         quiet_since = time.monotonic()
@@ -218,7 +249,5 @@ async def stream_inbox(
                 quiet_since = time.monotonic()
             if not messages:
                 await asyncio.sleep(0.25)
-
-    return StreamingResponse(
-        events(), media_type="text/event-stream", headers={"Cache-Control": "no-store"}
-    )
+    finally:
+        reader.context.waits.close(reader.principal.token_id)

@@ -102,6 +102,7 @@ def parse_event(body: Any, principal: Principal) -> EventModel:
 
 def publish_submission(context: ApiContext, principal: Principal, event: EventModel) -> Receipt:
     """Encode and publish ``event`` to the caller's submissions topic; durable on return."""
+    context.writes.take(principal.token_id)
     header = event.header  # type: ignore[attr-defined]
     try:
         key, value = encode_submission(context.platform.codec, event)

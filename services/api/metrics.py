@@ -6,24 +6,30 @@ process's own.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry
+from prometheus_client import Counter as PrometheusCounter
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from sqlalchemy import select
 
 from consumers.decisions import counts_by_status, rejections_by_code
 from consumers.pipeline import partitions_of
 from consumers.runner import offsets_table
-from schemas.topics import ACCESS_LOG, CASE_EVENTS, is_submissions
+from schemas.topics import ACCESS_LOG, CASE_EVENTS, is_submissions, topic_family
 from services.bootstrap import Platform
 
 
 class PlatformCollector:
-    """Collects the platform's numbers when Prometheus scrapes."""
+    """Collects the platform's numbers when Prometheus scrapes.
 
-    def __init__(self, platform: Platform) -> None:
+    Not ``detailed``, an institution's own topics are counted in their family (``submissions.*``)
+    and never named: who submitted how much is the institutions' business, not everyone's."""
+
+    def __init__(self, platform: Platform, *, detailed: bool) -> None:
         self.platform = platform
+        self.label = (lambda topic: topic) if detailed else topic_family
 
     def collect(self) -> Iterator[Metric]:
         yield from self._exchange()
@@ -60,8 +66,11 @@ class PlatformCollector:
             t for t in bus.list_topics() if t in {CASE_EVENTS, ACCESS_LOG} or is_submissions(t)
         )
         ends = bus.end_offsets(partitions_of(bus, topics))
-        for topic in topics:
-            records.add_metric([topic], sum(n for tp, n in ends.items() if tp.topic == topic))
+        counted: Counter[str] = Counter()
+        for tp, end in ends.items():
+            counted[self.label(tp.topic)] += end
+        for label, count in sorted(counted.items()):
+            records.add_metric([label], count)
         yield records
 
     def _projections(self) -> Iterator[Metric]:
@@ -83,8 +92,13 @@ class PlatformCollector:
                     select(offsets_table).where(offsets_table.c.projection == name)
                 ).all()
             read = {(row.topic, row.partition): row.next_offset for row in stored}
+            positions: Counter[tuple[str, str]] = Counter()
             for row in stored:
-                position.add_metric([name, row.topic, str(row.partition)], row.next_offset)
+                label = self.label(row.topic)
+                partition = str(row.partition) if label == row.topic else "*"
+                positions[label, partition] += row.next_offset
+            for (label, partition), next_offset in sorted(positions.items()):
+                position.add_metric([name, label, partition], next_offset)
             ends = bus.end_offsets(partitions_of(bus, projection.topics))
             behind = sum(
                 max(end - read.get((tp.topic, tp.partition), 0), 0) for tp, end in ends.items()
@@ -95,20 +109,28 @@ class PlatformCollector:
 
 
 class Metrics:
-    """The application's registry: platform numbers plus this process's ingest counters."""
+    """The application's registries: platform numbers plus this process's ingest counters, as
+    anyone may read them (``registry``) and as an operator's token does (``detailed``)."""
 
     def __init__(self, platform: Platform) -> None:
-        self.registry = CollectorRegistry()
-        self.registry.register(PlatformCollector(platform))  # type: ignore[arg-type]
-        self.submitted = Counter(
+        self.submitted = PrometheusCounter(
             "povezimo_api_events_submitted",
             "Events accepted for publication by the HTTP ingest, by event type.",
             ["event_type"],
-            registry=self.registry,
+            registry=None,
         )
-        self.refused = Counter(
+        self.refused = PrometheusCounter(
             "povezimo_api_events_refused",
             "Events the HTTP ingest refused before publication, by code.",
             ["code"],
-            registry=self.registry,
+            registry=None,
         )
+        self.registry = self._registry(PlatformCollector(platform, detailed=False))
+        self.detailed = self._registry(PlatformCollector(platform, detailed=True))
+
+    def _registry(self, platform_numbers: PlatformCollector) -> CollectorRegistry:
+        registry = CollectorRegistry()
+        registry.register(platform_numbers)  # type: ignore[arg-type]
+        registry.register(self.submitted)
+        registry.register(self.refused)
+        return registry

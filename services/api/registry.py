@@ -68,6 +68,8 @@ def _avro_schema(body: SchemaBody) -> Any:
         schema = json.loads(body.schema_)
     except json.JSONDecodeError as error:
         raise RegistryProblem(422, 42201, f"invalid schema: {error}") from error
+    except RecursionError:  # the JSON nests deeper than Python's parser goes
+        raise RegistryProblem(422, 42201, "invalid schema: nested too deeply") from None
     # Parsed by the reference implementation before anything is stored or compared: a subject's
     # first version has nothing to be checked against, so the registry would keep it unparsed.
     try:

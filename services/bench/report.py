@@ -11,6 +11,7 @@ from pathlib import Path
 from rich.table import Table
 
 from services.bench.ingest import IngestRun
+from services.bench.longpoll import PATHS as LONGPOLL_PATHS
 from services.bench.suite import BenchResults
 
 
@@ -188,6 +189,7 @@ def rows(results: BenchResults) -> list[tuple[str, str, str, str, str, str]]:
                 "",
             )
         )
+    found.extend(_longpoll_rows(results))
     for bus, latency_runs in results.latency.items():
         samples = sum(r.samples for r in latency_runs)
         lost = sum(r.lost for r in latency_runs)
@@ -201,6 +203,27 @@ def rows(results: BenchResults) -> list[tuple[str, str, str, str, str, str]]:
                 f"{_median([r.p99 for r in latency_runs]) * 1000:,.0f} ms",
                 "",
                 "p99 ≤ 250 ms",
+            )
+        )
+    return found
+
+
+def _longpoll_rows(results: BenchResults) -> list[tuple[str, str, str, str, str, str]]:
+    runs = results.longpoll
+    if not runs:
+        return []
+    refused = sum(r.refused for r in runs)
+    found = []
+    for path in LONGPOLL_PATHS:
+        whose = "anyone" if path == "/healthz" else "another institution's token"
+        found.append(
+            (
+                f"{path} p99 under 100 long-polls ÷ idle",
+                f"sqlite, {whose}, {refused} of {sum(r.polls for r in runs)} polls refused (429)",
+                f"{_median([r.p99(r.loaded, path) for r in runs]) * 1000:,.1f} ms",
+                f"{_median([r.p99(r.idle, path) for r in runs]) * 1000:,.1f} ms",
+                _ratio(_median([r.ratio(path) for r in runs])),
+                "",
             )
         )
     return found

@@ -24,6 +24,7 @@ from rich.progress import (
 from services.bench.http_ingest import HttpIngestResult, measure_http_ingest
 from services.bench.ingest import IngestRun, measure_ingest
 from services.bench.latency import LatencyResult, measure_referral_latency
+from services.bench.longpoll import LongPollResult, measure_longpoll
 from services.bench.memory import Scaling, summarise
 from services.bench.parallel import replay_in_one_process
 from services.bench.peer import PeerRun, peer_in_child, store_peer_events
@@ -31,7 +32,7 @@ from services.bench.replay import ReplayRun, replay_in_child
 from services.bench.sample_events import EventSet
 from services.bench.workspace import Workspace, append_case_log, platform_of
 
-MEASUREMENTS = ("replay", "parallel", "peer", "ingest", "http", "latency")
+MEASUREMENTS = ("replay", "parallel", "peer", "ingest", "http", "latency", "longpoll")
 
 
 @dataclass
@@ -59,6 +60,7 @@ class BenchResults:
     latency: dict[str, list[LatencyResult]] = field(default_factory=dict)
     http: dict[str, list[HttpIngestResult]] = field(default_factory=dict)
     parallel: dict[tuple[str, int], list[ReplayRun]] = field(default_factory=dict)  # one process
+    longpoll: list[LongPollResult] = field(default_factory=list)
 
     def scaling(self) -> list[Scaling]:
         found = []
@@ -86,6 +88,7 @@ class BenchResults:
             "peer_library_default": [r.as_dict() for r in self.peer_library_default],
             "ingest": [r.as_dict() for r in self.ingest],
             "http": {bus: [r.as_dict() for r in runs] for bus, runs in self.http.items()},
+            "longpoll": [r.as_dict() for r in self.longpoll],
             "latency": {
                 bus: {
                     "runs": [r.as_dict() for r in runs],
@@ -156,6 +159,14 @@ def run_bench(options: BenchOptions, root: Path, console: Console) -> BenchResul
                 progress.remove_task(task)
         if "latency" in options.only:
             _latency(workspace, options, results, progress)
+        if "longpoll" in options.only:
+            task = progress.add_task(
+                "reads under 100 long-polls of one token", total=options.repeat
+            )
+            for _ in range(options.repeat):
+                results.longpoll.append(measure_longpoll(workspace))
+                progress.advance(task)
+            progress.remove_task(task)
     return results
 
 

@@ -39,10 +39,9 @@ def run_server(
     system: Platform, console: Console, *, host: str, port: int, with_pipeline: bool | None = None
 ) -> None:
     """The API (and, on the embedded bus by default, the pipeline) until Ctrl-C."""
-    import uvicorn
-
     from services.api.app import create_app
     from services.api.background import BackgroundPipeline
+    from services.api.server import serve_forever
 
     embedded = not system.settings.resolved_bus_url.startswith("kafka")
     background = (
@@ -55,7 +54,7 @@ def run_server(
         f"povezimo API on http://{host}:{port} (bus {system.bus.url}; pipeline "
         f"{'in this process' if background else 'elsewhere'}); docs at /docs"
     )
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    serve_forever(app, host, port)
 
 
 def issue_token(system: Platform, institution: str, role: Role, label: str) -> str:

@@ -41,6 +41,12 @@ class ReleaseError(ValueError):
         self.code = code
 
 
+MIN_EPSILON = 0.01
+"""Below it the noise drowns any count (and OpenDP's search for its scale fails)."""
+MAX_EPSILON = 10.0
+"""Above it the noise protects nobody; the budget is smaller anyway."""
+
+
 @dataclass(frozen=True)
 class ReleaseRequest:
     indicator: str = "reported_cases"
@@ -65,10 +71,10 @@ class ReleaseRequest:
             raise ReleaseError("dimensions_overlap", "name each dimension, and one period, once")
         if self.threshold < 1:
             raise ReleaseError("bad_threshold", "the threshold is at least 1")
-        if self.epsilon is not None and (self.epsilon <= 0 or found.kind == "median"):
-            raise ReleaseError(
-                "bad_epsilon", "epsilon must be positive, and a median has no private version"
-            )
+        if self.epsilon is not None and not MIN_EPSILON <= self.epsilon <= MAX_EPSILON:
+            raise ReleaseError("bad_epsilon", f"epsilon is from {MIN_EPSILON:g} to {MAX_EPSILON:g}")
+        if self.epsilon is not None and found.kind == "median":
+            raise ReleaseError("bad_epsilon", "a median has no private version")
         return found, by
 
 

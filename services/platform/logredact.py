@@ -14,6 +14,7 @@ which also keeps them out of exception messages.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 _SAFE = (str, int, float, bool, type(None))
@@ -71,3 +72,42 @@ def redact_library_logs() -> None:
         logger = logging.getLogger(name)
         if _FILTER not in logger.filters:
             logger.addFilter(_FILTER)
+
+
+# An HTTP server's access log writes each request line: a path may name a subject
+# (``/v1/subjects/<id>/identity``), a query an id or, by a caller's mistake, a token.
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_QUERY_SECRET = re.compile(r"((?:token|secret|key|password)=)[^&\s]*", re.IGNORECASE)
+_TOKEN = re.compile(r"pvz_[A-Za-z0-9_-]+")  # the API's tokens (services.api.tokens.PREFIX)
+ACCESS_LOGGERS = ("uvicorn.access",)
+
+
+def redact_request_line(text: str) -> str:
+    """A request line with every id, token and secret-looking query value replaced."""
+    text = _UUID.sub("<id>", text)
+    text = _QUERY_SECRET.sub(r"\1<redacted>", text)
+    return _TOKEN.sub("<token>", text)
+
+
+class RedactRequestLines(logging.Filter):
+    """Redacts the string arguments of an access-log record (method, path with query, …)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                redact_request_line(a) if isinstance(a, str) else a for a in record.args
+            )
+        elif isinstance(record.msg, str) and not record.args:
+            record.msg = redact_request_line(record.msg)
+        return True
+
+
+_ACCESS_FILTER = RedactRequestLines()
+
+
+def redact_access_logs() -> None:
+    """Attach the filter to the HTTP server's access logger (idempotent)."""
+    for name in ACCESS_LOGGERS:
+        logger = logging.getLogger(name)
+        if _ACCESS_FILTER not in logger.filters:
+            logger.addFilter(_ACCESS_FILTER)

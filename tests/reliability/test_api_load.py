@@ -51,7 +51,10 @@ def test_ingest_under_200_events_a_second_answers_and_keeps_every_event(tmp_path
         [sys.executable, "-m", "services.cli", "serve", "--host", HOST, "--port", str(port),
          "--without-pipeline", "--bus", platform.settings.resolved_bus_url,
          "--data-dir", str(data)],
-        stdout=log, stderr=subprocess.STDOUT, env={**os.environ},
+        stdout=log, stderr=subprocess.STDOUT,
+        # One token at 200/s: the load, not the per-token write limit, is what is measured here.
+        env={**os.environ, "POVEZIMO_API_WRITE_RATE": str(RATE * 10),
+             "POVEZIMO_API_WRITE_BURST": str(RATE * SECONDS)},
     )  # fmt: skip
     try:
         wait_for_port(port, timeout=30)
