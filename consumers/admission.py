@@ -14,6 +14,8 @@ from typing import Any
 
 MAX_SUBMISSION_BYTES = 256 * 1024
 """A rejection carries the original bytes: bounded here, it stays under Kafka's 1 MiB default."""
+ORIGINAL_PREFIX_BYTES = 4 * 1024
+"""What a rejection keeps of a larger submission (with its size and digest): enough to know it."""
 MAX_STRING_CHARS = 1_000
 """Every string of the catalogue is an id, a slug or a code; none comes near this."""
 MAX_ITEMS = 500
@@ -26,7 +28,7 @@ EARLIEST_OCCURRED_AT = dt.datetime(2017, 6, 1, tzinfo=dt.UTC)
 def size_problem(value: bytes | None) -> tuple[str, str] | None:
     if value is not None and len(value) > MAX_SUBMISSION_BYTES:
         return (
-            "submission_too_large",
+            "record_too_large",
             f"{len(value)} bytes; a submission may have at most {MAX_SUBMISSION_BYTES}",
         )
     return None

@@ -10,6 +10,7 @@ machine-readable code, a reason and the original bytes. A duplicate ``event_id``
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import uuid
 from collections.abc import Sequence
@@ -17,7 +18,13 @@ from typing import Any, ClassVar
 
 from sqlalchemy import Connection, Table
 
-from consumers.admission import field_problem, size_problem, time_problem
+from consumers.admission import (
+    MAX_SUBMISSION_BYTES,
+    ORIGINAL_PREFIX_BYTES,
+    field_problem,
+    size_problem,
+    time_problem,
+)
 from consumers.event_projection import decode_memo
 from consumers.exchange_state import (
     TABLES,
@@ -66,13 +73,18 @@ __all__ = [
 ]
 
 
-class Rejected(Exception):
-    """A submission the exchange refuses; ``code`` is machine-readable."""
+Decoded = tuple[int, str, dict[str, Any]]  # schema id, event type, the event (or its header)
 
-    def __init__(self, code: str, reason: str) -> None:
+
+class Rejected(Exception):
+    """A submission the exchange refuses; ``code`` is machine-readable. ``known`` is what could
+    still be read of a submission refused before it was decoded whole (its header)."""
+
+    def __init__(self, code: str, reason: str, known: Decoded | None = None) -> None:
         super().__init__(f"{code}: {reason}")
         self.code = code
         self.reason = reason
+        self.known = known
 
 
 class Exchange:
@@ -107,14 +119,15 @@ class Exchange:
 
     def _decide_batch(self, records: Sequence[Record], tx: Connection, out: BatchOutput) -> None:
         """The fast path: what the batch asks about is read in a few queries, written in bulk."""
-        decoded: list[tuple[int, str, dict[str, Any]] | Rejected] = []
+        decoded: list[Decoded | Rejected] = []
         for record in records:
             try:
                 decoded.append(self._decode(record))
             except Rejected as rejection:
                 decoded.append(rejection)
         state = BatchState(tx)
-        headers = [d[2]["header"] for d in decoded if not isinstance(d, Rejected)]
+        readable = [d.known if isinstance(d, Rejected) else d for d in decoded]
+        headers = [d[2]["header"] for d in readable if d is not None]
         state.preload((str(h["event_id"]) for h in headers), (str(h["case_id"]) for h in headers))
         for record, outcome in zip(records, decoded, strict=True):
             self._decide(record, out, state, outcome)
@@ -159,7 +172,7 @@ class Exchange:
         record: Record,
         out: BatchOutput,
         state: BatchState,
-        decoded: tuple[int, str, dict[str, Any]] | Rejected | None = None,
+        decoded: Decoded | Rejected | None = None,
     ) -> None:
         institution = submitter_of(record.topic)
         event: dict[str, Any] | None = None
@@ -167,9 +180,16 @@ class Exchange:
         schema_id: int | None = None
         try:
             if decoded is None:
-                decoded = self._decode(record)
+                try:
+                    decoded = self._decode(record)
+                except Rejected as rejection:
+                    decoded = rejection
+            refused: Rejected | None = None
             if isinstance(decoded, Rejected):
-                raise decoded
+                if decoded.known is None:
+                    raise decoded  # nothing of it could be read
+                # Refused, but its header still tells a copy from a first send.
+                refused, decoded = decoded, decoded.known
             schema_id, event_type, event = decoded
             header = event["header"]
             event_id = str(header["event_id"])
@@ -192,6 +212,8 @@ class Exchange:
                     f"event_id {event_id} was rejected before: "
                     "submit the corrected event under a new event_id",
                 )
+            if refused is not None:
+                raise refused
             self._check(institution, event_type, event, record, state)
             # Last, so that a copy sent by another institution gets the same answer whichever
             # of the two the exchange reads first (topics are read in no fixed order).
@@ -204,10 +226,12 @@ class Exchange:
 
     # -- the checks, in the order a submitter would fix them ---------------------------------
 
-    def _decode(self, record: Record) -> tuple[int, str, dict[str, Any]]:
+    def _decode(self, record: Record) -> Decoded:
         too_large = size_problem(record.value)
         if too_large:
-            raise Rejected(*too_large)
+            # Never decoded whole (a 10 MB string would be read, kept and logged): its header
+            # alone says whose event it is, so the outcome is recorded and the sender told.
+            raise Rejected(*too_large, known=self._header_of(record.value or b""))
         try:
             decoded = decode_memo.decode(self.codec, record.value or b"")
         except DecodeError as error:
@@ -216,6 +240,15 @@ class Exchange:
         if decoded.event_type not in self.codec.catalogue.events:
             raise Rejected("not_an_event", f"{decoded.event_type} is not a case event")
         return decoded.schema_id, decoded.event_type, decoded.record
+
+    def _header_of(self, value: bytes) -> Decoded | None:
+        try:
+            found = self.codec.decode_header(value)
+        except DecodeError:
+            return None
+        if found.event_type not in self.codec.catalogue.events:
+            return None
+        return found.schema_id, found.event_type, found.record
 
     def _check(
         self,
@@ -267,12 +300,13 @@ class Exchange:
             raise Rejected("case_exists", f"case {case_id} is already open")
         if event_type in OPENING_EVENTS and not exists:
             return
-        if not exists:
-            raise Rejected("unknown_case", f"no case {case_id}")
-        if kind == "PLATFORM":
-            return
-        if not state.participates(case_id, institution):
-            raise Rejected("not_a_participant", f"{institution} takes no part in case {case_id}")
+        # A case the institution takes no part in answers exactly like one that does not exist:
+        # a submission must not tell a stranger what a read would not.
+        stranger = kind != "PLATFORM" and exists and not state.participates(case_id, institution)
+        if not exists or stranger:
+            raise Rejected(
+                "unknown_case", "no case with this id that this institution takes part in"
+            )
 
     def _check_municipality(self, event: dict[str, Any]) -> None:
         municipality = event.get("municipality")
@@ -293,8 +327,17 @@ class Exchange:
     ) -> None:
         referral_id = str(event["referral_id"])
         referral = state.referral(referral_id)
-        if referral is None or referral.case_id != str(event["header"]["case_id"]):
-            raise Rejected("unknown_referral", f"no referral {referral_id} in this case")
+        in_case = referral is not None and referral.case_id == str(event["header"]["case_id"])
+        # Only its sender and its recipient learn that a referral exists: to anyone else an
+        # existing referral answers exactly like a missing one.
+        if (
+            referral is None
+            or not in_case
+            or institution not in (referral.sender, referral.recipient)
+        ):
+            raise Rejected(
+                "unknown_referral", "no referral with this id in this case sent to or by you"
+            )
         if event_type in ANSWERED_BY_RECIPIENT and institution != referral.recipient:
             raise Rejected("not_the_recipient", f"referral {referral_id} is addressed to another")
         if event_type in ANSWERED_BY_SENDER and institution != referral.sender:
@@ -397,7 +440,7 @@ class Exchange:
             "event_type": event_type,
             "case_id": case_id,
             "schema_id": schema_id,
-            "original": record.value,
+            **_original(record.value),
             "rejected_at": dt.datetime.fromtimestamp(record.timestamp_ms / 1000, dt.UTC),
         }
         out.publish(
@@ -437,3 +480,13 @@ class Exchange:
             partition=record.partition,
             offset=record.offset,
         )
+
+
+def _original(value: bytes | None) -> dict[str, Any]:
+    """The submission's bytes as a rejection carries them: whole when within the bounds the
+    exchange reads, else their first bytes, with the size and digest of the whole either way."""
+    if value is None:
+        return {"original": None, "original_size": None, "original_sha256": None}
+    kept = value if len(value) <= MAX_SUBMISSION_BYTES else value[:ORIGINAL_PREFIX_BYTES]
+    digest = hashlib.sha256(value).hexdigest()
+    return {"original": kept, "original_size": len(value), "original_sha256": digest}

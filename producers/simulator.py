@@ -221,7 +221,7 @@ def _deliberately_wrong(
     elsewhere = next(x for x in ("golubac", "loznica") if x != m)
     kind = rng.choice(
         ["source_mismatch", "event_type_not_permitted", "unknown_recipient",
-         "not_a_participant", "occurred_in_future"]
+         "unknown_case", "occurred_in_future"]
     )  # fmt: skip
 
     def event(
@@ -250,7 +250,7 @@ def _deliberately_wrong(
         event(opener, opener, "ReferralSent", at, referral_id=new_id(),
               to_institution=UNREGISTERED_SHELTER, service_type="SHELTER", urgency="P1",
               subject_ids=[victim], basis={"kind": "STATUTORY"})  # fmt: skip
-    elif kind == "not_a_participant":
+    elif kind == "unknown_case":
         # Legal aid of another municipality records a service on a case it was never part of.
         other = serving(elsewhere, "LEGAL_AID")
         event(other, other, "ServiceProvided", at, service_id=new_id(),

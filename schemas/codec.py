@@ -24,6 +24,9 @@ from schemas.writer import Writer, compile_writer
 
 MAGIC = 0
 FRAME = struct.Struct(">bI")
+# An event header is ids, a type, times and short codes: a few hundred bytes. A header longer
+# than this is not one the exchange reads.
+_HEADER_BYTES_AT_MOST = 16 * 1024
 
 
 class DecodeError(ValueError):
@@ -87,6 +90,7 @@ class Codec:
         self._writers: dict[int, _Writer] = {}
         # Event type → (frame, writer compiled from its schema, or None: fastavro writes it).
         self._model_writers: dict[str, tuple[bytes, Writer | None]] = {}
+        self._header_schemas: dict[int, dict[str, Any]] = {}  # schema id → header-only schema
         self._lock = threading.Lock()
 
     def register_all(self) -> dict[str, int]:
@@ -161,6 +165,29 @@ class Codec:
             )
         if not isinstance(record, dict):
             raise DecodeError("schema_mismatch", "payload is not a record", schema_id)
+        return Decoded(schema_id, writer.event.name, record)
+
+    def decode_header(self, data: bytes) -> Decoded:
+        """Only the event's header (its first field), reading no further than the header's bytes:
+        what the exchange learns of a submission too large to decode whole."""
+        schema_id, payload = unframe(data[: FRAME.size + _HEADER_BYTES_AT_MOST])
+        writer = self._writer(schema_id)
+        if writer.event is None:
+            raise DecodeError("not_an_event", "schema is not a record of the catalogue", schema_id)
+        header_only = self._header_schemas.get(schema_id)
+        if header_only is None:
+            # The writer's schema cut after its first field: fastavro stops reading there.
+            header_only = {**writer.parsed, "fields": writer.parsed["fields"][:1]}
+            with self._lock:
+                self._header_schemas[schema_id] = header_only
+        try:
+            record = schemaless_reader(io.BytesIO(payload), header_only, None)
+        except Exception as error:
+            raise DecodeError(
+                "schema_mismatch", f"no header of schema {schema_id}: {type(error).__name__}"
+            ) from error
+        if not isinstance(record, dict) or not isinstance(record.get("header"), dict):
+            raise DecodeError("schema_mismatch", "payload has no header record", schema_id)
         return Decoded(schema_id, writer.event.name, record)
 
     def _writer(self, schema_id: int) -> _Writer:

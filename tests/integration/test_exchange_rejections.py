@@ -124,7 +124,7 @@ RULES = [
     ("unknown_institution", "unknown_institution"),
     ("source_mismatch", "source_mismatch"),
     ("event_type_not_permitted", "event_type_not_permitted"),
-    ("not_a_participant", "not_a_participant"),
+    ("not_a_participant", "unknown_case"),  # a stranger hears what a missing case answers
     ("occurred_in_future", "occurred_in_future"),
     ("case_exists", "case_exists"),
     ("unknown_case", "unknown_case"),

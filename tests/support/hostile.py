@@ -279,7 +279,7 @@ def oversized(arena: Arena) -> st.SearchStrategy[Hostile]:
     return _as_sender(
         arena, "oversized", _pairs(arena, True),
         lambda _t: st.tuples(_valid_times(arena), big).map(lambda t: {**t[0], "consent_ref": t[1]}),
-        {"field_too_long", "submission_too_large"},
+        {"field_too_long", "record_too_large"},
     )  # fmt: skip
 
 
@@ -335,7 +335,7 @@ def not_a_participant(arena: Arena) -> st.SearchStrategy[Hostile]:
     )
     return _as_sender(
         arena, "not_a_participant", pairs, lambda _t: header,
-        {"not_a_participant", "unknown_referral", "case_exists"}, _with_municipality(arena),
+        {"unknown_case", "unknown_referral", "case_exists"}, _with_municipality(arena),
     )  # fmt: skip
 
 

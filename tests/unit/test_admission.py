@@ -27,7 +27,7 @@ def test_a_submission_up_to_the_bound_is_admitted_and_one_byte_more_is_not() -> 
     assert size_problem(b"x" * MAX_SUBMISSION_BYTES) is None
     assert size_problem(None) is None
     problem = size_problem(b"x" * (MAX_SUBMISSION_BYTES + 1))
-    assert problem is not None and problem[0] == "submission_too_large"
+    assert problem is not None and problem[0] == "record_too_large"
 
 
 def test_oversized_fields_are_named_by_their_path() -> None:

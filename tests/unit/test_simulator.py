@@ -94,7 +94,7 @@ def test_only_what_the_schemas_and_the_registry_allow(year: Simulation) -> None:
         "source_mismatch",
         "event_type_not_permitted",
         "unknown_recipient",
-        "not_a_participant",
+        "unknown_case",
         "occurred_in_future",
     }
 
