@@ -373,8 +373,10 @@ def test_the_server_log_names_no_subject(
             server.wait(15)
     text = log.read_text(encoding="utf-8", errors="replace")
     assert "GET /v1/subjects/" in text  # the access log is on: it is what is being checked
-    for secret in (str(world.subject_x), str(world.subject_y), world.tokens["ngo"]):
+    needles = (str(world.subject_x), str(world.subject_y), world.tokens["ngo"])
+    for secret in needles:
         assert secret not in text
+    record("log scan (API access log)", log_lines=len(text.splitlines()), needles=3, leaks=0)
 
 
 # -- 7. metrics name institutions to anyone ------------------------------------------------------
