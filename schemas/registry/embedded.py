@@ -239,9 +239,10 @@ class EmbeddedRegistry:
         )
         with self.engine.connect() as conn:
             rows = list(conn.execute(query))
-            gone = (
-                set(conn.execute(select(deleted_versions_table)).tuples()) if not deleted else set()
-            )
+            gone: set[tuple[str, int]] = set()
+            if not deleted:
+                hidden = conn.execute(select(deleted_versions_table))
+                gone = {(row.subject, row.version) for row in hidden}
         return [SubjectVersion(s, v) for s, v in rows if (s, v) not in gone]
 
     # -- compatibility --------------------------------------------------------------------
