@@ -39,6 +39,12 @@ class Compatibility(StrEnum):
         return self.startswith(("FORWARD", "FULL"))
 
 
+DEFAULT_COMPATIBILITY = Compatibility.FULL_TRANSITIVE
+"""The one rule (decision 0007): every new version is read by every reader of every earlier one,
+and reads everything they wrote. The embedded registry's default, deploy/'s registry and CI's
+schema check all use this constant."""
+
+
 @dataclass(frozen=True)
 class CompatibilityResult:
     compatible: bool
@@ -60,15 +66,16 @@ def _can_read(reader: avro.schema.Schema, writer: avro.schema.Schema) -> list[st
 
 
 def check(
-    candidate: Any, earlier: Sequence[Any], mode: Compatibility = Compatibility.BACKWARD_TRANSITIVE
+    candidate: Any, earlier: Sequence[tuple[int, Any]], mode: Compatibility
 ) -> CompatibilityResult:
-    """Is ``candidate`` compatible with ``earlier`` (oldest first) under ``mode``?"""
+    """Is ``candidate`` compatible with the ``(version, schema)`` pairs of ``earlier`` (oldest
+    first) under ``mode``? A mode that is not transitive looks at the last pair only."""
     if mode is Compatibility.NONE or not earlier:
         return CompatibilityResult(True)
     new = _reference(candidate)
     against = earlier if mode.transitive else earlier[-1:]
     messages: list[str] = []
-    for version, old_schema in enumerate(against, start=len(earlier) - len(against) + 1):
+    for version, old_schema in against:
         old = _reference(old_schema)
         if mode.checks_backward:
             messages += [f"version {version}, new reads old: {m}" for m in _can_read(new, old)]

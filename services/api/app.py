@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 
 from services.api import (
+    asyncapi,
     audit,
     coordinator,
     dashboard,
@@ -84,6 +85,7 @@ def create_app(
     app.include_router(audit.router)
     app.include_router(dashboard.router)
     app.include_router(health.router)
+    app.include_router(asyncapi.router)
     registry.install(app, dependencies=[Depends(registry_guard)])
     return app
 

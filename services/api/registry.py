@@ -1,166 +1,169 @@
-"""The Confluent Schema Registry REST subset, so standard Kafka tooling can use our registry."""
+"""Confluent's Schema Registry REST API over our registry, so standard Kafka tooling can use it:
+the routes (``registry_subjects``, ``registry_schemas``, ``registry_rules``), Confluent's error
+body ``{error_code, message}`` on every error of a registry path, and its media types."""
 
 from __future__ import annotations
 
-import json
-import re
+import inspect
+import logging
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import Any
 
-import avro.schema
-from avro.errors import AvroException
-from fastapi import APIRouter, Body, Depends, FastAPI, Request
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
-
-from schemas.registry import IncompatibleSchema, SchemaNotFound, SchemaRegistry
-
-CONTENT_TYPE = "application/vnd.schemaregistry.v1+json"
-MAX_ID = 2**31 - 1
-VERSION = re.compile(r"-?[0-9]{1,10}")  # ASCII digits only: "²".isdigit() is True too
-
-
-class SchemaBody(BaseModel):
-    schema_: str = Field(alias="schema", description="The Avro schema as JSON text.")
-    schemaType: str = Field(default="AVRO", description="Only AVRO is supported.")
-
-
-class SchemaId(BaseModel):
-    id: int
-
-
-class SchemaText(BaseModel):
-    schema_: str = Field(serialization_alias="schema")
-
-
-class SubjectVersion(BaseModel):
-    subject: str
-    version: int
-    id: int
-    schema_: str = Field(serialization_alias="schema")
-
-
-class CompatibilityAnswer(BaseModel):
-    is_compatible: bool
-    messages: list[str] = []
-
-
-class RegistryProblem(Exception):
-    """An error in Confluent's shape: HTTP status plus its own ``error_code``."""
-
-    def __init__(self, status: int, error_code: int, message: str) -> None:
-        self.status, self.error_code, self.message = status, error_code, message
-
-
-def current_registry(request: Request) -> SchemaRegistry:
-    registry: SchemaRegistry = request.app.state.registry
-    return registry
-
-
-Registry = Annotated[SchemaRegistry, Depends(current_registry)]
-router = APIRouter(tags=["schema registry"])
-
-
-def _avro_schema(body: SchemaBody) -> Any:
-    if body.schemaType.upper() != "AVRO":
-        raise RegistryProblem(422, 42201, f"schema type {body.schemaType} is not supported")
-    try:
-        schema = json.loads(body.schema_)
-    except json.JSONDecodeError as error:
-        raise RegistryProblem(422, 42201, f"invalid schema: {error}") from error
-    except RecursionError:  # the JSON nests deeper than Python's parser goes
-        raise RegistryProblem(422, 42201, "invalid schema: nested too deeply") from None
-    # Parsed by the reference implementation before anything is stored or compared: a subject's
-    # first version has nothing to be checked against, so the registry would keep it unparsed.
-    try:
-        avro.schema.parse(json.dumps(schema))
-    except (AvroException, ValueError, TypeError, RecursionError) as error:
-        raise RegistryProblem(422, 42201, f"invalid schema: {str(error)[:300]}") from error
-    return schema
-
-
-@router.get("/schemas/ids/{schema_id}", response_model=SchemaText, response_model_by_alias=True)
-def schema_by_id(schema_id: int, registry: Registry) -> SchemaText:
-    if not 0 <= schema_id <= MAX_ID:  # Confluent ids are int32: anything else was never issued
-        raise RegistryProblem(404, 40403, f"schema {schema_id} not found")
-    try:
-        return SchemaText(schema_=registry.schema_by_id(schema_id))
-    except SchemaNotFound as error:
-        raise RegistryProblem(404, 40403, str(error)) from error
-
-
-@router.get("/subjects")
-def subjects(registry: Registry) -> list[str]:
-    return registry.subjects()
-
-
-@router.get("/subjects/{subject}/versions")
-def versions(subject: str, registry: Registry) -> list[int]:
-    try:
-        return registry.versions(subject)
-    except SchemaNotFound as error:
-        raise RegistryProblem(404, 40401, str(error)) from error
-
-
-@router.get(
-    "/subjects/{subject}/versions/{version}",
-    response_model=SubjectVersion,
-    response_model_by_alias=True,
+from fastapi import FastAPI, Request
+from fastapi.exception_handlers import (
+    http_exception_handler,
+    request_validation_exception_handler,
 )
-def version(subject: str, version: str, registry: Registry) -> SubjectVersion:
-    if version != "latest" and not (
-        VERSION.fullmatch(version) and -1 <= int(version) <= MAX_ID and int(version) != 0
-    ):
-        raise RegistryProblem(422, 42202, f"invalid version {version[:20]!r}")
-    try:
-        found = registry.version(subject, "latest" if version in {"latest", "-1"} else version)
-    except SchemaNotFound as error:
-        code = 40402 if subject in registry.subjects() else 40401
-        raise RegistryProblem(404, code, str(error)) from error
-    return SubjectVersion(
-        subject=found.subject, version=found.version, id=found.schema_id, schema_=found.schema
+from fastapi.exceptions import RequestValidationError
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from schemas.registry import ManagedRegistry, RegistryError
+from schemas.registry.wire import (
+    INVALID_ASSOCIATION,
+    INVALID_COMPATIBILITY,
+    INVALID_MODE,
+    INVALID_SCHEMA,
+    MEDIA_TYPES,
+)
+from services.api import registry_rules, registry_schemas, registry_subjects
+from services.api.registry_wire import RegistryProblem
+
+log = logging.getLogger(__name__)
+
+PATHS = (
+    "/subjects",
+    "/schemas",
+    "/config",
+    "/mode",
+    "/compatibility",
+    "/contexts",
+    "/associations",
+)
+"""Where the registry answers; an error on any of these is answered in Confluent's shape."""
+_BODY_CODES = {
+    "/config": INVALID_COMPATIBILITY,
+    "/mode": INVALID_MODE,
+    "/associations": INVALID_ASSOCIATION,
+}
+_GENERIC_BODIES = ("application/octet-stream",)
+_STATUS_TEXT = {400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed"}
+
+
+def is_registry_path(path: str) -> bool:
+    return any(path == p or path.startswith(p + "/") for p in PATHS)
+
+
+def _plain(status: int, text: str) -> RegistryProblem:
+    """Confluent's answer to an error of HTTP itself: the status is the error code."""
+    return RegistryProblem(status, status, f"HTTP {status} {text}")
+
+
+def _invalid_request(request: Request, error: RequestValidationError) -> RegistryProblem:
+    problems = error.errors()
+    if any(p["type"] == "json_invalid" for p in problems):
+        return RegistryProblem(400, 400, "the body is not JSON")
+    said = "; ".join(
+        f"{'.'.join(str(part) for part in p['loc'])}: {p['msg']}" for p in problems[:5]
     )
+    if all(p["loc"][:1] == ("body",) for p in problems):
+        code = next(
+            (c for prefix, c in _BODY_CODES.items() if request.url.path.startswith(prefix)),
+            INVALID_SCHEMA,
+        )
+        return RegistryProblem(422, code, f"invalid request body: {said}")
+    return RegistryProblem(400, 400, f"invalid request: {said}")
 
 
-@router.post("/subjects/{subject}/versions")
-def register(subject: str, body: Annotated[SchemaBody, Body()], registry: Registry) -> SchemaId:
-    schema = _avro_schema(body)
-    try:
-        return SchemaId(id=registry.register(subject, schema))
-    except IncompatibleSchema as error:
-        raise RegistryProblem(409, 409, "; ".join(error.messages)) from error
-    except (ValueError, TypeError) as error:  # the reference parser's complaint about the schema
-        raise RegistryProblem(422, 42201, f"invalid schema: {error}") from error
+async def _answer(previous: Any, request: Request, error: Exception) -> Response:
+    result = previous(request, error)
+    if inspect.isawaitable(result):
+        result = await result
+    answer: Response = result
+    return answer
 
 
-@router.post("/compatibility/subjects/{subject}/versions/latest")
-def compatibility(
-    subject: str, body: Annotated[SchemaBody, Body()], registry: Registry, verbose: bool = False
-) -> CompatibilityAnswer:
-    if subject not in registry.subjects():
-        raise RegistryProblem(404, 40401, f"no subject {subject!r}")
-    result = registry.check_compatibility(subject, _avro_schema(body))
-    return CompatibilityAnswer(
-        is_compatible=result.compatible, messages=result.messages if verbose else []
-    )
+def _install_handlers(app: FastAPI) -> None:
+    """Answer errors of registry paths in Confluent's shape; leave every other path's errors to
+    the handlers installed before (the API's own shape, ``errors.py``)."""
+    before = dict(app.exception_handlers)
+
+    @app.exception_handler(RegistryProblem)
+    def _problem(_request: Request, problem: RegistryProblem) -> Response:
+        return problem.response()
+
+    @app.exception_handler(RegistryError)
+    async def _registry_error(request: Request, error: RegistryError) -> Response:
+        if is_registry_path(request.url.path):
+            if type(error) is RegistryError:  # the store failed, not the request
+                log.warning("registry error on %s: %s", request.url.path, error)
+            return RegistryProblem.of(error).response()
+        fallback = before.get(Exception)
+        if fallback is None:
+            raise error
+        return await _answer(fallback, request, error)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, error: RequestValidationError) -> Response:
+        if is_registry_path(request.url.path):
+            return _invalid_request(request, error).response()
+        previous = before.get(RequestValidationError, request_validation_exception_handler)
+        return await _answer(previous, request, error)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, error: StarletteHTTPException) -> Response:
+        if is_registry_path(request.url.path):
+            problem = _plain(error.status_code, _STATUS_TEXT.get(error.status_code, "Error"))
+            problem.headers = dict(error.headers) if error.headers else None
+            return problem.response()
+        previous = before.get(StarletteHTTPException, http_exception_handler)
+        return await _answer(previous, request, error)
+
+
+class RegistryMediaTypes:
+    """Confluent's media types on registry paths: a body may come as its own JSON types (or the
+    generic ``application/octet-stream``, or with no type, read as JSON); an ``Accept`` that
+    allows none of them is 406, a body of any other type 415."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not is_registry_path(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        sent = headers.get("content-type", "").split(";")[0].strip().lower()
+        if sent and sent not in (*MEDIA_TYPES, *_GENERIC_BODIES):
+            await _plain(415, "Unsupported Media Type").response()(scope, receive, send)
+            return
+        if not _acceptable(headers.get("accept", "")):
+            await _plain(406, "Not Acceptable").response()(scope, receive, send)
+            return
+        if not sent or sent in _GENERIC_BODIES:  # a body is JSON, whatever it was sent as
+            MutableHeaders(scope=scope)["content-type"] = "application/json"
+        await self.app(scope, receive, send)
+
+
+def _acceptable(accept: str) -> bool:
+    if not accept.strip():
+        return True
+    wanted = {part.split(";")[0].strip().lower() for part in accept.split(",")}
+    return bool(wanted & {"*/*", "application/*", *MEDIA_TYPES})
 
 
 def install(app: FastAPI, dependencies: Sequence[Any] = ()) -> None:
-    """Mount the registry routes and answer their errors the way Confluent clients expect;
+    """Mount the registry routes, Confluent's error answers and media types on ``app``;
     ``dependencies`` (e.g. an authorisation check) run before every route."""
-
-    @app.exception_handler(RegistryProblem)
-    def _problem(_request: Request, problem: RegistryProblem) -> JSONResponse:
-        return JSONResponse(
-            {"error_code": problem.error_code, "message": problem.message},
-            status_code=problem.status,
-            media_type=CONTENT_TYPE,
-        )
-
-    app.include_router(router, dependencies=list(dependencies))
+    _install_handlers(app)
+    app.add_middleware(RegistryMediaTypes)
+    for module in (registry_subjects, registry_schemas, registry_rules):
+        app.include_router(module.router, dependencies=list(dependencies))
 
 
-def registry_app(registry: SchemaRegistry) -> FastAPI:
+def registry_app(registry: ManagedRegistry) -> FastAPI:
     """A stand-alone registry application (``povezimo serve`` mounts the same routes)."""
     app = FastAPI(title="Povezimo schema registry")
     app.state.registry = registry

@@ -6,6 +6,7 @@ import typer
 
 from services.cli import (
     aggregate,
+    asyncapi,
     audit,
     bench,
     demo,
@@ -37,6 +38,7 @@ app.command("erase")(audit.erase_command)
 app.command("identify")(audit.identify_command)
 app.command("restore")(restore.restore_command)
 app.command("bench")(bench.bench)
+app.command("asyncapi")(asyncapi.asyncapi_command)
 app.add_typer(schemas.schemas_app, name="schemas")
 app.add_typer(schemas.topics_app, name="topics")
 app.add_typer(

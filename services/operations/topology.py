@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from schemas.institutions import PLATFORM_INSTITUTION, InstitutionRegistry
+from schemas.registry import DEFAULT_COMPATIBILITY
 from schemas.topics import (
     ACCESS_LOG,
     CASE_EVENTS,
@@ -281,8 +282,8 @@ def compose(registry: InstitutionRegistry) -> dict[str, Any]:
                 f"PLAINTEXT://{b}:{INTERNAL_PORT}" for b in BROKERS
             ),
             "SCHEMA_REGISTRY_KAFKASTORE_TOPIC_REPLICATION_FACTOR": str(REPLICATION_FACTOR),
-            # A new schema version must be readable by every reader of every earlier one.
-            "SCHEMA_REGISTRY_SCHEMA_COMPATIBILITY_LEVEL": "full_transitive",
+            # The one rule of decision 0007, the embedded registry's default too.
+            "SCHEMA_REGISTRY_SCHEMA_COMPATIBILITY_LEVEL": DEFAULT_COMPATIBILITY.value.lower(),
         },
         "ports": ["8081:8081"],
     }
