@@ -45,7 +45,7 @@ from consumers.referrals import (
 )
 from consumers.runner import BatchOutput, Database, is_outage
 from schemas import Codec, DecodeError
-from schemas.institutions import InstitutionRegistry, may_publish
+from schemas.institutions import Institution, InstitutionRegistry, may_publish
 from schemas.topics import (
     CASE_EVENTS,
     EVENT_TYPE,
@@ -282,11 +282,11 @@ class Exchange:
             if problem:
                 raise Rejected(*problem)
         if event_type in OPENING_EVENTS:
-            self._check_municipality(event)
+            self._check_municipality(event, known)
         if event_type in TRANSITIONS:
             # Before participation: a recipient that declined is no longer a participant, and
             # "the referral is declined" is what it needs to hear.
-            self._check_referral_answer(institution, event_type, event, state)
+            self._check_referral_answer(institution, known.kind, event_type, event, state)
         self._check_case(institution, known.kind, event_type, event, state)
         if event_type == "ReferralSent":
             self._check_new_referral(event, state)
@@ -308,11 +308,19 @@ class Exchange:
                 "unknown_case", "no case with this id that this institution takes part in"
             )
 
-    def _check_municipality(self, event: dict[str, Any]) -> None:
+    def _check_municipality(self, event: dict[str, Any], opener: Institution) -> None:
         municipality = event.get("municipality")
-        if municipality is not None and not self.institutions.by_municipality(municipality):
+        if municipality is None:
+            return
+        if not self.institutions.by_municipality(municipality):
             raise Rejected(
                 "unknown_municipality", "no registered institution serves the named municipality"
+            )
+        # A case is opened where the opener works: a case placed anywhere else would let any
+        # token add to another place's small counts (and learn them from what is released).
+        if opener.kind != "PLATFORM" and municipality not in opener.serves:
+            raise Rejected(
+                "outside_area", "this institution does not serve the municipality the case names"
             )
 
     def _check_new_referral(self, event: dict[str, Any], state: BatchState) -> None:
@@ -322,19 +330,25 @@ class Exchange:
         if state.referral(str(event["referral_id"])) is not None:
             raise Rejected("referral_exists", f"referral {event['referral_id']} was already sent")
 
+    @staticmethod
+    def _party_to(referral: Referral, institution: str, kind: str, event: dict[str, Any]) -> bool:
+        if referral.case_id != str(event["header"]["case_id"]):
+            return False
+        return kind == "PLATFORM" or institution in (referral.sender, referral.recipient)
+
     def _check_referral_answer(
-        self, institution: str, event_type: str, event: dict[str, Any], state: BatchState
+        self,
+        institution: str,
+        kind: str,
+        event_type: str,
+        event: dict[str, Any],
+        state: BatchState,
     ) -> None:
         referral_id = str(event["referral_id"])
         referral = state.referral(referral_id)
-        in_case = referral is not None and referral.case_id == str(event["header"]["case_id"])
-        # Only its sender and its recipient learn that a referral exists: to anyone else an
-        # existing referral answers exactly like a missing one.
-        if (
-            referral is None
-            or not in_case
-            or institution not in (referral.sender, referral.recipient)
-        ):
+        # Only its sender and its recipient (and the platform, which expires it) learn that a
+        # referral exists: to anyone else an existing one answers exactly like a missing one.
+        if referral is None or not self._party_to(referral, institution, kind, event):
             raise Rejected(
                 "unknown_referral", "no referral with this id in this case sent to or by you"
             )

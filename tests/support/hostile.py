@@ -322,7 +322,7 @@ def unknown_case(arena: Arena) -> st.SearchStrategy[Hostile]:
     names = [e.name for e in arena.platform.codec.catalogue if e.name not in OPENING_EVENTS]
     return _as_sender(
         arena, "unknown_case", _pairs(arena, True, names), lambda _t: _valid_times(arena),
-        {"unknown_case", "unknown_referral"}, _with_municipality(arena),
+        {"unknown_case", "unknown_referral", "outside_area"}, _with_municipality(arena),
     )  # fmt: skip
 
 
@@ -335,7 +335,8 @@ def not_a_participant(arena: Arena) -> st.SearchStrategy[Hostile]:
     )
     return _as_sender(
         arena, "not_a_participant", pairs, lambda _t: header,
-        {"unknown_case", "unknown_referral", "case_exists"}, _with_municipality(arena),
+        {"unknown_case", "unknown_referral", "case_exists", "outside_area"},
+        _with_municipality(arena),
     )  # fmt: skip
 
 
