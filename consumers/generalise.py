@@ -8,6 +8,7 @@ the pool of its district.
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 
 from schemas.institutions import MUNICIPALITIES
 
@@ -56,17 +57,56 @@ def shift_month(month: str, by: int) -> dt.datetime:
     return dt.datetime(index // 12, index % 12 + 1, 1, tzinfo=dt.UTC)
 
 
+MIN_POOL_MEMBERS = 2
+"""A pool of one municipality is that municipality under another name."""
+
+
 def area_of(municipality: str | None, pool_below: int) -> str:
-    """The municipality, or ``pool:<district>`` when fewer than ``pool_below`` people live there.
+    """Where a case is counted: the municipality itself when at least ``pool_below`` people live
+    there, else a pool of at least two municipalities with at least ``pool_below`` people together
+    (``pool:<district>``, or the pool ``areas`` forms across districts when a district cannot).
 
     A municipality whose population is not known here is pooled as ``pool:other``: when in doubt,
     coarser.
     """
     if not municipality:
         return f"pool:{UNKNOWN}"
-    facts = MUNICIPALITIES.get(municipality)
-    if facts is None:
+    if municipality not in MUNICIPALITIES:
         return "pool:other"
-    if facts.population < pool_below:
-        return f"pool:{facts.district}"
-    return municipality
+    return areas(pool_below)[municipality]
+
+
+@lru_cache(maxsize=8)
+def areas(pool_below: int) -> dict[str, str]:
+    """Every known municipality's published area, for municipalities below ``pool_below``."""
+    found = {m.slug: m.slug for m in MUNICIPALITIES.values() if m.population >= pool_below}
+    by_district: dict[str, list[str]] = {}
+    for m in MUNICIPALITIES.values():
+        if m.population < pool_below:
+            by_district.setdefault(m.district, []).append(m.slug)
+    leftover: list[str] = []
+    for district, members in sorted(by_district.items()):
+        if _is_pool(members, pool_below):
+            found |= dict.fromkeys(members, f"pool:{district}")
+        else:
+            leftover += members
+    if leftover:
+        # Districts too small to pool alone go together; if they are still too few or too small,
+        # the least populous municipality published on its own joins them.
+        while not _is_pool(leftover, pool_below) and len(leftover) < len(MUNICIPALITIES):
+            smallest = min(
+                (s for s in found if found[s] == s),
+                key=lambda s: MUNICIPALITIES[s].population,
+                default=None,
+            )
+            if smallest is None:
+                break
+            del found[smallest]
+            leftover.append(smallest)
+        found |= dict.fromkeys(leftover, "pool:" + "+".join(sorted(leftover)))
+    return found
+
+
+def _is_pool(members: list[str], pool_below: int) -> bool:
+    people = sum(MUNICIPALITIES[s].population for s in members)
+    return len(members) >= MIN_POOL_MEMBERS and people >= pool_below

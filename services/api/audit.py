@@ -23,6 +23,7 @@ from services.api.tokens import Principal, Role
 from services.audit.identify import access_records
 from services.audit.point_in_time import case_as_of, view_as_of
 from services.audit.verify import cross_check, verify_chain
+from services.disclosure.release import releases
 from services.platform.signing import SigningKeyError, load_public_key
 
 router = APIRouter(prefix="/v1/audit", tags=["auditors"])
@@ -128,3 +129,14 @@ def access_log(
         institution=institution,
     )
     return jsonable_encoder(found)
+
+
+@router.get("/releases")
+def release_ledger(
+    _auditor: Auditor,
+    context: Context,
+    since: Annotated[dt.datetime | None, Query(description="Only releases from this time.")] = None,
+) -> Any:
+    """Every table released from the regional aggregate: when, to whom, through which door,
+    which indicator by which dimensions, at which threshold and epsilon, and a digest of it."""
+    return jsonable_encoder(releases(context.platform, _aware(since) if since else None))

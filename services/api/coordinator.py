@@ -25,6 +25,7 @@ from services.disclosure.privacy import BudgetExhausted
 from services.disclosure.release import (
     MAX_EPSILON,
     MIN_EPSILON,
+    Caller,
     Release,
     ReleaseError,
     ReleaseRequest,
@@ -66,7 +67,12 @@ def indicators(_coordinator: Coordinator) -> list[IndicatorInfo]:
 
 
 def published(
-    context: ApiContext, indicator: str, by: str, threshold: int | None, epsilon: float | None
+    context: ApiContext,
+    caller: Principal,
+    indicator: str,
+    by: str,
+    threshold: int | None,
+    epsilon: float | None,
 ) -> Release:
     """A disclosure-controlled release, or the reason there is none as an ``ApiError``."""
     floor = context.platform.settings.disclosure_threshold
@@ -83,7 +89,8 @@ def published(
     if not request.by:
         raise ApiError(422, "no_dimension", "name at least one dimension in by")
     try:
-        return release(context.platform, request)
+        who = Caller(f"{caller.institution} (token {caller.token_id})", "api")
+        return release(context.platform, request, caller=who, now=context.clock())
     except ReleaseError as error:
         status = 404 if error.code == "unknown_indicator" else 422
         raise ApiError(status, error.code, str(error)) from None
@@ -114,7 +121,7 @@ def as_csv(found: Release) -> str:
 )
 def indicator_table(
     indicator: str,
-    _coordinator: Coordinator,
+    coordinator: Coordinator,
     context: Context,
     by: Annotated[
         str, Query(max_length=200, description="Dimensions, comma-separated; the first gives rows.")
@@ -131,7 +138,7 @@ def indicator_table(
     format: Annotated[Literal["json", "csv"], Query()] = "json",
 ) -> Any:
     """An indicator broken down by ``by``, disclosure-controlled (withheld values are null)."""
-    found = published(context, indicator, by, threshold, epsilon)
+    found = published(context, coordinator, indicator, by, threshold, epsilon)
     if format == "csv":
         return Response(
             as_csv(found),

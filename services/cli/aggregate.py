@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import getpass
 import io
 import json
 import sys
@@ -15,7 +16,13 @@ from rich.table import Table
 from consumers.indicators import INDICATORS
 from services.cli.common import DataDirOption, console, platform
 from services.disclosure.privacy import BudgetExhausted
-from services.disclosure.release import Release, ReleaseError, ReleaseRequest, release
+from services.disclosure.release import (
+    Caller,
+    Release,
+    ReleaseError,
+    ReleaseRequest,
+    release,
+)
 
 FORMATS = ("table", "csv", "json")
 WITHHELD = "x"  # how a withheld value reads in a table or CSV
@@ -52,7 +59,7 @@ def aggregate(
             epsilon=epsilon,
         )
         try:
-            published = release(system, request)
+            published = release(system, request, caller=Caller(f"cli:{getpass.getuser()}"))
         except (ReleaseError, BudgetExhausted) as error:
             _fail(error.code, str(error))
     if output == "json":

@@ -17,6 +17,7 @@ from services.audit.identify import AccessRefused, access_records, identify, sym
 from services.audit.point_in_time import case_as_of, parse_instant, view_as_of
 from services.audit.verify import verify_archive
 from services.cli.common import BusOption, DataDirOption, console, fail, platform
+from services.disclosure.release import releases
 from services.platform.settings import Settings
 from services.platform.signing import (
     SigningKeyError,
@@ -239,6 +240,34 @@ def access(
         typer.echo(as_json(found))
     else:
         _print_accesses(found, console())
+
+
+@audit_app.command("releases")
+def releases_command(
+    since: Annotated[
+        str | None, typer.Option("--since", help="Only releases from this UTC time.")
+    ] = None,
+    output: FormatOption = "text",
+    data_dir: DataDirOption = None,
+) -> None:
+    """Every table released from the regional aggregate (the release ledger)."""
+    _check_format(output)
+    try:
+        after = parse_instant(since) if since else None
+    except ValueError as error:
+        fail(str(error))
+    with platform(data_dir=data_dir) as system:
+        found = releases(system, after)
+    if output == "json":
+        typer.echo(as_json(found))
+        return
+    columns = ("released_at", "released_by", "channel", "indicator", "grouping", "threshold",
+               "epsilon", "digest")  # fmt: skip
+    table = Table(*columns, title=f"releases ({len(found)})")
+    for row in found:
+        shown = row | {"grouping": ",".join(row["grouping"]), "digest": row["digest"][:16]}
+        table.add_row(*(_cell(shown[c]) for c in columns))
+    console().print(table)
 
 
 def _print_accesses(found: list[dict[str, Any]], out: Console) -> None:

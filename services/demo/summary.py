@@ -23,7 +23,7 @@ from producers.simulator import Simulation
 from schemas.topics import inbox_owner, is_inbox
 from services.audit.verify import verify_archive
 from services.bootstrap import Platform
-from services.disclosure.release import Release, ReleaseRequest, release
+from services.disclosure.release import Caller, Release, ReleaseRequest, release
 from services.platform.signing import load_public_key
 
 
@@ -123,6 +123,7 @@ def regional_table(run: DemoRun) -> RenderableType:
         ReleaseRequest(
             "reported_cases", ("municipality", "quarter"), settings.disclosure_threshold
         ),
+        caller=Caller("povezimo demo", "demo"),
     )
     return pivot(published, "municipality", "quarter", "count")
 
@@ -131,7 +132,9 @@ def pivot(published: Release, rows: str, columns: str, measure: str) -> Table:
     """A long release as a cross table; withheld cells read "x" (whether a cell is below the
     threshold or withheld to protect one is not said: that would narrow it down)."""
     cells = {(r[rows], r[columns]): r[measure] for r in published.rows}
-    across = sorted({c for _, c in cells}, key=lambda c: (c == "*", c))
+    # The release runs on to the last closed month; the simulated ones end earlier.
+    quiet = {c for (r, c), v in cells.items() if r == "*" and v == 0}
+    across = sorted({c for _, c in cells} - quiet, key=lambda c: (c == "*", c))
     down = sorted({r for r, _ in cells}, key=lambda r: (r == "*", r))
     withheld = "x"
     table = Table(

@@ -1,270 +1,313 @@
 """The one door out of the regional aggregate: every table a coordinator sees passes here.
 
-``release`` reads the aggregate, tabulates an indicator by the dimensions asked for, optionally adds
-differentially private noise (charging the budget ledger), and applies disclosure control
-(``services.disclosure.suppression``) to every count table with its margins. The CLI calls it; the
-HTTP API and the dashboard must call it too, never the tables. ``tabulate`` is the same without I/O.
-
-Layout: the first dimension gives the rows, the others together the columns, so a table with its
-row and column totals is what disclosure control protects. A withheld value is ``None``; a rate
-or median is withheld whenever a count it is made of is. Where one unit sits in several cells (a
-case with two violence types, a case once per measure type) the totals add (unit, cell) pairs, so
-they carry no rate.
+The CLI, the HTTP API and the dashboard call ``release``, never the tables. A release is a view
+of the indicator's protected cube (``services.disclosure.cube``): its counts are frozen when a
+closed month is first released (``services.disclosure.store``), and every cell any release can
+show is published or withheld once, for every release, by ``services.disclosure.protection``,
+so no combination of releases — groupings, period levels, thresholds, formats, doors — and no
+event that arrives late gives back a withheld count. Only closed months are released: a month is
+closed ``POVEZIMO_RELEASE_SETTLE_DAYS`` after its end. A release with ``epsilon`` is a
+differentially private table instead (``services.disclosure.noisy``), charged to the budget every
+time. Every release is recorded in the ledger auditors list.
 """
 
 from __future__ import annotations
 
-import itertools
+import datetime as dt
+import hashlib
 import json
-import statistics
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+import threading
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
 
-from consumers.indicators import INDICATORS, Facts, Indicator, Unit
-from services.disclosure import privacy
-from services.disclosure.suppression import Grid, Position, suppress
+from sqlalchemy import Connection
+
+from consumers import generalise as g
+from consumers.indicators import Facts, Indicator
+from services.disclosure import privacy, store
+from services.disclosure.cube import SPINE, Cell, Cube, Var, continuous, count_units, from_counts
+from services.disclosure.model import (
+    MAX_EPSILON,
+    MIN_EPSILON,
+    PERIODS,
+    TOTAL,
+    Release,
+    ReleaseError,
+    ReleaseRequest,
+    branches_of,
+)
+from services.disclosure.noisy import tabulate
+from services.disclosure.protection import protect
+from services.disclosure.view import median_of, view
 
 if TYPE_CHECKING:
     from services.bootstrap import Platform
 
-TOTAL = "*"
-PERIODS = ("month", "quarter", "year")
-ALIASES = {"area": "municipality", "pool": "municipality"}
+__all__ = [
+    "MAX_EPSILON",
+    "MIN_EPSILON",
+    "TOTAL",
+    "Caller",
+    "MemoryState",
+    "Release",
+    "ReleaseError",
+    "ReleaseRequest",
+    "last_closed_month",
+    "protected_release",
+    "release",
+    "releases",
+]
 
-
-class ReleaseError(ValueError):
-    """A release asked for something that does not exist; ``code`` says what."""
-
-    def __init__(self, code: str, reason: str) -> None:
-        super().__init__(reason)
-        self.code = code
-
-
-MIN_EPSILON = 0.01
-"""Below it the noise drowns any count (and OpenDP's search for its scale fails)."""
-MAX_EPSILON = 10.0
-"""Above it the noise protects nobody; the budget is smaller anyway."""
+# Releases from threads of one process take turns: the first to reach a month freezes it.
+_ONE_AT_A_TIME = threading.Lock()
 
 
 @dataclass(frozen=True)
-class ReleaseRequest:
-    indicator: str = "reported_cases"
-    by: tuple[str, ...] = ("municipality", "month")
-    threshold: int = 5
-    epsilon: float | None = None
+class Caller:
+    """Who asked, and through which door (for the ledger)."""
 
-    def checked(self) -> tuple[Indicator, tuple[str, ...]]:
-        found = INDICATORS.get(self.indicator)
-        if found is None:
-            raise ReleaseError(
-                "unknown_indicator", f"no indicator {self.indicator!r}: {', '.join(INDICATORS)}"
-            )
-        by = tuple(ALIASES.get(d, d) for d in self.by)
-        for dim in by:
-            if dim not in found.allowed:
-                raise ReleaseError(
-                    "unknown_dimension",
-                    f"{self.indicator} has no dimension {dim!r}: {', '.join(found.allowed)}",
-                )
-        if len(set(by)) != len(by) or len(set(by) & set(PERIODS)) > 1:
-            raise ReleaseError("dimensions_overlap", "name each dimension, and one period, once")
-        if self.threshold < 1:
-            raise ReleaseError("bad_threshold", "the threshold is at least 1")
-        if self.epsilon is not None and not MIN_EPSILON <= self.epsilon <= MAX_EPSILON:
-            raise ReleaseError("bad_epsilon", f"epsilon is from {MIN_EPSILON:g} to {MAX_EPSILON:g}")
-        if self.epsilon is not None and found.kind == "median":
-            raise ReleaseError("bad_epsilon", "a median has no private version")
-        return found, by
+    who: str = "cli"
+    channel: str = "cli"
 
 
-@dataclass
-class Release:
-    indicator: str
-    description: str
-    kind: str
-    by: tuple[str, ...]
-    threshold: int
-    epsilon: float | None
-    measures: tuple[str, ...]
-    rows: list[dict[str, Any]] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self) | {"by": list(self.by), "measures": list(self.measures)}
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Release:
-        return cls(**(data | {"by": tuple(data["by"]), "measures": tuple(data["measures"])}))
-
-
-@dataclass
-class _Layout:
-    rows: list[tuple[str, ...]]
-    cols: list[tuple[str, ...]]
-    cells: list[tuple[Unit, Position]]
-
-    @property
-    def expanded(self) -> bool:
-        """Whether a unit sits in several cells (a case with two violence types): its totals
-        then add (unit, cell) pairs, and a rate over them is not the indicator's."""
-        return len({u.origin or id(u) for u, _ in self.cells}) < len(self.cells)
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        return len(self.rows), len(self.cols)
-
-
-def _layout(units: Sequence[Unit], by: tuple[str, ...]) -> _Layout:
-    row_dims, col_dims = by[:1], by[1:]
-    placed: list[tuple[Unit, tuple[str, ...], tuple[str, ...]]] = []
-    for unit in units:
-        choices = [
-            [v] if isinstance(v := unit.dims[d], str) else list(v) for d in (*row_dims, *col_dims)
-        ]
-        for combo in itertools.product(*choices):
-            placed.append((unit, combo[: len(row_dims)], combo[len(row_dims) :]))
-    rows = sorted({r for _, r, _ in placed})
-    cols = sorted({c for _, _, c in placed})
-    row_at, col_at = {r: i for i, r in enumerate(rows)}, {c: j for j, c in enumerate(cols)}
-    return _Layout(rows, cols, [(u, (row_at[r], col_at[c])) for u, r, c in placed])
-
-
-def _counts(
-    layout: _Layout, keep: bool | None, bound: int | None
-) -> tuple[list[list[int]], list[tuple[str, int]]]:
-    """Interior counts; ``keep`` True counts numerator units only; distinct keys once a cell."""
-    rows, cols = layout.shape
-    entries: list[tuple[str, int]] = []
-    seen: set[tuple[str, Position]] = set()
-    for unit, (i, j) in layout.cells:
-        if keep and not unit.numerator:
-            continue
-        if unit.key is not None:
-            if (unit.key, (i, j)) in seen:
-                continue
-            seen.add((unit.key, (i, j)))
-        entries.append((unit.person, i * cols + j))
-    if bound is not None:
-        entries = privacy.bound_contributions(entries, bound)
-    flat = [0] * (rows * cols)
-    for _, index in entries:
-        flat[index] += 1
-    return [flat[i * cols : (i + 1) * cols] for i in range(rows)], entries
-
-
-def _protected(cells: list[list[int]], threshold: int) -> dict[Position, int | None]:
-    grid = Grid.of(cells)
-    withheld = suppress(grid, threshold)
-    return {p: (None if p in withheld else v) for p, v in grid.values.items()}
-
-
-def _labels(layout: _Layout, by: tuple[str, ...], position: Position) -> dict[str, str]:
-    i, j = position
-    row = layout.rows[i] if i < len(layout.rows) else (TOTAL,) * len(by[:1])
-    col = layout.cols[j] if j < len(layout.cols) else (TOTAL,) * len(by[1:])
-    return dict(zip(by, (*row, *col), strict=True))
-
-
-def tabulate(
-    facts: Facts, request: ReleaseRequest, *, noise: Any = None, bound: int | None = None
+def release(
+    platform: Platform,
+    request: ReleaseRequest,
+    *,
+    caller: Caller | None = None,
+    now: dt.datetime | None = None,
 ) -> Release:
-    """The protected release of ``request`` over ``facts`` (no I/O).
-
-    ``noise`` (counts → noisy counts) is applied to every interior count table before disclosure
-    control; totals are sums of the noisy cells, so the release stays consistent."""
-    found, by = request.checked()
-    units = list(found.units(facts, by))
-    layout = _layout(units, by)
-    rows, cols = layout.shape
-
-    def table(keep: bool | None) -> dict[Position, int | None]:
-        cells, _ = _counts(layout, keep, bound)
-        if noise is not None:
-            flat = noise([v for row in cells for v in row])
-            cells = [flat[i * cols : (i + 1) * cols] for i in range(rows)]
-        return _protected(cells, request.threshold)
-
-    out = Release(found.name, found.description, found.kind, by, request.threshold,
-                  request.epsilon, ())  # fmt: skip
-    if not layout.cells:
-        out.measures = ("numerator", "denominator", "rate") if found.kind == "rate" else ("count",)
-        return out  # nothing to count: an empty table, not a table of zeros of unknown shape
-    if found.kind == "rate":
-        numerator, denominator = table(True), table(None)
-        out.measures = ("numerator", "denominator", "rate")
-        grid_cells = {(i, j) for i in range(rows) for j in range(cols)}
-        for position in sorted(denominator):
-            n, d = numerator[position], denominator[position]
-            # min(…, 1): noise may lift a numerator above its denominator (post-processing).
-            rate = round(min(n / d, 1.0), 4) if n is not None and d else None
-            if layout.expanded and position not in grid_cells:
-                rate = None
-            out.rows.append(_labels(layout, by, position) | {"numerator": n, "denominator": d,
-                                                             "rate": rate})  # fmt: skip
-        return out
-    counts = table(True)
-    out.measures = ("count", "median_hours") if found.kind == "median" else ("count",)
-    for position in sorted(counts):
-        row: dict[str, Any] = _labels(layout, by, position) | {"count": counts[position]}
-        if found.kind == "median":
-            row["median_hours"] = _median(layout, position, counts[position])
-        out.rows.append(row)
-    return out
-
-
-def _median(layout: _Layout, position: Position, count: int | None) -> float | None:
-    if not count:
-        return None
-    i, j = position
-    rows, cols = layout.shape
-    values = [
-        u.value
-        for u, (ui, uj) in layout.cells
-        if u.value is not None and (i == rows or ui == i) and (j == cols or uj == j)
-    ]
-    return float(statistics.median(values)) if values else None
-
-
-def release(platform: Platform, request: ReleaseRequest) -> Release:
-    """Read the aggregate and release ``request`` under disclosure control (and the budget)."""
+    """Release ``request`` of the aggregate as of ``now`` under disclosure control."""
     request.checked()
     settings = platform.settings
-    if request.threshold < settings.disclosure_threshold:
+    floor = settings.disclosure_threshold
+    if request.threshold < floor:
         # The operator's threshold is a floor: a release may be stricter, never looser.
         raise ReleaseError(
             "threshold_below_policy",
-            f"the threshold may not go below {settings.disclosure_threshold} "
-            "(POVEZIMO_DISCLOSURE_THRESHOLD)",
+            f"the threshold may not go below {floor} (POVEZIMO_DISCLOSURE_THRESHOLD)",
         )
-    with platform.aggregate_engine.begin() as conn:
+    now = now or dt.datetime.now(dt.UTC)
+    horizon = last_closed_month(now, settings.release_settle_days)
+    with _ONE_AT_A_TIME, platform.aggregate_engine.begin() as conn:
+        store.create(conn)
         facts = Facts.load(conn)
         if request.epsilon is None:
-            return tabulate(facts, request)
-        bound = settings.contribution_bound
-        exact = tabulate_counts_fingerprint(facts, request, bound)
-        release_ps = platform.pseudonyms.pseudonym("release", exact, "all")
-        previous = privacy.stored(conn, release_ps)
-        if previous is not None:
-            return Release.from_json(previous)
-        tables = 2 if INDICATORS[request.indicator].kind == "rate" else 1
-        share = request.epsilon / tables  # a rate releases two tables: the budget is split
-
-        def noise(counts: list[int]) -> list[int]:
-            return privacy.noisy_counts(counts, share, bound)
-
-        published = tabulate(facts, request, noise=noise, bound=bound)
-        privacy.charge(
-            conn, release_ps, request.indicator, published.by, request.epsilon,
-            settings.privacy_budget, published.to_json(),
-        )  # fmt: skip
+            published = protected_release(SqlState(conn), facts, request, floor, horizon)
+        else:
+            published = _noisy(conn, facts, request, platform, horizon)
+        store.record(conn, _entry(published, caller or Caller(), now))
         return published
 
 
-def tabulate_counts_fingerprint(facts: Facts, request: ReleaseRequest, bound: int) -> str:
-    """What identifies a release: the request and its exact bounded counts (kept only as a
-    keyed pseudonym, since a plain hash of small counts could be inverted by trying them)."""
+def releases(platform: Platform, since: dt.datetime | None = None) -> list[dict[str, Any]]:
+    """Every release recorded in the ledger (since ``since``), oldest first, for auditors."""
+    with platform.aggregate_engine.begin() as conn:
+        store.create(conn)
+        return store.releases(conn, since)
+
+
+def last_closed_month(now: dt.datetime, settle_days: int) -> str:
+    """The latest month that ended at least ``settle_days`` before ``now``."""
+    settled = g.month_of(now - dt.timedelta(days=settle_days))
+    return g.month_of(g.shift_month(settled, -1))
+
+
+# -- the protected cube, with its state kept where the caller keeps it -----------------------------
+
+
+class ReleaseState(Protocol):
+    """Where frozen counts and decisions are kept (the aggregate's database, or memory)."""
+
+    def frozen(self, indicator: str) -> tuple[set[str], dict[Var, int]]: ...
+
+    def freeze(self, indicator: str, bases: set[str], counts: Mapping[Var, int]) -> None: ...
+
+    def decided(self, indicator: str, threshold: int) -> dict[Cell, tuple[bool, int]]: ...
+
+    def decide(
+        self, indicator: str, threshold: int, cells: Mapping[Cell, tuple[bool, int]]
+    ) -> None: ...
+
+
+@dataclass
+class SqlState:
+    conn: Connection
+
+    def frozen(self, indicator: str) -> tuple[set[str], dict[Var, int]]:
+        return store.frozen(self.conn, indicator)
+
+    def freeze(self, indicator: str, bases: set[str], counts: Mapping[Var, int]) -> None:
+        store.freeze(self.conn, indicator, bases, counts)
+
+    def decided(self, indicator: str, threshold: int) -> dict[Cell, tuple[bool, int]]:
+        return store.decided(self.conn, indicator, threshold)
+
+    def decide(
+        self, indicator: str, threshold: int, cells: Mapping[Cell, tuple[bool, int]]
+    ) -> None:
+        store.decide(self.conn, indicator, threshold, cells)
+
+
+@dataclass
+class MemoryState:
+    """The same state in memory (tests, and what-if runs)."""
+
+    bases: dict[str, set[str]] = field(default_factory=dict)
+    counts: dict[str, dict[Var, int]] = field(default_factory=dict)
+    decisions: dict[tuple[str, int], dict[Cell, tuple[bool, int]]] = field(default_factory=dict)
+
+    def frozen(self, indicator: str) -> tuple[set[str], dict[Var, int]]:
+        return set(self.bases.get(indicator, ())), dict(self.counts.get(indicator, {}))
+
+    def freeze(self, indicator: str, bases: set[str], counts: Mapping[Var, int]) -> None:
+        self.bases.setdefault(indicator, set()).update(bases)
+        kept = self.counts.setdefault(indicator, {})
+        kept.update({v: n for v, n in counts.items() if v.base in bases})
+
+    def decided(self, indicator: str, threshold: int) -> dict[Cell, tuple[bool, int]]:
+        return dict(self.decisions.get((indicator, threshold), {}))
+
+    def decide(
+        self, indicator: str, threshold: int, cells: Mapping[Cell, tuple[bool, int]]
+    ) -> None:
+        self.decisions.setdefault((indicator, threshold), {}).update(cells)
+
+
+def protected_release(
+    state: ReleaseState, facts: Facts, request: ReleaseRequest, floor: int, horizon: str
+) -> Release:
+    """The release of ``request`` as a view of its indicator's protected cube, the cube frozen
+    and decided as far as ``horizon`` (the last closed month) in ``state``."""
     found, by = request.checked()
-    layout = _layout(list(found.units(facts, by)), by)
-    exact = [_counts(layout, keep, bound)[0] for keep in (True, None)]
-    spec = [request.indicator, list(by), request.threshold, request.epsilon, bound]
-    return json.dumps([spec, [layout.rows, layout.cols], exact], sort_keys=True)
+    cube = frozen_cube(state, facts, found, horizon)
+    branches = set(branches_of(by))
+    published = decisions(state, cube, found.name, floor, request.threshold, branches)
+    units = list(found.units(facts, by)) if found.kind == "median" else []
+    return view(
+        cube, published, found, by, request, medians=lambda cell: median_of(units, cube, cell)
+    )
+
+
+def frozen_cube(state: ReleaseState, facts: Facts, found: Indicator, horizon: str) -> Cube:
+    """The indicator's cube through ``horizon``: counts of months released before as they were
+    frozen then, and the months closed since frozen now."""
+    last = horizon if found.kind != "distinct" else _last_closed_year(horizon)
+    frozen_bases, counts = state.frozen(found.name)
+    live = indicator_counts(found, facts)
+    known = sorted({v.base for v in live} | frozen_bases | {v.base for v in counts})
+    known = [b for b in known if b <= last]
+    if not known:
+        return from_counts(found.name, found.kind, {})
+    level = "year" if found.kind == "distinct" else "month"
+    # Once a month is frozen, so is every month before it: a case dated earlier that arrives
+    # later is counted in no release, as for any released month.
+    first = min(frozen_bases) if frozen_bases else known[0]
+    bases = continuous([first, last], level)
+    new = set(bases) - frozen_bases
+    if new:
+        fresh = {v: n for v, n in live.items() if v.base in new}
+        state.freeze(found.name, new, fresh)
+        counts |= fresh
+    return from_counts(found.name, found.kind, counts, bases)
+
+
+def indicator_counts(found: Indicator, facts: Facts) -> dict[Var, int]:
+    """The finest counts of an indicator: its spine (area × base period) and each other
+    dimension it offers (area × base period × category)."""
+    base = "year" if found.kind == "distinct" else "month"
+    spine = [
+        (str(u.dims["municipality"]), str(u.dims[base]), u.numerator, u.key)
+        for u in found.units(facts, ("municipality", "month"))
+    ]
+    branches = {
+        d: [
+            (str(u.dims["municipality"]), str(u.dims[base]), u.dims[d], u.numerator, u.key)
+            for u in found.units(facts, ("municipality", "month", d))
+        ]
+        for d in found.allowed
+        if d not in (*PERIODS, "municipality")
+    }
+    return count_units(found.kind, spine, branches)
+
+
+def decisions(
+    state: ReleaseState, cube: Cube, name: str, floor: int, threshold: int, branches: set[str]
+) -> dict[Cell, bool]:
+    """Whether each cell is published at ``threshold``, deciding the cells not decided yet: at
+    the operator's threshold first, then (withholding at least as much) at a stricter one."""
+    decided = _decide(state, cube, name, floor, branches, set())
+    if threshold == floor:
+        return decided
+    withheld_at_floor = {c for c, published in decided.items() if not published}
+    return _decide(state, cube, name, threshold, branches, withheld_at_floor)
+
+
+def _decide(
+    state: ReleaseState,
+    cube: Cube,
+    name: str,
+    threshold: int,
+    branches: set[str],
+    floor: set[Cell],
+) -> dict[Cell, bool]:
+    known = state.decided(name, threshold)
+    wanted = branches | {c.branch for c in known} - {SPINE}
+    new = [c for c in cube.cells(wanted) if c not in known]
+    if new:
+        # A cell of a period beyond this cube's horizon was decided under a clock set later.
+        fixed = {c: published for c, (published, _) in known.items() if cube.covers(c)}
+        withheld = protect(cube, threshold, wanted, fixed, floor)
+        decided = {c: (c not in withheld, cube.value(c)) for c in new}
+        state.decide(name, threshold, decided)
+        known |= decided
+    return {c: published for c, (published, _) in known.items()}
+
+
+def _last_closed_year(horizon: str) -> str:
+    year, month = horizon.split("-")
+    return year if month == "12" else str(int(year) - 1)
+
+
+# -- differentially private tables --------------------------------------------------------------
+
+
+def _noisy(
+    conn: Connection, facts: Facts, request: ReleaseRequest, platform: Platform, horizon: str
+) -> Release:
+    """A noisy table of the closed months, charged to the budget however often it is asked."""
+    settings = platform.settings
+    found, _by = request.checked()
+    bound = settings.contribution_bound
+    tables = 2 if found.kind == "rate" else 1
+    share = (request.epsilon or 0.0) / tables  # a rate releases two tables: the budget is split
+
+    def noise(counts: list[int]) -> list[int]:
+        return privacy.noisy_counts(counts, share, bound)
+
+    def closed(unit: object) -> bool:
+        dims = getattr(unit, "dims", {})
+        return str(dims.get("month", "")) <= horizon
+
+    published = tabulate(facts, request, noise=noise, bound=bound, keep=closed)
+    privacy.charge(
+        conn, uuid.uuid4().hex, request.indicator, published.by, request.epsilon or 0.0,
+        settings.privacy_budget, published.to_json(),
+    )  # fmt: skip
+    return published
+
+
+def _entry(published: Release, caller: Caller, now: dt.datetime) -> dict[str, object]:
+    table = json.dumps(published.to_json(), sort_keys=True, default=str)
+    return {
+        "released_at": now,
+        "released_by": caller.who,
+        "channel": caller.channel,
+        "indicator": published.indicator,
+        "grouping": list(published.by),
+        "threshold": published.threshold,
+        "epsilon": published.epsilon,
+        "digest": hashlib.sha256(table.encode()).hexdigest(),
+    }

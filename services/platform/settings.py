@@ -93,6 +93,11 @@ class Settings(BaseSettings):
     disclosure_threshold: int = Field(
         default=5, ge=1, description="Released counts from 1 to threshold-1 are suppressed."
     )
+    release_settle_days: int = Field(
+        default=14,
+        ge=0,
+        description="Days after a month's end before its counts are released (and frozen).",
+    )
     privacy_budget: float = Field(
         default=3.0, gt=0, description="Total epsilon that differentially private releases spend."
     )

@@ -15,6 +15,7 @@ from sqlalchemy import func, insert, select
 from consumers.aggregate_tables import ALL_TABLES, cases
 from consumers.aggregate_tables import metadata as aggregate_metadata
 from services.bootstrap import Platform
+from services.disclosure import store
 from services.disclosure.privacy import BudgetExhausted, bound_contributions, ledger, mechanism
 from services.disclosure.release import ReleaseRequest, release
 from services.platform.settings import Settings
@@ -47,25 +48,30 @@ def _spent(system: Platform) -> float:
         return float(conn.execute(select(func.sum(ledger.c.epsilon))).scalar_one() or 0)
 
 
-def test_a_release_spends_its_epsilon_once_and_the_budget_then_refuses(
+def test_every_answer_spends_its_epsilon_and_the_budget_then_refuses(
     platform: Platform,
 ) -> None:
     by_month = ReleaseRequest("reported_cases", ("municipality", "month"), threshold=1,
-                              epsilon=0.4)  # fmt: skip
-    first = release(platform, by_month)
-    assert _spent(platform) == pytest.approx(0.4)
-    # Asked again over the same data: the same noisy table, and nothing more spent.
-    assert release(platform, by_month) == first
-    assert _spent(platform) == pytest.approx(0.4)
+                              epsilon=0.3)  # fmt: skip
+    release(platform, by_month)
+    assert _spent(platform) == pytest.approx(0.3)
+    # Asked again: charged again, whether or not the answer is the same (a cache that answered
+    # for free only while the truth was unchanged would tell when it changed).
+    release(platform, by_month)
+    assert _spent(platform) == pytest.approx(0.6)
 
-    release(platform, ReleaseRequest("plan_coverage", ("municipality",), epsilon=0.5))
+    release(platform, ReleaseRequest("plan_coverage", ("municipality",), epsilon=0.3))
     assert _spent(platform) == pytest.approx(0.9)
     with pytest.raises(BudgetExhausted) as refused:
         release(platform, ReleaseRequest("reported_cases", ("year",), epsilon=0.2))
     assert refused.value.code == "privacy_budget_exhausted"
     assert _spent(platform) == pytest.approx(0.9)
-    # Releases without noise are not charged: disclosure control alone protects them.
+    # Releases without noise are not charged: the protected cube alone protects them.
     release(platform, ReleaseRequest("reported_cases", ("year",)))
+    # Every answer is in the release ledger auditors list, the refused one excepted.
+    with platform.aggregate_engine.connect() as conn:
+        entries = store.releases(conn)
+    assert [e["epsilon"] for e in entries] == [0.3, 0.3, 0.3, None]
 
 
 def test_noisy_tables_stay_consistent_and_non_negative(platform: Platform) -> None:

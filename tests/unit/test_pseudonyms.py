@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from consumers import generalise as g
+from schemas.institutions import MUNICIPALITIES
 from services.platform.pseudonyms import Pseudonymiser, epoch_of, epochs_between, load_key
 from services.platform.settings import Settings
 
@@ -73,8 +74,22 @@ def test_quasi_identifiers_are_generalised() -> None:
         "0-9", "30-39", "30-39", "80+", "unknown", "unknown"
     ]  # fmt: skip
     assert g.month_of(at) == "2026-06" and g.quarter_of("2026-06") == "2026-Q2"
-    assert g.area_of("golubac", 20_000) == "pool:branicevski"
-    assert g.area_of("cuprija", 20_000) == "cuprija"
-    assert g.area_of("cuprija", 30_000) == "pool:pomoravski"
+    assert g.area_of("smederevska-palanka", 20_000) == "smederevska-palanka"
     assert g.area_of("grocka", 20_000) == "pool:other"
     assert g.months_apart("2025-12", "2026-03") == 3
+
+
+def test_no_published_place_is_one_small_municipality_under_another_name() -> None:
+    """Golubac (6,744 people) is alone in its district: a district pool would be Golubac under
+    another name, so it is pooled with the least populous municipality of the region instead."""
+    assert g.area_of("golubac", 20_000) == g.area_of("cuprija", 20_000) == "pool:cuprija+golubac"
+    for pool_below in (20_000, 30_000, 50_000, 100_000):
+        members: dict[str, list[str]] = {}
+        for slug, area in g.areas(pool_below).items():
+            members.setdefault(area, []).append(slug)
+        for area, slugs in members.items():
+            people = sum(MUNICIPALITIES[s].population for s in slugs)
+            if area.startswith("pool:"):
+                assert len(slugs) >= 2 and people >= pool_below, (pool_below, area)
+            else:
+                assert slugs == [area] and people >= pool_below, (pool_below, area)
