@@ -85,14 +85,19 @@ def activity(day: dt.date = dt.date(2007, 5, 5), publisher: str = AZC, **fields:
 
 
 def test_the_seed_is_accepted_whole_and_keyed_by_its_programme(world: World) -> None:
+    seed_ids = [str(e.header.event_id) for e in world.seed]  # type: ignore[attr-defined]
     with world.platform.exchange_engine.connect() as conn:
-        outcomes = Counter(r.status for r in conn.execute(select(submissions_table.c.status)))
+        statuses = select(submissions_table.c.status).where(
+            submissions_table.c.event_id.in_(seed_ids)
+        )
+        outcomes = Counter(r.status for r in conn.execute(statuses))
     assert outcomes == {"accepted": len(world.seed)}
     logged = read_topic(world.platform, CASE_EVENTS)
-    assert {r.key for r in logged} == {str(PROGRAMME).encode()}
-    assert sorted(d.event_type for d in decoded(world.platform, logged)) == sorted(
-        e.event_type for e in world.seed
-    )
+    ours = [(r.key, d.event_type) for r, d in zip(logged, decoded(world.platform, logged),
+                                                  strict=True)
+            if str(d.record["header"]["event_id"]) in seed_ids]  # fmt: skip
+    assert {key for key, _ in ours} == {str(PROGRAMME).encode()}
+    assert sorted(t for _, t in ours) == sorted(e.event_type for e in world.seed)
 
 
 def test_the_programme_record_holds_the_seed_and_the_case_views_hold_nothing_of_it(
@@ -102,8 +107,9 @@ def test_the_programme_record_holds_the_seed_and_the_case_views_hold_nothing_of_
         count = {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
                  for t in (activities, agreements, services, timeline)}  # fmt: skip
         failed = conn.execute(select(func.count()).select_from(failures_table)).scalar_one()
-    assert count == {"programme_activities": 177, "programme_agreements": 9,
-                     "programme_services": 18, "view_timeline": 0}  # fmt: skip
+    # At least the seed (other tests of the module add their own accepted events).
+    assert count["programme_activities"] >= 177 and count["programme_agreements"] >= 9
+    assert count["programme_services"] == 18 and count["view_timeline"] == 0
     assert failed == 0
     with world.platform.aggregate_engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(failures_table)).scalar_one() == 0
