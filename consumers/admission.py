@@ -23,6 +23,11 @@ MAX_ITEMS = 500
 EARLIEST_OCCURRED_AT = dt.datetime(2017, 6, 1, tzinfo=dt.UTC)
 """The Law on Prevention of Domestic Violence applies from 1 June 2017: no act under it is older.
 (When the incident itself is older, the report says so in its own field, not in the header.)"""
+EARLIEST_PROGRAMME_DATE = dt.datetime(2002, 1, 1, tzinfo=dt.UTC)
+"""Programme events (agreements, trainings, campaigns) are not acts under that law, and the seed's
+own programme ran in 2006-2007. Domestic violence became a criminal offence in Serbia in 2002
+(Criminal Code Art. 118a): no coordinated action against it as such is older, so an earlier date
+is a broken clock, not history (docs/decisions/0022-programme-events-before-the-law.md)."""
 
 
 def size_problem(value: bytes | None) -> tuple[str, str] | None:
@@ -67,20 +72,40 @@ def time_problem(
 
     (``occurred_at`` after the receipt is the exchange's own ``occurred_in_future`` rule.)
     """
+    return _times_problem(header, received, skew, EARLIEST_OCCURRED_AT, "law", "the law applied")
+
+
+def programme_time_problem(
+    header: dict[str, Any], received: dt.datetime, skew: dt.timedelta
+) -> tuple[str, str] | None:
+    """The same bounds for a programme event, whose history may reach before the law (a 2006
+    seminar) but not before any programme against domestic violence could have existed."""
+    return _times_problem(
+        header,
+        received,
+        skew,
+        EARLIEST_PROGRAMME_DATE,
+        "programmes",
+        "domestic violence was an offence (programme events)",
+    )
+
+
+def _times_problem(
+    header: dict[str, Any],
+    received: dt.datetime,
+    skew: dt.timedelta,
+    earliest: dt.datetime,
+    code_suffix: str,
+    since: str,
+) -> tuple[str, str] | None:
     occurred: dt.datetime = header["occurred_at"]
     recorded: dt.datetime = header["recorded_at"]
-    if occurred < EARLIEST_OCCURRED_AT:
-        return (
-            "occurred_before_law",
-            f"occurred_at {occurred:%Y-%m-%d} is before the law applied "
-            f"({EARLIEST_OCCURRED_AT:%Y-%m-%d})",
-        )
-    if recorded < EARLIEST_OCCURRED_AT:
-        return (
-            "recorded_before_law",
-            f"recorded_at {recorded:%Y-%m-%d} is before the law applied "
-            f"({EARLIEST_OCCURRED_AT:%Y-%m-%d})",
-        )
+    for name, value in (("occurred", occurred), ("recorded", recorded)):
+        if value < earliest:
+            return (
+                f"{name}_before_{code_suffix}",
+                f"{name}_at {value:%Y-%m-%d} is before {since} ({earliest:%Y-%m-%d})",
+            )
     if recorded > received + skew:
         return (
             "recorded_in_future",

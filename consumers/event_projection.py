@@ -28,7 +28,7 @@ from consumers.runner import (
 )
 from schemas import Codec, DecodeError
 from schemas.codec import Decoded
-from schemas.institutions import InstitutionRegistry
+from schemas.institutions import PROGRAMME_EVENTS, InstitutionRegistry
 from schemas.topics import CASE_EVENTS
 from services.bus import Record
 
@@ -144,6 +144,9 @@ class EventProjection:
     database: ClassVar[Database] = "views"
     on_data_path: ClassVar[bool] = False
     replayable: ClassVar[bool] = True  # a projection of the log: dropped and rebuilt at will
+    # Programme events (agreements, activities) share case-events but belong to no case: a case
+    # projection passes them by, and the programme's projection reads nothing else.
+    reads_programme: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -247,6 +250,7 @@ class EventProjection:
     ) -> None:
         if batch_begins:
             self.begin_batch()
+        events = self.mine(events)
         self.prepare(events)
         for event in events:
             if self.fresh(event):
@@ -264,7 +268,7 @@ class EventProjection:
     def _redo(self, events: Sequence[CaseEvent], tx: Connection, out: BatchOutput) -> None:
         self._begin(tx)
         self.begin_batch()
-        for event in events:
+        for event in self.mine(events):
             sent = len(out.messages)
             try:
                 with tx.begin_nested():
@@ -294,6 +298,12 @@ class EventProjection:
         self.store.clear()
         self.applied.clear()
         self.rows_forgotten()
+
+    def mine(self, events: Sequence[CaseEvent]) -> Sequence[CaseEvent]:
+        """The events this projection applies: case events, or the programme's."""
+        if not self.reads_programme and not any(e.event_type in PROGRAMME_EVENTS for e in events):
+            return events  # the usual batch: no copy
+        return [e for e in events if (e.event_type in PROGRAMME_EVENTS) == self.reads_programme]
 
     # -- what subclasses may refine ---------------------------------------------------------
 

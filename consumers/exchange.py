@@ -22,6 +22,7 @@ from consumers.admission import (
     MAX_SUBMISSION_BYTES,
     ORIGINAL_PREFIX_BYTES,
     field_problem,
+    programme_time_problem,
     size_problem,
     time_problem,
 )
@@ -36,6 +37,7 @@ from consumers.exchange_state import (
     submissions_table,
 )
 from consumers.participation import OPENING_EVENTS, participation_change
+from consumers.programme_rules import programme_problem
 from consumers.referrals import (
     ANSWERED_BY_RECIPIENT,
     ANSWERED_BY_SENDER,
@@ -45,7 +47,7 @@ from consumers.referrals import (
 )
 from consumers.runner import BatchOutput, Database, is_outage
 from schemas import Codec, DecodeError
-from schemas.institutions import Institution, InstitutionRegistry, may_publish
+from schemas.institutions import PROGRAMME_EVENTS, Institution, InstitutionRegistry, may_publish
 from schemas.topics import (
     CASE_EVENTS,
     EVENT_TYPE,
@@ -278,6 +280,18 @@ class Exchange:
                 f"occurred_at {header['occurred_at']:%Y-%m-%dT%H:%M:%SZ} is after its receipt "
                 f"{received:%Y-%m-%dT%H:%M:%SZ}",
             )
+        if event_type in PROGRAMME_EVENTS:
+            # About a programme, not a case: its own rules, and no case rule applies.
+            for problem in (
+                programme_time_problem(header, received, CLOCK_SKEW),
+                field_problem(event),
+                programme_problem(
+                    institution, event_type, event, self.institutions, state.programmes
+                ),
+            ):
+                if problem:
+                    raise Rejected(*problem)
+            return
         for problem in (time_problem(header, received, CLOCK_SKEW), field_problem(event)):
             if problem:
                 raise Rejected(*problem)
@@ -296,6 +310,9 @@ class Exchange:
     ) -> None:
         case_id = str(event["header"]["case_id"])
         exists = state.case(case_id) is not None
+        if event_type in OPENING_EVENTS and state.programmes.is_programme(case_id):
+            # The id names a programme: a case under it would mix the two in every reader.
+            raise Rejected("case_exists", f"case {case_id} is already open")
         if event_type == "CaseOpened" and exists:
             raise Rejected("case_exists", f"case {case_id} is already open")
         if event_type in OPENING_EVENTS and not exists:
@@ -397,6 +414,9 @@ class Exchange:
     def _update_case_state(
         self, institution: str, event_type: str, event: dict[str, Any], state: BatchState
     ) -> None:
+        if event_type in PROGRAMME_EVENTS:
+            state.programmes.accepted(institution, event_type, event)
+            return
         case_id = str(event["header"]["case_id"])
         case = state.case(case_id)
         if case is None:

@@ -33,6 +33,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from consumers.participation import Participation
+from consumers.programme_ledger import TABLES as PROGRAMME_TABLES
+from consumers.programme_ledger import ProgrammeLedger
 from consumers.resend_queue import ResendQueue, resend_queue_table
 
 metadata = MetaData()
@@ -84,6 +86,7 @@ TABLES = (
     participants_table,
     referrals_table,
     resend_queue_table,
+    *PROGRAMME_TABLES,
 )
 _CHUNK = 500  # bound parameters per IN (…) list, well under every engine's limit
 
@@ -162,6 +165,8 @@ class BatchState:
         self._new_referrals: dict[str, Referral] = {}
         self._status_changes: dict[str, str] = {}
         self.resend = ResendQueue(tx)  # accepted events a broker lost, put back in order
+        # Programme ids and agreements: a programme event's case_id names a programme.
+        self.programmes = ProgrammeLedger(tx, self.case)
 
     def preload(self, event_ids: Iterable[str], case_ids: Iterable[str]) -> None:
         """Read, in a few queries, what deciding these events will ask about."""
@@ -172,6 +177,7 @@ class BatchState:
             self._remember(tx.execute(_OUTCOMES_OF, {"ids": chunk}).all())  # one fetch
         case_ids = set(case_ids)
         self.resend.preload(event_ids, case_ids)
+        self.programmes.preload(case_ids)
         for chunk in _chunks(case_ids - set(self._cases)):
             for case_id in chunk:
                 self._cases[case_id] = None
@@ -273,6 +279,7 @@ class BatchState:
         """Write what the batch decided (in the caller's transaction): cases and participants,
         then each kind of change in one statement."""
         self._flush_participants()  # new cases first: the rest refers to them
+        self.programmes.flush()
         writes = (
             (_SET_CLOSED, [{"case": c, "is_closed": v} for c, v in self._closed_changes.items()]),
             (_INSERT_REFERRALS, [r.__dict__ for r in self._new_referrals.values()]),

@@ -61,6 +61,17 @@ _URGENT = frozenset({"UrgentMeasureImposed", "UrgentMeasureServed", "UrgentMeasu
 _EXECUTES = frozenset({"PlanMeasureCompleted"})  # the executor of an individual-plan measure
 _DELIVERS = _EXECUTES | {"ServiceProvided"}
 PLATFORM_ONLY = frozenset({"ReferralExpired", "SubjectErased", "AccessRecorded"})
+# The programme's own work (agreements, trainings, meetings, campaigns, media, services set up):
+# about a programme, not a case (docs/decisions/0021-programme-events-on-the-case-log.md).
+PROGRAMME_EVENTS = frozenset(
+    {
+        "CooperationAgreementSigned",
+        "CooperationAgreementAmended",
+        "CooperationAgreementEnded",
+        "ActivityHeld",
+        "ServiceEstablished",
+    }
+)
 
 PUBLISHABLE: dict[str, frozenset[str]] = {
     # Assesses risk at once, imposes and serves urgent measures and records breaches (LPDV
@@ -81,14 +92,16 @@ PUBLISHABLE: dict[str, frozenset[str]] = {
     # Schools report and may attend the group (Art. 25(4)) but deliver no protection service and
     # do not hold the subject's consent (the CSR does, as guardianship authority).
     "SCHOOL": _CASEWORK | _EXECUTES,
-    # Associations such as AŽC run SOS lines, shelters and counselling, and open cases (DESIGN).
-    "NGO": _CASEWORK | _CONSENT | _DELIVERS,
+    # Associations such as AŽC run SOS lines, shelters and counselling, and open cases (DESIGN);
+    # the coordinating NGO of a programme records its agreements, activities and services.
+    "NGO": _CASEWORK | _CONSENT | _DELIVERS | PROGRAMME_EVENTS,
     # Free legal aid (Art. 30; Law on Free Legal Aid 2019) acts on referral: it opens no case.
     "LEGAL_AID": _REFERS | _ANSWERS | _CONSENT | _DELIVERS,
     # Mobile teams are CSR outreach teams: they act on a case the CSR or police opened.
     "MOBILE_TEAM": _REFERS | _ANSWERS | _CONSENT | _DELIVERS,
-    # Municipalities fund and sometimes deliver services (e.g. Lazarevac's contracted lawyers).
-    "LOCAL_GOVERNMENT": _ANSWERS | _DELIVERS,
+    # Municipalities fund and sometimes deliver services (e.g. Lazarevac's contracted lawyers),
+    # sign the cooperation agreements and hold the programme's activities in their communities.
+    "LOCAL_GOVERNMENT": _ANSWERS | _DELIVERS | PROGRAMME_EVENTS,
     # Only the platform speaks for deadlines, erasure and disclosure; no institution may forge them.
     "PLATFORM": PLATFORM_ONLY,
     # E.g. the National Employment Service (Art. 25(4)): executes the measures it is given.
@@ -339,7 +352,8 @@ _JUDICIARY: tuple[tuple[str, str, str | None, str, tuple[str, ...]], ...] = (
 
 
 def _municipal(m: _Municipality) -> list[Institution]:
-    """The CSR, police, health centre and free-legal-aid service of one seed municipality."""
+    """The CSR, police, health centre, free-legal-aid service and local government of one seed
+    municipality (the local government signs the programme's agreements and records its work)."""
 
     def here(id_: str, kind: str, name: str) -> Institution:
         return Institution(id=id_, kind=kind, name=name, municipality=m.slug, district=m.district)
@@ -355,6 +369,7 @@ def _municipal(m: _Municipality) -> list[Institution]:
         here(f"police.{m.police_unit}.{m.slug}", "POLICE", m.police_name),
         here(f"health.dz-{m.slug}", "HEALTH", f"Dom zdravlja {m.name}"),
         here(f"legal-aid.{m.slug}", "LEGAL_AID", legal_aid),
+        here(f"local-gov.{m.slug}", "LOCAL_GOVERNMENT", m.local_government),
     ]
 
 

@@ -13,6 +13,7 @@ from consumers.archive import Archive, create_archive_tables
 from consumers.deadline_watcher import DeadlineWatcher
 from consumers.exchange import Exchange
 from consumers.inbox import Inboxes
+from consumers.programme import ProgrammeRecord
 from consumers.runner import (
     BACKGROUND_BATCH_INTERVAL_S,
     Projection,
@@ -124,6 +125,7 @@ class Platform:
                 self.pseudonyms,
                 pool_below=self.settings.pool_population,
             ),
+            ProgrammeRecord(self.codec),
             Archive(
                 self.archive_engine,
                 self.settings.resolved_archive_key_file,

@@ -24,6 +24,7 @@ from services.api import (
     inbox,
     ingest,
     institutions,
+    programme,
     registry,
 )
 from services.api.auth import registry_guard
@@ -82,6 +83,7 @@ def create_app(
     app.include_router(inbox.router)
     app.include_router(identity.router)
     app.include_router(coordinator.router)
+    app.include_router(programme.router)
     app.include_router(audit.router)
     app.include_router(dashboard.router)
     app.include_router(health.router)

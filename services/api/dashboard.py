@@ -21,6 +21,7 @@ ASSETS = {
     "dashboard.html": "text/html; charset=utf-8",
     "dashboard.js": "text/javascript; charset=utf-8",
     "dashboard-labels.js": "text/javascript; charset=utf-8",
+    "dashboard-programme.js": "text/javascript; charset=utf-8",
     "dashboard.css": "text/css; charset=utf-8",
     "vendor/chart.umd.min.js": "text/javascript; charset=utf-8",
 }

@@ -13,6 +13,7 @@ from services.api.tokens import Role
 from services.bootstrap import Platform
 from services.cli.common import BusOption, DataDirOption, console, platform
 from services.cli.serve import issue_token, run_server
+from services.demo.programme import programme_summary, seed_submissions
 from services.demo.run import default_start, run_demo
 
 
@@ -28,14 +29,28 @@ def demo(
         bool,
         typer.Option("--serve", help="Then serve the API and the dashboard, with a token."),
     ] = False,
+    programme: Annotated[
+        bool,
+        typer.Option(
+            "--programme",
+            help="Also record the seed programme's own 2006-2007 work (agreements, seminars, "
+            "meetings, campaign, media, services): see povezimo report programme.",
+        ),
+    ] = False,
     host: Annotated[str, typer.Option(help="Address for --serve.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port for --serve.")] = 8000,
 ) -> None:
     """Simulate the seed network through the SDK, the exchange and every projection."""
     out = console()
     with platform(bus, data_dir) as system:
-        start = default_start(months, dt.datetime.now(dt.UTC).date())
-        run_demo(system, out, months=months, seed=seed, start=start, scale=scale)
+        now = dt.datetime.now(dt.UTC)
+        start = default_start(months, now.date())
+        # Recorded today, about what happened then (occurred_at is the seed's day).
+        recorded = seed_submissions(now) if programme else None
+        run_demo(system, out, months=months, seed=seed, start=start, scale=scale,
+                 programme=recorded)  # fmt: skip
+        if programme:
+            out.print(programme_summary(system))
         if serve_after:
             _serve_the_demo(system, out, host, port)
 

@@ -14,6 +14,7 @@ from services.cli import (
     importing,
     institutions,
     projections,
+    report,
     restore,
     schemas,
     serve,
@@ -49,6 +50,7 @@ app.add_typer(serve.tokens_app, name="tokens", help="Bearer tokens of the HTTP A
 app.add_typer(importing.import_app, name="import")
 app.add_typer(deploy.deploy_app, name="deploy")
 app.add_typer(restore.outbox_app, name="outbox")
+app.add_typer(report.report_app, name="report")
 
 if __name__ == "__main__":
     app()

@@ -55,6 +55,7 @@ def run_demo(
     seed: int,
     start: dt.datetime,
     scale: float = 1.0,
+    programme: list[Submission] | None = None,
 ) -> DemoRun:
     console.print(
         f"bus [bold]{system.bus.url}[/], registry {system.settings.resolved_registry_url}"
@@ -62,6 +63,11 @@ def run_demo(
     console.print(f"registered {len(system.codec.register_all())} schemas")
     timings: dict[str, float] = {}
     with Network(system) as network:
+        if programme:
+            began = time.perf_counter()
+            network.record(programme)
+            timings["programme"] = time.perf_counter() - began
+            console.print(f"recorded the programme's own work: {len(programme)} events")
         began = time.perf_counter()
         simulation = simulate(seed, start=start, months=months, scale=scale, vault=system.vault)
         timings["simulate"] = time.perf_counter() - began
@@ -135,6 +141,16 @@ class Network:
         if kind is not None:
             self.follower.stop()
         self.pipeline.close()
+
+    def record(self, batch: list[Submission]) -> None:
+        """Submit one batch through the SDK (the programme's record) and wait until the exchange
+        decided it; the projections in the other process follow it like any other."""
+        if self._joined is not None:
+            self._joined.result()  # the exchange is this thread's from here on
+            self._joined = None
+        _submit(self.system, {}, batch)
+        Relay(self.system.outbox_engine, self.system.bus).deliver()
+        _await_decisions(self.exchange, self.system.exchange_engine, batch)
 
     def run(
         self,

@@ -70,7 +70,7 @@ class Acl:
 
 
 # The platform's own services, each with its own user: what it reads, writes and which groups.
-PROJECTIONS = ("views", "inbox", "deadlines", "aggregate", "archive")
+PROJECTIONS = ("views", "inbox", "deadlines", "aggregate", "programme", "archive")
 """What the projections service runs: every consumer of case-events (tested against bootstrap)."""
 
 PLATFORM_SERVICES: dict[str, dict[str, list[tuple[str, str]]]] = {

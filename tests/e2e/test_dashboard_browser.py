@@ -37,7 +37,7 @@ def served_after_a_run(tmp_path: Path) -> Iterator[tuple[str, str]]:
         pytest.skip(why_absent)
     data_dir = tmp_path / "data"
     demo = subprocess.run(
-        [sys.executable, "-m", "services.cli", "demo", *RUN,
+        [sys.executable, "-m", "services.cli", "demo", *RUN, "--programme",
          "--data-dir", str(data_dir)],
         cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=300,
     )  # fmt: skip
@@ -114,10 +114,17 @@ def test_the_dashboard_renders_the_released_totals_in_chromium(
     for chart in ("cases-chart", "funnel-chart", "timeliness-chart"):
         assert f'<canvas id="{chart}"' in dom
     assert token not in dom  # the token leaves the address bar once read
+    # The programme's section: the seed's work, drawn with the same library, in both languages.
+    assert 'data-programme="ready"' in dom, dom[-3000:]
+    assert re.search(r'data-programme-charts="1"', dom)  # no participants were recorded
+    assert re.search(r'data-kind="CONSULTATIVE_MEETING"[^>]*>28<', dom)
+    assert re.search(r'data-kind="MEDIA_APPEARANCE"[^>]*>101<', dom)
+    assert "Cooperation agreements in force" in dom
 
     serbian = chromium("--dump-dom", f"{url}/dashboard#token={token}&lang=sr")
     assert "Ukupno prijavljenih slučajeva" in serbian
     assert "Tok upućivanja" in serbian and "Poštovanje zakonskih rokova" in serbian
+    assert "Konsultativni sastanci" in serbian and "Sporazumi o saradnji na snazi" in serbian
 
     screenshot = tmp_path / "dashboard.png"
     chromium(f"--screenshot={screenshot}", "--window-size=1200,1600", page)

@@ -17,17 +17,29 @@ import logging
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from consumers.programme import ALL_TABLES as PROGRAMME_TABLES
 from producers.scenario import in_waves
 from producers.simulator import simulate
-from services.demo.run import run_network
+from schemas.institutions import PROGRAMME_EVENTS
+from schemas.topics import CASE_EVENTS
+from services.demo.programme import seed_submissions
+from services.demo.run import Network, run_network
 from services.platform.vault import keys_table
 from tests.reliability.figures import PSEUDONYM_KEY, record
 from tests.reliability.support import scripted_cases
-from tests.support.pipeline import pipeline_of, platform_for, submit, submit_raw
+from tests.support.pipeline import (
+    decoded,
+    pipeline_of,
+    platform_for,
+    read_topic,
+    submit,
+    submit_raw,
+)
 
 NOISY = ("kafka", "sqlalchemy", "sqlalchemy.engine", "sqlalchemy.pool", "consumers", "services")
 
@@ -180,3 +192,67 @@ def test_a_demo_run_logs_no_identifier_key_or_cipher(
         "log scan (demo run, two processes)", log_lines=len(lines), needles=len(needles), leaks=0
     )
     platform.close()
+
+
+def test_the_programmes_record_and_the_demo_leak_no_identifier_to_logs_or_stores(
+    tmp_path: Path, everything_logged: Capture
+) -> None:
+    """`povezimo demo --programme`'s network: the seed programme's events go through the same
+    exchange and projections as the cases; no log line and no store (log, views, exchange,
+    aggregate, archive, outbox) holds a person's identifier in clear, and the programme's own
+    events and tables hold nothing of any case's subjects."""
+    data_dir = tmp_path / "data"
+    platform = platform_for(data_dir)
+    start = dt.datetime(2025, 3, 1, tzinfo=dt.UTC)
+    with Network(platform) as network:
+        simulation = simulate(11, start=start, months=1, scale=0.03, vault=platform.vault)
+        network.record(seed_submissions(dt.datetime.now(dt.UTC)))
+        network.run(simulation)
+
+    identifiers: set[str] = set()
+    subjects: set[str] = set()
+    for case in simulation.cases:
+        for s in case.submissions:
+            if s.event_type == "SubjectRegistered":
+                body = s.event.to_avro()
+                person = platform.vault.unseal(body["subject_id"], body["sealed"])
+                assert person is not None
+                identifiers.update(v for v in person.identifiers() if len(v) >= 6)
+                subjects.add(str(body["subject_id"]))
+    assert len(identifiers) > 10
+
+    text = "\n".join(everything_logged.lines)
+    assert not [n for n in identifiers | {PSEUDONYM_KEY} if n in text], "a log line leaks"
+    stores = [f for f in data_dir.rglob("*") if f.is_file() and f.suffix != ".key"]
+    for store in stores:
+        content = store.read_bytes()
+        assert not [n for n in identifiers if n.encode() in content], store.name
+
+    logged = read_topic(platform, CASE_EVENTS)
+    programme = [d for d in decoded(platform, logged) if d.event_type in PROGRAMME_EVENTS]
+    assert len(programme) == len(seed_submissions(dt.datetime.now(dt.UTC)))
+    words = " ".join(map(str, _values(programme)))
+    assert not [n for n in identifiers | subjects if n in words]
+    with platform.views_engine.connect() as conn:
+        rows = [r for t in PROGRAMME_TABLES for r in conn.execute(select(t)).all()]
+    assert rows and not [n for n in identifiers | subjects if n in " ".join(map(str, rows))]
+    record("store scan (programme and demo)", stores=len(stores), needles=len(identifiers), leaks=0)
+    platform.close()
+
+
+def _values(records: list[Any]) -> list[Any]:
+    found: list[Any] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            for inner in value.values():
+                walk(inner)
+        elif isinstance(value, list):
+            for inner in value:
+                walk(inner)
+        else:
+            found.append(value)
+
+    for item in records:
+        walk(item.record)
+    return found

@@ -17,8 +17,9 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from consumers.participation import OPENING_EVENTS
+from schemas.catalogue import catalogue
 from schemas.codec import frame
-from schemas.institutions import Institution, may_publish
+from schemas.institutions import PROGRAMME_EVENTS, Institution, may_publish
 from services.bootstrap import Platform
 from tests.support.avro_data import event_datum
 
@@ -261,11 +262,19 @@ def far_future(arena: Arena) -> st.SearchStrategy[Hostile]:
 
 def far_past(arena: Arena) -> st.SearchStrategy[Hostile]:
     when = _times(dt.datetime(1970, 1, 1, tzinfo=UTC), dt.datetime(2017, 5, 31, tzinfo=UTC))
-    return _as_sender(
-        arena, "far_past", _pairs(arena, True),
+    cases = _as_sender(
+        arena, "far_past", _pairs(arena, True, CASE_TYPES),
         lambda _t: when.map(lambda t: {"occurred_at": t, "recorded_at": t}),
         {"occurred_before_law"},
     )  # fmt: skip
+    # A programme's history may reach before the law (a 2006 seminar), not before 2002.
+    early = _times(dt.datetime(1970, 1, 1, tzinfo=UTC), dt.datetime(2001, 12, 31, tzinfo=UTC))
+    programmes = _as_sender(
+        arena, "far_past", _pairs(arena, True, sorted(PROGRAMME_EVENTS)),
+        lambda _t: early.map(lambda t: {"occurred_at": t, "recorded_at": t}),
+        {"occurred_before_programmes"},
+    )  # fmt: skip
+    return st.one_of(cases, programmes)
 
 
 def oversized(arena: Arena) -> st.SearchStrategy[Hostile]:
@@ -319,7 +328,7 @@ def _opened_in(
 
 def unknown_case(arena: Arena) -> st.SearchStrategy[Hostile]:
     """A later event of a case nobody opened (the case id is fresh)."""
-    names = [e.name for e in arena.platform.codec.catalogue if e.name not in OPENING_EVENTS]
+    names = [n for n in CASE_TYPES if n not in OPENING_EVENTS]
     return _as_sender(
         arena, "unknown_case", _pairs(arena, True, names), lambda _t: _valid_times(arena),
         {"unknown_case", "unknown_referral", "outside_area"}, _with_municipality(arena),
@@ -329,7 +338,7 @@ def unknown_case(arena: Arena) -> st.SearchStrategy[Hostile]:
 def not_a_participant(arena: Arena) -> st.SearchStrategy[Hostile]:
     """An institution writing into an open case it takes no part in."""
     ids = set(arena.non_participants)
-    pairs = [p for p in _pairs(arena, True) if p[0] in ids]
+    pairs = [p for p in _pairs(arena, True, CASE_TYPES) if p[0] in ids]
     header = st.tuples(_valid_times(arena), st.sampled_from(list(arena.open_cases))).map(
         lambda t: {**t[0], "case_id": t[1]}
     )
@@ -339,6 +348,10 @@ def not_a_participant(arena: Arena) -> st.SearchStrategy[Hostile]:
         _with_municipality(arena),
     )  # fmt: skip
 
+
+# What needs a case to be refused: programme events belong to no case (decision 0021), so a
+# fresh or foreign case id is no fault of theirs; their own bounds are drawn by ``far_past``.
+CASE_TYPES = [e.name for e in catalogue() if e.name not in PROGRAMME_EVENTS]
 
 STRATEGIES = (
     random_bytes, corrupted_avro, mutated, forged_source, unknown_institution, not_permitted,

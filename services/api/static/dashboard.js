@@ -342,6 +342,7 @@ function render() {
   drawTimeliness(data.timeliness);
   drawVictims(data.victims);
   document.body.dataset.charts = String(Object.keys(charts).length);
+  renderProgramme(); // dashboard-programme.js: its own charts, redrawn in the chosen language
 }
 
 async function load() {
@@ -367,6 +368,8 @@ async function load() {
     document.getElementById("login").hidden = true;
     status.textContent = "";
     render();
+    // The programme's section follows; its failure leaves the regional figures standing.
+    await loadProgramme().catch((error) => { document.body.dataset.programme = `failed: ${error.message}`; });
     document.body.dataset.state = "ready";
   } catch (error) {
     status.className = "error";
