@@ -72,6 +72,7 @@ ENDPOINTS = (
     Endpoint("GET", "/v1/audit/cases/{case}?as_of=" + AS_OF, audience="auditor"),
     Endpoint("GET", "/v1/audit/views/ngo.azc?as_of=" + AS_OF, audience="auditor"),
     Endpoint("GET", "/v1/audit/access?institution=ngo.azc", audience="auditor"),
+    Endpoint("GET", "/v1/audit/releases", audience="auditor"),
     Endpoint("GET", "/v1/aggregate/indicators", audience="coordinator"),
     Endpoint(
         "GET", "/v1/aggregate/indicators/reported_cases?by=municipality", audience="coordinator"

@@ -129,3 +129,21 @@ def test_the_dashboard_page_and_its_script_are_served_without_data(client: TestC
     )
     assert client.get("/dashboard/../app.py").status_code == 404
     assert client.get("/dashboard/secrets.txt").status_code == 404
+
+
+def test_every_release_is_in_the_ledger_auditors_read(
+    client: TestClient, region: World, platform: Platform
+) -> None:
+    coordinator = region.headers("coordinator")
+    for by in ("municipality", "municipality,month"):
+        answer = client.get(
+            "/v1/aggregate/indicators/reported_cases", params={"by": by}, headers=coordinator
+        )
+        assert answer.status_code == 200, answer.text
+    assert client.get("/v1/audit/releases", headers=coordinator).status_code == 403
+    ledger = client.get("/v1/audit/releases", headers=region.headers("auditor"))
+    assert ledger.status_code == 200, ledger.text
+    entries = ledger.json()
+    assert [e["grouping"] for e in entries] == [["municipality"], ["municipality", "month"]]
+    assert all(e["channel"] == "api" and "platform.povezimo" in e["released_by"] for e in entries)
+    assert all(len(e["digest"]) == 64 and e["threshold"] == 5 for e in entries)

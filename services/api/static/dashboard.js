@@ -275,26 +275,26 @@ function drawTimeliness(releases) {
 }
 
 function drawVictims(release) {
-  const { find, rows: sexes, cols: bands } = cellsOf(release);
+  const { find, rows: sexes, cols: years } = cellsOf(release);
   const released = (s, b) => { const found = find(s, b); return found && found.count ? found.count : null; };
-  const anyReleased = sexes.some((s) => bands.some((b) => released(s, b) !== null));
-  // Where every cell by sex is withheld the age bands' totals may still be released: chart those.
-  const bandTotals = bands.map((b) => find(TOTAL, b)).filter(Boolean);
-  const anyTotal = bandTotals.some((row) => row.count);
+  const anyReleased = sexes.some((s) => years.some((b) => released(s, b) !== null));
+  // Where every cell by sex is withheld the years' totals may still be released: chart those.
+  const yearTotals = years.map((b) => find(TOTAL, b)).filter(Boolean);
+  const anyTotal = yearTotals.some((row) => row.count);
   document.getElementById("victims-chart").parentElement.hidden = !anyReleased && !anyTotal;
   const sexName = (s) => t(s === "unknown" ? "unknown" : s);
-  const bandName = (b) => (b === "unknown" ? t("unknown") : b);
+  const yearName = (b) => (b === "unknown" ? t("unknown") : b);
   if (!anyReleased && anyTotal) {
     const count = (b) => (find(TOTAL, b) ? find(TOTAL, b).count : 0);
     draw("victims-chart", {
       type: "bar",
-      data: { labels: bands.map(bandName), datasets: [{ label: t("total"), data: bands.map((b) => count(b) || null), backgroundColor: COLOURS[6], maxBarThickness: 60 }] },
+      data: { labels: years.map(yearName), datasets: [{ label: t("total"), data: years.map((b) => count(b) || null), backgroundColor: COLOURS[6], maxBarThickness: 60 }] },
       options: {
         scales: { y: { beginAtZero: true, ticks: { precision: 0 }, grace: "10%" } },
         plugins: {
           legend: { display: false },
-          tooltip: { callbacks: { label: (point) => show(count(bands[point.dataIndex]), release) } },
-          barLabels: { items: bands.map((b, index) => ({ index, at: count(b) || 0, text: show(count(b), release), withheld: count(b) === null })) },
+          tooltip: { callbacks: { label: (point) => show(count(years[point.dataIndex]), release) } },
+          barLabels: { items: years.map((b, index) => ({ index, at: count(b) || 0, text: show(count(b), release), withheld: count(b) === null })) },
         },
       },
     });
@@ -302,15 +302,15 @@ function drawVictims(release) {
     draw("victims-chart", {
       type: "bar",
       data: {
-        labels: bands.map(bandName),
-        datasets: sexes.map((s, k) => ({ label: sexName(s), data: bands.map((b) => released(s, b)), backgroundColor: COLOURS[(k + 3) % COLOURS.length] })),
+        labels: years.map(yearName),
+        datasets: sexes.map((s, k) => ({ label: sexName(s), data: years.map((b) => released(s, b)), backgroundColor: COLOURS[(k + 3) % COLOURS.length] })),
       },
       options: {
         scales: { y: { beginAtZero: true, ticks: { precision: 0 } } },
         plugins: {
           legend: { position: "bottom", labels: { boxWidth: 12 } },
           tooltip: { mode: "index", callbacks: { footer: (points) => {
-            const b = bands[points[0].dataIndex];
+            const b = years[points[0].dataIndex];
             const hiddenSexes = sexes.filter((s) => find(s, b) && find(s, b).count === null).map(sexName);
             return hiddenSexes.length ? [`${withheld(release)}: ${hiddenSexes.join(", ")}`] : [];
           } } },
@@ -321,11 +321,11 @@ function drawVictims(release) {
   const table = document.getElementById("victims-table");
   table.replaceChildren();
   if (!anyReleased) table.createCaption().textContent = t(anyTotal ? "bySexInTable" : "onlyTable");
-  header(table, [`${t("sex")} \\ ${t("ageBand")}`, ...bands.map((b) => (b === "unknown" ? t("unknown") : b)), t("total")]);
-  for (const s of withTotal(sexes, (s) => bands.some((b) => find(s, b)))) {
+  header(table, [`${t("sex")} \\ ${t("year")}`, ...years.map(yearName), t("total")]);
+  for (const s of withTotal(sexes, (s) => years.some((b) => find(s, b)))) {
     const row = table.insertRow();
     row.appendChild(document.createElement("th")).textContent = s === TOTAL ? t("total") : sexName(s);
-    for (const b of [...bands, TOTAL]) releasedCell(row, find(s, b), release);
+    for (const b of [...years, TOTAL]) releasedCell(row, find(s, b), release);
   }
 }
 
@@ -353,7 +353,8 @@ async function load() {
     const [total, cases, victims, ...rest] = await Promise.all([
       fetchRelease("reported_cases", "year"),
       fetchRelease("reported_cases", "month,municipality"),
-      fetchRelease("distinct_victims", "sex,age_band"),
+      // Distinct people are released by year, crossed with one more dimension at most.
+      fetchRelease("distinct_victims", "sex,year"),
       ...FUNNEL.map((name) => fetchRelease(name, "year")),
       ...TIMELINESS.map((name) => fetchRelease(name, "year")),
     ]);
