@@ -165,14 +165,15 @@ class Cube:
     def _cell_terms(self) -> dict[Cell, list[int]]:
         if not self._terms:
             complete = {lv: set(self.periods(lv)) for lv in PERIOD_LEVELS}
+            everything = self.everything  # once: it reads every variable
             for index, var in enumerate(self.variables):
-                for cell in self._cells_of(var, complete):
+                for cell in self._cells_of(var, complete, everything):
                     self._terms.setdefault(cell, []).append(index)
         return self._terms
 
-    def _cells_of(self, var: Var, complete: dict[str, set[str]]) -> Iterable[Cell]:
+    def _cells_of(self, var: Var, complete: dict[str, set[str]], everything: str) -> Iterable[Cell]:
         parts = {"numerator": ("numerator", "denominator"), "rest": ("rest", "denominator")}
-        periods = [self.everything]
+        periods = [everything]
         for level in PERIOD_LEVELS:
             if self.base_level == "year" and level != "year":
                 continue
