@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sqlalchemy import Connection
 
 from consumers import generalise as g
-from consumers.indicators import Facts, Indicator
+from consumers.indicators import INDICATORS, Facts, Indicator
 from services.disclosure import privacy, store
 from services.disclosure.cube import SPINE, Cell, Cube, Var, continuous, count_units, from_counts
 from services.disclosure.model import (
@@ -193,15 +193,34 @@ def protected_release(
 
 def frozen_cube(state: ReleaseState, facts: Facts, found: Indicator, horizon: str) -> Cube:
     """The indicator's cube through ``horizon``: counts of months released before as they were
-    frozen then, and the months closed since frozen now."""
+    frozen then, and the months closed since frozen now. A month is frozen for every indicator
+    at once, so two that count the same units (``reported_cases`` and a rate over every case)
+    count them alike, and no difference between them tells of a case that arrived in between."""
+    bases, counts, froze = _freeze(state, facts, found, horizon)
+    if froze:
+        for other in INDICATORS.values():
+            if other.name != found.name:
+                _freeze(state, facts, other, horizon)
+    return from_counts(found.name, found.kind, counts, bases)
+
+
+def _freeze(
+    state: ReleaseState, facts: Facts, found: Indicator, horizon: str
+) -> tuple[list[str], dict[Var, int], bool]:
+    """The base periods and counts of ``found`` through ``horizon``, freezing the closed ones not
+    frozen yet; and whether any was."""
     last = horizon if found.kind != "distinct" else _last_closed_year(horizon)
+    level = "year" if found.kind == "distinct" else "month"
     frozen_bases, counts = state.frozen(found.name)
+    if frozen_bases and last in frozen_bases:
+        # Frozen from its first month through ``last`` (freezing fills every month between):
+        # the live counts cannot change it.
+        return continuous([min(frozen_bases), last], level), counts, False
     live = indicator_counts(found, facts)
     known = sorted({v.base for v in live} | frozen_bases | {v.base for v in counts})
     known = [b for b in known if b <= last]
     if not known:
-        return from_counts(found.name, found.kind, {})
-    level = "year" if found.kind == "distinct" else "month"
+        return [], {}, False
     # Once a month is frozen, so is every month before it: a case dated earlier that arrives
     # later is counted in no release, as for any released month.
     first = min(frozen_bases) if frozen_bases else known[0]
@@ -211,7 +230,7 @@ def frozen_cube(state: ReleaseState, facts: Facts, found: Indicator, horizon: st
         fresh = {v: n for v, n in live.items() if v.base in new}
         state.freeze(found.name, new, fresh)
         counts |= fresh
-    return from_counts(found.name, found.kind, counts, bases)
+    return bases, counts, bool(new)
 
 
 def indicator_counts(found: Indicator, facts: Facts) -> dict[Var, int]:
@@ -237,12 +256,14 @@ def decisions(
     state: ReleaseState, cube: Cube, name: str, floor: int, threshold: int, branches: set[str]
 ) -> dict[Cell, bool]:
     """Whether each cell is published at ``threshold``, deciding the cells not decided yet: at
-    the operator's threshold first, then (withholding at least as much) at a stricter one."""
-    decided = _decide(state, cube, name, floor, branches, set())
-    if threshold == floor:
-        return decided
-    withheld_at_floor = {c for c, published in decided.items() if not published}
-    return _decide(state, cube, name, threshold, branches, withheld_at_floor)
+    the operator's threshold first, then at each stricter one in turn, each withholding at least
+    what the one below withholds. So a stricter table shows nothing a laxer one hides, and the
+    tables at one threshold and above together tell no more than the table at that threshold."""
+    withheld: set[Cell] = set()
+    for level in range(floor, threshold + 1):
+        decided = _decide(state, cube, name, level, branches, withheld)
+        withheld = {c for c, published in decided.items() if not published}
+    return decided
 
 
 def _decide(

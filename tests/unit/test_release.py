@@ -18,7 +18,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from consumers.indicators import INDICATORS, Facts
@@ -78,7 +78,12 @@ def release_everything(state: MemoryState, facts: Facts, name: str) -> list[tupl
     ]
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck))
+# Without shrinking: an example takes seconds, shrinking a failure tens of minutes; the seed
+# it prints repeats it.
+NO_SHRINK = (Phase.explicit, Phase.reuse, Phase.generate)
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck), phases=NO_SHRINK)
 @given(
     st.sampled_from(sorted(NUMERATOR)),
     cases(),
@@ -90,16 +95,67 @@ def test_no_combination_of_releases_narrows_a_small_count(
     state = MemoryState()
     before = release_everything(state, facts_of(first), name)
     after = release_everything(state, facts_of(first | late), name)
-    kind = INDICATORS[name].kind
-    parts = ("numerator", "denominator") if kind == "rate" else ("count",)
+    parts = _parts(name)
     # A late case changes no published number: the months were frozen when first released.
     assert [r.rows for _, r in after] == [r.rows for _, r in before]
+    # A stricter threshold shows nothing a laxer one withholds.
+    shown = {
+        (t, r.by): [row[p] is not None for row in r.rows for p in _parts(name)] for t, r in before
+    }
+    for (t, by), published in shown.items():
+        if t > FLOOR:
+            laxer = shown[(t - 1, by)]
+            assert all(lax or not strict for strict, lax in zip(published, laxer, strict=True))
     truth = Counter(atom_of(c, NUMERATOR[name](c)) for c in first.values())
     for threshold in range(FLOOR, 11):
         attacker = CaseAttacker.over(AREAS, MONTHS, TYPES, SEXES, AGES)
         attacker.learn(((r.by, r.rows) for t, r in [*before, *after] if t >= threshold), parts)
         _check_withheld(attacker, truth, [r for t, r in before if t == threshold], parts,
                         threshold)  # fmt: skip
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known leak, not fixed: indicators are protected one by one, so a number a count and "
+    "a rate share can be published in one and withheld in the other (docs/aggregate.md, Limits)",
+)
+@settings(max_examples=3, deadline=None, suppress_health_check=list(HealthCheck), phases=NO_SHRINK)
+@given(cases(), cases(prefix="late", months=MONTHS[:2]))
+def test_a_count_and_a_rate_over_the_same_cases_together_narrow_nothing(
+    first: dict[str, Any], late: dict[str, Any]
+) -> None:
+    """``reported_cases`` and the denominator of ``high_risk_share`` are the same numbers: they
+    should be published alike (super-consistent), and the two indicators' releases together,
+    taken before and after late cases, should pin no small count of either. Frozen together,
+    their values agree; their suppression patterns do not yet."""
+    state = MemoryState()
+    counts = release_everything(state, facts_of(first), "reported_cases")
+    # The rate is first asked for after late cases arrived: it must still show the counts frozen.
+    rates = release_everything(state, facts_of(first | late), "high_risk_share")
+    for (t, count), (_, rate) in zip(counts, rates, strict=True):
+        shared = {_labels(row, count.by): row["count"] for row in count.rows}
+        assert shared == {_labels(row, rate.by): row["denominator"] for row in rate.rows}, (
+            t, count.by
+        )  # fmt: skip
+    truth = Counter(atom_of(c, NUMERATOR["high_risk_share"](c)) for c in first.values())
+    for threshold in range(FLOOR, 11):
+        attacker = CaseAttacker.over(AREAS, MONTHS, TYPES, SEXES, AGES)
+        attacker.learn(((r.by, r.rows) for t, r in counts if t >= threshold), ("count",))
+        attacker.learn(
+            ((r.by, r.rows) for t, r in rates if t >= threshold), _parts("high_risk_share")
+        )
+        at = [r for t, r in counts if t == threshold]
+        _check_withheld(attacker, truth, at, ("count",), threshold)
+        at = [r for t, r in rates if t == threshold]
+        _check_withheld(attacker, truth, at, _parts("high_risk_share"), threshold)
+
+
+def _labels(row: dict[str, Any], by: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(str(row[d]) for d in by)
+
+
+def _parts(name: str) -> tuple[str, ...]:
+    return ("numerator", "denominator") if INDICATORS[name].kind == "rate" else ("count",)
 
 
 def _check_withheld(
