@@ -44,7 +44,8 @@ def _period_code(period: str) -> str:
 
 def _region() -> list[Any]:
     """Two large places and a small pool, a year of cases, a third of the victims men."""
-    rng, cases = random.Random(2025), []
+    rng = random.Random(2025)
+    cases: list[Any] = []
     for area, rate in (("kragujevac", 18), ("lazarevac", 14), ("pool:cuprija+golubac", 3)):
         for month in MONTHS:
             for _ in range(rng.randint(max(0, rate - 3), rate + 3)):
@@ -157,7 +158,9 @@ def test_tau_argus_finds_every_withheld_small_count_protected(
     assert sum(s == "U" for _c, _v, s in rows) >= 3 and sum(s == "M" for _c, _v, s in rows) >= 3
 
     found = _tau_argus_audit(tmp_path, rows, float(len(cases)))
-    by_codes = {_codes(cell): (cell, value, status) for cell, value, status in rows}
+    by_codes: dict[tuple[str, ...], tuple[tuple[str, str, str], int, str]] = {
+        _codes(cell): (cell, value, status) for cell, value, status in rows
+    }
     withheld = {codes for codes, (_c, _v, status) in by_codes.items() if status != "S"}
     assert set(found) == withheld  # τ-Argus read our pattern as we decided it
 
