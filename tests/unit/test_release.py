@@ -150,6 +150,26 @@ def test_a_count_and_a_rate_over_the_same_cases_together_narrow_nothing(
         _check_withheld(attacker, truth, at, _parts("high_risk_share"), threshold)
 
 
+@settings(max_examples=5, deadline=None, suppress_health_check=list(HealthCheck), phases=NO_SHRINK)
+@given(cases(), cases(prefix="late", months=MONTHS[:2]))
+def test_a_rate_first_asked_after_late_cases_counts_what_the_count_froze(
+    first: dict[str, Any], late: dict[str, Any]
+) -> None:
+    """A month is frozen for every indicator at once (decision 0027): where both tables show a
+    number, the rate's denominator is the count, though late cases arrived between them."""
+    state = MemoryState()
+    by = ("month",)
+    count = protected_release(state, facts_of(first), ReleaseRequest("reported_cases", by), FLOOR,
+                              HORIZON)  # fmt: skip
+    rate = protected_release(state, facts_of(first | late), ReleaseRequest("high_risk_share", by),
+                             FLOOR, HORIZON)  # fmt: skip
+    counted = {_labels(row, by): row["count"] for row in count.rows}
+    for row in rate.rows:
+        shown = counted.get(_labels(row, by))
+        if shown is not None and row["denominator"] is not None:
+            assert row["denominator"] == shown, row
+
+
 def _labels(row: dict[str, Any], by: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(str(row[d]) for d in by)
 
