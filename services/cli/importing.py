@@ -27,6 +27,12 @@ from services.cli.common import BusOption, DataDirOption, console, platform
 import_app = typer.Typer(help="Import existing registers as case events.")
 
 
+# Both importers can write the rows they did not import as JSON.
+ReportOption = Annotated[
+    Path | None, typer.Option("--report", help="Also write the rows not imported as JSON.")
+]
+
+
 @import_app.command("csv")
 def import_csv(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="The CSV export.")],
@@ -35,9 +41,7 @@ def import_csv(
     ],
     bus: BusOption = None,
     data_dir: DataDirOption = None,
-    report: Annotated[
-        Path | None, typer.Option("--report", help="Also write the rows not imported as JSON.")
-    ] = None,
+    report: ReportOption = None,
 ) -> None:
     """Turn a CSR case register export into events, through the producer SDK's outbox."""
     out = console()
@@ -96,9 +100,7 @@ def import_activities(
     ] = PROGRAMME_CODE,
     bus: BusOption = None,
     data_dir: DataDirOption = None,
-    report: Annotated[
-        Path | None, typer.Option("--report", help="Also write the rows not imported as JSON.")
-    ] = None,
+    report: ReportOption = None,
 ) -> None:
     """Turn a coordinator's spreadsheet of activities into ActivityHeld events, through the
     producer SDK's outbox; every row not imported is listed with its line and reasons."""
