@@ -127,7 +127,7 @@ class Exchange:
                 decoded.append(self._decode(record))
             except Rejected as rejection:
                 decoded.append(rejection)
-        state = BatchState(tx)
+        state = BatchState(tx, out.epoch)
         readable = [d.known if isinstance(d, Rejected) else d for d in decoded]
         headers = [d[2]["header"] for d in readable if d is not None]
         state.preload((str(h["event_id"]) for h in headers), (str(h["case_id"]) for h in headers))
@@ -147,7 +147,7 @@ class Exchange:
         mark = len(out.messages)
         try:
             with tx.begin_nested():
-                state = BatchState(tx)
+                state = BatchState(tx, out.epoch)
                 self._decide(record, out, state)
                 state.flush()
         except Exception as error:
@@ -165,7 +165,7 @@ class Exchange:
                 "unprocessable",
                 f"the exchange could not process this submission ({type(error).__name__})",
             )
-            state = BatchState(tx)
+            state = BatchState(tx, out.epoch)
             self._reject(record, submitter_of(record.topic), problem, None, None, None, state, out)
             state.flush()
 

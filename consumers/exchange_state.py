@@ -51,6 +51,8 @@ submissions_table = Table(
     Column("topic", String(249), nullable=False),
     Column("partition", Integer, nullable=False),
     Column("offset", BigInteger, nullable=False),
+    # The lease epoch of the member that decided it (``consumers.lease``); none before leases.
+    Column("epoch", BigInteger, nullable=True),
 )
 cases_table = Table(
     "exchange_cases",
@@ -150,8 +152,9 @@ class Referral:
 class BatchState:
     """What the exchange knows while it decides one batch; ``flush`` writes what it decided."""
 
-    def __init__(self, tx: Connection) -> None:
+    def __init__(self, tx: Connection, epoch: int | None = None) -> None:
         self.tx = tx
+        self.epoch = epoch  # of the lease the transaction was fenced under: carried by decisions
         self._decided: dict[str, Outcome] = {}
         self._looked_up: set[str] = set()  # event ids whose decision (or none) is known
         self._cases: dict[str, Case | None] = {}
@@ -236,7 +239,7 @@ class BatchState:
                     delete(submissions_table).where(submissions_table.c.event_id == event_id)
                 )
         self._decided[event_id] = Outcome(row["status"], row["institution"])
-        self._outcomes[event_id] = row
+        self._outcomes[event_id] = {**row, "epoch": self.epoch}
 
     def open_case(self, case_id: str, opened_by: str, municipality: str | None) -> None:
         case = Case(case_id, opened_by, municipality, False)

@@ -35,9 +35,11 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
+from consumers.lease import Lease, LeaseLost
+from consumers.lease import metadata as lease_metadata
 from schemas.registry import RegistryError
 from services.bus import Bus, BusError, Consumer, Headers, Record, TopicPartition
-from services.platform.sql import write_transaction
+from services.platform.sql import add_missing_columns, write_transaction
 
 log = logging.getLogger(__name__)
 metadata = MetaData()
@@ -100,9 +102,14 @@ failures_table = Table(
 
 @dataclass
 class BatchOutput:
-    """What a projection publishes while it applies a batch; sent before the batch commits."""
+    """What a projection publishes while it applies a batch; sent before the batch commits.
+
+    ``epoch`` is the lease epoch the batch's transaction was fenced under (``consumers.lease``),
+    for rows that record who decided them; None for a runner without a lease.
+    """
 
     messages: list[tuple[str, bytes | None, bytes | None, Headers]] = field(default_factory=list)
+    epoch: int | None = None
 
     def publish(
         self, topic: str, key: bytes | None, value: bytes | None, headers: Headers = ()
@@ -150,16 +157,23 @@ class Projection(Protocol):
 
 
 def create_tables(projection: Projection, engine: Engine) -> None:
-    """The projection's tables with their indexes, and the runner's own (offsets, failures)."""
+    """The projection's tables with their indexes, and the runner's own (offsets, failures,
+    leases)."""
     metadata.create_all(engine)
+    lease_metadata.create_all(engine)
     for table in projection.tables:
         table.create(engine, checkfirst=True)
+        add_missing_columns(engine, table)  # a column added since the table was made
         for index in table.indexes:  # a table created before an index was added gets it
             index.create(engine, checkfirst=True)
 
 
 class ProjectionRunner:
-    """Runs one projection as a consumer-group member against a SQL database."""
+    """Runs one projection as a consumer-group member against a SQL database.
+
+    With a ``lease`` it reads and writes only while it holds the projection's lease (see
+    ``consumers.lease``): without it, it stands by, out of the consumer group.
+    """
 
     def __init__(
         self,
@@ -170,8 +184,11 @@ class ProjectionRunner:
         session_timeout_ms: int | None = None,
         max_records: int = 500,
         batch_interval: float = 0.0,
+        lease: Lease | None = None,
     ) -> None:
         self.projection = projection
+        self.lease = lease
+        self._standby_told: str | None = None  # the holder last named in the log
         self.bus = bus
         self.engine = engine
         self.max_records = max_records
@@ -234,14 +251,55 @@ class ProjectionRunner:
         store_offsets(tx, self.projection.name, latest)
         return latest
 
+    # -- one active member ---------------------------------------------------------------------
+
+    @property
+    def active(self) -> bool:
+        """Whether this member may read and write (it holds the lease, or runs without one)."""
+        return self.lease is None or self.lease.held
+
+    def _hold_lease(self) -> bool:
+        """Renew the lease when due, or try to take it; a member that lost it stands by."""
+        lease = self.lease
+        if lease is None or (lease.held and not lease.due()):
+            return True
+        was_held = lease.held
+        holds = lease.try_acquire()
+        if was_held and not holds:
+            self._stand_by()
+        if not holds:
+            self._tell_standby(lease)
+        else:
+            self._standby_told = None
+        return holds
+
+    def _tell_standby(self, lease: Lease) -> None:
+        holder = lease.current()
+        name = holder.holder if holder else "nobody"
+        if name != self._standby_told:
+            epoch = f" at epoch {holder.epoch}" if holder else ""
+            log.info("%s: standing by (the lease is held by %s%s)", self.group, name, epoch)
+            self._standby_told = name
+
+    def _stand_by(self) -> None:
+        """Leave the group and forget what this member knew of its own writes."""
+        self.close_consumer()
+        self._needs_rewind = False
+        self._sent_uncommitted.clear()
+        self._committed_here.clear()
+
     # -- running -----------------------------------------------------------------------------
 
     def step(self, timeout: float = 0.5, *, publish: bool = True) -> int:
         """Poll one batch and apply it; returns how many records it covered.
 
         ``publish=False`` rebuilds rows without sending outputs again: a replay must not push a
-        decade of inbox messages to institutions a second time.
+        decade of inbox messages to institutions a second time. A standby only waits (up to
+        ``timeout``) and returns 0.
         """
+        if not self._hold_lease():
+            time.sleep(min(timeout, self.lease.retry_interval_s if self.lease else timeout))
+            return 0
         if self._needs_rewind:
             self._rewind()
         records = self.consumer.poll(max_records=self.max_records, timeout=timeout)
@@ -254,6 +312,8 @@ class ProjectionRunner:
         broker hands them over in pieces, and a batch per piece costs a transaction and a flush
         of outputs each.
         """
+        if not self._hold_lease():
+            return 0
         if self._needs_rewind:
             self._rewind()
         records: list[Record] = []
@@ -270,6 +330,9 @@ class ProjectionRunner:
             return 0
         try:
             self._apply(records, publish)
+        except LeaseLost:
+            self._stand_by()  # another member decides these records now; nothing was written
+            return 0
         except Exception:
             # Nothing of the batch committed: read it again from the stored offsets. If the
             # database is what failed, reading them fails too: then the next step seeks first,
@@ -295,6 +358,9 @@ class ProjectionRunner:
     def _apply(self, records: Sequence[Record], publish: bool = True) -> None:
         out = BatchOutput()
         with write_transaction(self.engine) as tx:
+            if self.lease is not None:
+                # First: a superseded member writes and publishes nothing.
+                out.epoch = self.lease.fence(tx)
             self.projection.apply_batch(records, tx, out)
             fresh = [m for m in out.messages if m not in self._sent_uncommitted]
             if fresh and publish:
@@ -369,10 +435,18 @@ class ProjectionRunner:
             # A live member keeps its position: send it back to the (now empty) stored offsets.
             self._rewind()
 
-    def close(self) -> None:
+    def close_consumer(self) -> None:
         if self._consumer is not None:
             self._consumer.close()
             self._consumer = None
+
+    def close(self) -> None:
+        self.close_consumer()
+        if self.lease is not None and self.lease.held:
+            try:
+                self.lease.release()  # a standby takes over now, not when the lease expires
+            except Exception as error:  # the database is down: the lease expires by itself
+                log.warning("%s: could not release the lease (%s)", self.group, error)
 
 
 def next_offsets(records: Iterable[Record]) -> dict[TopicPartition, int]:

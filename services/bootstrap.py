@@ -13,6 +13,7 @@ from consumers.archive import Archive, create_archive_tables
 from consumers.deadline_watcher import DeadlineWatcher
 from consumers.exchange import Exchange
 from consumers.inbox import Inboxes
+from consumers.lease import Lease
 from consumers.programme import ProgrammeRecord
 from consumers.runner import (
     BACKGROUND_BATCH_INTERVAL_S,
@@ -140,13 +141,16 @@ class Platform:
             create_tables(projection, self.engine_for(projection))
 
     def runner(self, projection: Projection, *, max_records: int = 500) -> ProjectionRunner:
+        """A member of the projection's group that writes only while it holds its lease."""
+        engine = self.engine_for(projection)
         return ProjectionRunner(
             projection,
             self.bus,
-            self.engine_for(projection),
+            engine,
             session_timeout_ms=self.session_timeout_ms or self.settings.session_timeout_ms,
             max_records=max_records,
             batch_interval=0.0 if projection.on_data_path else BACKGROUND_BATCH_INTERVAL_S,
+            lease=Lease(engine, projection.name, duration_ms=self.settings.lease_ms),
         )
 
     def close(self) -> None:

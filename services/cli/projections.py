@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 from typing import Annotated
@@ -109,6 +110,9 @@ def _run(system: Platform, out: Console, until_idle: bool, only: list[str] | Non
         for name, count in applied.items():
             out.print(f"{name}: {count} records")
         return
+    # Takeovers and standing by are what an operator of a standby reads in this log.
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("consumers").setLevel(logging.INFO)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     threads = [

@@ -60,6 +60,12 @@ class Settings(BaseSettings):
         ge=1,
         description="Records between signed archive checkpoints (every batch also ends with one).",
     )
+    lease_ms: int = Field(
+        default=10_000,
+        ge=200,
+        description="How long a projection's lease (one active member, the others standing by) "
+        "outlives its holder's last renewal; a standby takes over within about 1.25 × this.",
+    )
     session_timeout_ms: int | None = Field(
         default=None,
         ge=100,

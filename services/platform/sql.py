@@ -24,6 +24,8 @@ from sqlalchemy import (
     Table,
     create_engine,
     event,
+    inspect,
+    text,
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
@@ -183,6 +185,25 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
         if queued:
             assert lock is not None
             lock.release()
+
+
+def add_missing_columns(engine: Engine, table: Table) -> None:
+    """Add the nullable columns ``table`` gained since its stored copy was created.
+
+    The one change a store made by an earlier release needs in place (a column that older rows
+    simply lack); anything else about a table's shape is a rebuild or a real migration.
+    """
+    existing = {column["name"] for column in inspect(engine).get_columns(table.name)}
+    missing = [c for c in table.columns if c.name not in existing]
+    if not missing:
+        return
+    with engine.begin() as conn:
+        for column in missing:
+            if not column.nullable:
+                raise RuntimeError(f"{table.name}.{column.name} is new and required: migrate it")
+            kind = column.type.compile(dialect=conn.dialect)
+            name = conn.dialect.identifier_preparer.quote(column.name)
+            conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {name} {kind}"))
 
 
 _FOR_READERS = "povezimo_for_readers"

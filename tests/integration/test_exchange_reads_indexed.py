@@ -20,6 +20,7 @@ from consumers.exchange_state import (
     referrals_table,
     submissions_table,
 )
+from consumers.lease import metadata as lease_metadata
 from consumers.programme_ledger import metadata as programme_metadata
 from consumers.resend_queue import metadata as resend_metadata
 from consumers.resend_queue import resend_queue_table
@@ -32,6 +33,7 @@ def test_no_read_of_a_batch_scans_a_table(tmp_path: Path) -> None:
     metadata.create_all(engine)
     resend_metadata.create_all(engine)
     programme_metadata.create_all(engine)
+    lease_metadata.create_all(engine)
     cases = [str(uuid.uuid4()) for _ in range(300)]
     events = [str(uuid.uuid4()) for _ in cases]
     with engine.begin() as tx:
