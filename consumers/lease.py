@@ -17,6 +17,7 @@ the lease's duration (``idle_in_transaction_session_timeout``), which lets the s
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import socket
@@ -76,10 +77,28 @@ class LeaseState:
     def live(self, now_ms: int) -> bool:
         return bool(self.holder) and self.expires_at_ms >= now_ms
 
+    @property
+    def held_here(self) -> bool:
+        """Whether a runner of this process holds it."""
+        return self.holder.rsplit(":", 1)[0] == this_process()
+
+    def summary(self, now_ms: int) -> dict[str, object]:
+        """What ``/healthz`` says of it: no host name, which only operators need."""
+        return {
+            "epoch": self.epoch,
+            "since": dt.datetime.fromtimestamp(self.acquired_at_ms / 1000, dt.UTC).isoformat(),
+            "live": self.live(now_ms),
+            "this_process": self.held_here,
+        }
+
+
+def this_process() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
 
 def member_id() -> str:
     """Names a member to operators: the host and process, and which of its runners."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+    return f"{this_process()}:{uuid.uuid4().hex[:6]}"
 
 
 def wall_ms() -> int:

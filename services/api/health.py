@@ -13,6 +13,7 @@ from prometheus_client import generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 
+from consumers.lease import read_lease, wall_ms
 from services.api.auth import bearer
 from services.api.context import ApiContext, api_context
 from services.api.tokens import Principal, Role
@@ -38,15 +39,16 @@ async def healthz(context: Context) -> Any:
         )
     except TimeoutError:
         checks = {"database": "unknown", "bus": f"no answer in {HEALTH_TIMEOUT_S:g} s"}
-    healthy = all(v == "ok" for v in checks.values())
+    healthy = all(v == "ok" for v in checks.values() if isinstance(v, str))
+    leases = checks.pop("leases", {})
     return JSONResponse(
-        {"status": "ok" if healthy else "unavailable", "checks": checks},
+        {"status": "ok" if healthy else "unavailable", "checks": checks, "leases": leases},
         status_code=200 if healthy else 503,
     )
 
 
-def _checks(context: ApiContext) -> dict[str, str]:
-    checks: dict[str, str] = {}
+def _checks(context: ApiContext) -> dict[str, Any]:
+    checks: dict[str, Any] = {}
     try:
         with context.platform.views_engine.connect() as conn:
             conn.execute(text("SELECT 1"))
@@ -62,7 +64,22 @@ def _checks(context: ApiContext) -> dict[str, str]:
     if pipeline is not None:
         stopped = sorted(set(pipeline.names) - set(pipeline.running))
         checks["pipeline"] = "ok" if not stopped else f"stopped: {', '.join(stopped)}"
+    checks["leases"] = _leases(context)
     return checks
+
+
+def _leases(context: ApiContext) -> dict[str, Any]:
+    """Which member is active for each projection (its epoch, since when, whether it is this
+    process); a standby's ``serve`` says so. Informational: a standby is healthy."""
+    found: dict[str, Any] = {}
+    now = wall_ms()
+    try:
+        for name, projection in context.platform.projections().items():
+            held = read_lease(context.platform.engine_for(projection), name)
+            found[name] = held.summary(now) if held else None
+    except Exception as error:
+        return {"unknown": f"{type(error).__name__}"}
+    return found
 
 
 @router.get(

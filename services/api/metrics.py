@@ -15,6 +15,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from sqlalchemy import select
 
 from consumers.decisions import counts_by_status, rejections_by_code
+from consumers.lease import read_lease, wall_ms
 from consumers.pipeline import partitions_of
 from consumers.runner import offsets_table
 from schemas.topics import ACCESS_LOG, CASE_EVENTS, is_submissions, topic_family
@@ -29,12 +30,14 @@ class PlatformCollector:
 
     def __init__(self, platform: Platform, *, detailed: bool) -> None:
         self.platform = platform
+        self.detailed = detailed
         self.label = (lambda topic: topic) if detailed else topic_family
 
     def collect(self) -> Iterator[Metric]:
         yield from self._exchange()
         yield from self._topics()
         yield from self._projections()
+        yield from self._leases()
 
     def _exchange(self) -> Iterator[Metric]:
         outcomes = CounterMetricFamily(
@@ -106,6 +109,37 @@ class PlatformCollector:
             lag.add_metric([name], behind)
         yield position
         yield lag
+
+    def _leases(self) -> Iterator[Metric]:
+        # The holder (host and process) is named only to an operator's token, as topics are.
+        labels = ["projection", "holder"] if self.detailed else ["projection"]
+        epoch = GaugeMetricFamily(
+            "povezimo_projection_lease_epoch",
+            "Epoch of the lease of a projection's active member (it grows at each takeover).",
+            labels=labels,
+        )
+        since = GaugeMetricFamily(
+            "povezimo_projection_lease_acquired_timestamp_seconds",
+            "When the active member of a projection took its lease (Unix time).",
+            labels=labels,
+        )
+        live = GaugeMetricFamily(
+            "povezimo_projection_lease_live",
+            "1 while a member holds a projection's lease, 0 once it expired with no successor.",
+            labels=["projection"],
+        )
+        now = wall_ms()
+        for name, projection in self.platform.projections().items():
+            held = read_lease(self.platform.engine_for(projection), name)
+            live.add_metric([name], 1 if held and held.live(now) else 0)
+            if held is None:
+                continue
+            values = [name, held.holder] if self.detailed else [name]
+            epoch.add_metric(values, held.epoch)
+            since.add_metric(values, held.acquired_at_ms / 1000)
+        yield epoch
+        yield since
+        yield live
 
 
 class Metrics:

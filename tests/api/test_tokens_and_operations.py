@@ -99,6 +99,13 @@ def test_metrics_count_events_in_rejections_lag_and_projection_positions(
     assert 'povezimo_topic_records{topic="case-events"} 7.0' in text
     assert 'povezimo_consumer_lag{projection="exchange"} 0.0' in text
     assert 'povezimo_consumer_lag{projection="views"} 0.0' in text
+    # Which member is active: its epoch and since when; its host only to an operator.
+    assert 'povezimo_projection_lease_epoch{projection="exchange"} 1.0' in text
+    assert 'povezimo_projection_lease_live{projection="exchange"} 1.0' in text
+    assert re.search(
+        r'povezimo_projection_lease_acquired_timestamp_seconds\{projection="exchange"\} \d', text
+    )
+    assert "holder=" not in text
     assert re.search(
         r'povezimo_projection_position\{partition="\d",projection="views",topic="case-events"\} \d',
         text,
@@ -107,10 +114,18 @@ def test_metrics_count_events_in_rejections_lag_and_projection_positions(
     assert 'povezimo_api_events_refused_total{code="invalid_event"} 1.0' in text
 
 
-def test_health_names_each_dependency(client: TestClient) -> None:
+def test_health_names_each_dependency_and_the_active_member_of_each_projection(
+    client: TestClient, pipeline: Pipeline
+) -> None:
+    pipeline.drain()  # its runners, in this process, hold the leases now
     answer = client.get("/healthz")
     assert answer.status_code == 200
-    assert answer.json() == {"status": "ok", "checks": {"database": "ok", "bus": "ok"}}
+    body = answer.json()
+    assert body["status"] == "ok" and body["checks"] == {"database": "ok", "bus": "ok"}
+    exchange = body["leases"]["exchange"]
+    assert exchange["epoch"] == 1 and exchange["live"] and exchange["this_process"]
+    assert exchange["since"].endswith("+00:00")
+    assert set(body["leases"]) == {r.projection.name for r in pipeline.runners}
 
 
 def test_an_unexpected_failure_answers_json_with_a_code_and_no_stack_trace(
