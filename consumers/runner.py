@@ -171,8 +171,8 @@ def create_tables(projection: Projection, engine: Engine) -> None:
 class ProjectionRunner:
     """Runs one projection as a consumer-group member against a SQL database.
 
-    With a ``lease`` it reads and writes only while it holds the projection's lease (see
-    ``consumers.lease``): without it, it stands by, out of the consumer group.
+    Given a ``lease``, it reads and writes only while it holds the projection's lease (see
+    ``consumers.lease``); while another member holds it, it stands by, out of the group.
     """
 
     def __init__(
@@ -253,11 +253,6 @@ class ProjectionRunner:
 
     # -- one active member ---------------------------------------------------------------------
 
-    @property
-    def active(self) -> bool:
-        """Whether this member may read and write (it holds the lease, or runs without one)."""
-        return self.lease is None or self.lease.held
-
     def _hold_lease(self) -> bool:
         """Renew the lease when due, or try to take it; a member that lost it stands by."""
         lease = self.lease
@@ -298,7 +293,8 @@ class ProjectionRunner:
         ``timeout``) and returns 0.
         """
         if not self._hold_lease():
-            time.sleep(min(timeout, self.lease.retry_interval_s if self.lease else timeout))
+            assert self.lease is not None  # only a member with a lease can be a standby
+            time.sleep(min(timeout, self.lease.retry_interval_s))
             return 0
         if self._needs_rewind:
             self._rewind()
