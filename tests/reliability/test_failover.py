@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from consumers.exchange import submissions_table
 from consumers.lease import LeaseState, read_lease
@@ -74,6 +75,8 @@ def members(tmp_path: Path) -> Iterator[Callable[[Platform, str], Member]]:
         log = tmp_path / f"{name}.log"
         env = {**os.environ, "POVEZIMO_LEASE_MS": str(LEASE_MS),
                "POVEZIMO_SESSION_TIMEOUT_MS": str(TEST_SESSION_TIMEOUT_MS)}  # fmt: skip
+        if platform.settings.exchange_url:
+            env["POVEZIMO_EXCHANGE_URL"] = platform.settings.exchange_url
         with log.open("wb") as out:
             process = subprocess.Popen(
                 [sys.executable, "-m", "services.cli", "run", "--projection", "exchange",
@@ -305,4 +308,69 @@ def test_a_paused_exchange_that_lost_its_lease_writes_nothing_when_it_wakes(
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert verified.returncode == 0, verified.stdout + verified.stderr
+    platform.close()
+
+
+def lease_row_locked(platform: Platform) -> bool:
+    """Whether a member is inside a batch's transaction on PostgreSQL (it holds the lease row)."""
+    try:
+        with platform.exchange_engine.begin() as conn:
+            conn.execute(text("SELECT 1 FROM projection_leases FOR UPDATE NOWAIT"))
+    except OperationalError:
+        return True
+    return False
+
+
+def pause_inside_a_transaction(member: Member, platform: Platform) -> None:
+    """SIGSTOP the member while its batch's transaction holds the lease row on PostgreSQL (and
+    no SQLite write lock of the embedded bus, which the standby needs to go on)."""
+    rng = random.Random(11)
+    for _ in range(3000):
+        os.kill(member.pid, signal.SIGSTOP)
+        if lease_row_locked(platform) and not any(write_locked(p) for p in sqlite_files(platform)):
+            return
+        os.kill(member.pid, signal.SIGCONT)
+        time.sleep(rng.uniform(0.0, 0.005))
+    raise AssertionError("the exchange was never paused inside a transaction")
+
+
+@pytest.mark.postgres
+def test_an_exchange_paused_inside_a_transaction_on_postgresql_loses_its_lease(
+    tmp_path: Path,
+    postgres_url: str,
+    members: Callable[[Platform, str], Member],
+    clean: dict[str, str],
+) -> None:
+    """The pause lands after the batch's fence (the member holds the lease row's lock): the
+    server ends the idle transaction after one lease, the standby takes over and decides, and
+    the woken member finds its connection closed, then its epoch superseded."""
+    platform = platform_for(tmp_path / "data", f"sqlite:///{tmp_path / 'bus.db'}")
+    platform.settings.exchange_url = postgres_url
+    platform.create_tables()
+    old, standby = one_active_one_standby(platform, members)
+    waves = streamed_waves()
+    seen: dict[str, int] = {}
+
+    def pause_mid_batch(index: int, wave: list[Submission], institutions: Institutions) -> bool:
+        if index == len(waves) // 3:
+            submit(platform, wave)
+            pause_inside_a_transaction(old, platform)
+            wait_for(lambda: holder_pid(platform) == standby.pid, "the takeover")
+            institutions.wait_decided(wave, time.monotonic() + 90)
+            seen["old"] = decisions_by_epoch(platform)[1]
+            os.kill(old.pid, signal.SIGCONT)
+            return True
+        if index == 2 * len(waves) // 3:
+            assert decisions_by_epoch(platform)[1] == seen["old"], "the woken member decided"
+            wait_for(lambda: old.said("lost the lease"), "the old member noticing")
+        return False
+
+    stream(platform, waves, pause_mid_batch)
+    assert decisions_by_epoch(platform)[1] == seen["old"]
+    assert set(decisions_by_epoch(platform)) == {1, 2}
+    assert_epochs_follow_the_log(platform)
+    build_views(platform)
+    # The paused batch may have published before its transaction was ended: a copy on
+    # case-events, which every reader drops by event_id.
+    assert_exactly_once(platform, clean, in_the_log=False)
     platform.close()
