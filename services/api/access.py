@@ -55,6 +55,7 @@ class Reader:
     actor_role: str
     context: ApiContext
     basis: str | None = None  # fixed for auditors (AUDIT); else from the case's participation
+    role_stated: bool = True  # whether X-Actor-Role was sent (else ``actor_role`` is OTHER)
 
     @property
     def institution(self) -> str:
@@ -126,13 +127,16 @@ def reader(
         ),
     ] = "CASE_HANDLING",  # type: ignore[assignment]
     actor_role: Annotated[
-        ActorRole,  # type: ignore[valid-type]
+        ActorRole | None,  # type: ignore[valid-type]
         Header(
-            alias="X-Actor-Role", description="Staff role of the person reading (never a name)."
+            alias="X-Actor-Role",
+            description="Staff role of the person reading or answering (never a name); "
+            "default for reads: OTHER.",
         ),
-    ] = "OTHER",  # type: ignore[assignment]
+    ] = None,
 ) -> Reader:
-    return Reader(principal, str(purpose), str(actor_role), context)
+    stated = actor_role is not None
+    return Reader(principal, str(purpose), str(actor_role or "OTHER"), context, role_stated=stated)
 
 
 CaseReader = Annotated[Reader, Depends(reader)]

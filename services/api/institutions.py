@@ -13,7 +13,7 @@ import uuid
 from enum import StrEnum
 from typing import Annotated, Any, Literal, cast
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Body, Query
 from fastapi.encoders import jsonable_encoder
 from pydantic import AwareDatetime, BaseModel, Field
 from sqlalchemy import select
@@ -102,8 +102,10 @@ def list_referrals(
 
 
 class _Answer(BaseModel):
-    actor_role: ActorRole = Field(  # type: ignore[valid-type]
-        description="Staff role of the person answering (never a name)."
+    actor_role: ActorRole | None = Field(  # type: ignore[valid-type]
+        default=None,
+        description="Staff role of the person answering (never a name). Default: the "
+        "X-Actor-Role header; one of the two is required.",
     )
     event_id: uuid.UUID | None = Field(
         default=None, description="Choose it to make a retry safe; a new one otherwise."
@@ -169,6 +171,13 @@ def _answer(
             "referral_transition_forbidden",
             f"{event_type} cannot follow a referral that is {referral.status}",
         )
+    role = answer.actor_role or (reader.actor_role if reader.role_stated else None)
+    if role is None:
+        raise ApiError(
+            422,
+            "actor_role_missing",
+            "say who answers: actor_role in the body or the X-Actor-Role header (a role)",
+        )
     now = context.clock()
     at = at or now
     time_field = {
@@ -185,7 +194,7 @@ def _answer(
             source=reader.institution,
             occurred_at=at,
             recorded_at=now,
-            actor_role=str(answer.actor_role),
+            actor_role=str(role),
             event_id=answer.event_id,
         ),
         referral_id=referral_id,
@@ -201,8 +210,14 @@ def _answer(
     response_model=Receipt,
     responses=_ANSWER_RESPONSES,
 )
-def accept_referral(referral_id: uuid.UUID, body: AcceptReferral, reader: CaseReader) -> Receipt:
-    """Accept a referral addressed to this institution (publishes ReferralAccepted)."""
+def accept_referral(
+    referral_id: uuid.UUID,
+    reader: CaseReader,
+    body: Annotated[AcceptReferral | None, Body()] = None,
+) -> Receipt:
+    """Accept a referral addressed to this institution (publishes ReferralAccepted). The body
+    may be left out when the X-Actor-Role header says who accepts."""
+    body = body or AcceptReferral()
     return _answer(
         reader,
         referral_id,

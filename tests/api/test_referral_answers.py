@@ -6,7 +6,9 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from consumers.pipeline import Pipeline
+from schemas.topics import CASE_EVENTS
 from tests.api.world import World
+from tests.support.pipeline import decoded, read_topic
 
 
 def referral(client: TestClient, world: World, caller: str) -> dict[str, object]:
@@ -79,3 +81,29 @@ def test_an_accepted_referral_is_completed_with_its_outcome(
     pipeline.drain()
     seen = referral(client, world, "owner")
     assert seen["status"] == "completed" and seen["completed_at"] is not None
+
+
+def test_the_actor_role_header_says_who_answers_when_the_body_does_not(
+    client: TestClient, world: World, pipeline: Pipeline
+) -> None:
+    path = f"/v1/referrals/{world.referral_x}"
+    unsaid = client.post(f"{path}/accept", headers=world.headers("ngo"))
+    assert unsaid.status_code == 422 and unsaid.json()["code"] == "actor_role_missing"
+    role = {"X-Actor-Role": "NGO_COUNSELLOR"}
+    accepted = client.post(f"{path}/accept", headers=world.headers("ngo", **role))
+    assert accepted.status_code == 202, accepted.text
+    pipeline.drain()
+    status = client.get(accepted.json()["status_url"], headers=world.headers("ngo")).json()
+    assert status["status"] == "accepted"
+    # The body, when it names a role, is what the event records.
+    done = client.post(
+        f"{path}/complete",
+        json={"actor_role": "LAWYER", "outcome": "GOAL_ACHIEVED"},
+        headers=world.headers("ngo", **role),
+    )
+    assert done.status_code == 202
+    pipeline.drain()
+    logged = decoded(world.platform, read_topic(world.platform, CASE_EVENTS, settle=0.2))
+    roles = {d.event_type: d.record["header"]["actor_role"] for d in logged}
+    assert roles["ReferralAccepted"] == "NGO_COUNSELLOR"
+    assert roles["ReferralCompleted"] == "LAWYER"
