@@ -26,6 +26,7 @@ from services.api.context import ApiContext, api_context
 from services.api.errors import ApiError, ErrorBody, Problem, not_found, problems_of
 from services.api.tokens import Principal
 from services.platform.sql import UtcDateTime
+from services.platform.vault import PersonalData
 
 metadata = MetaData()
 # What the API published and the exchange may not have decided yet ("pending"). The API's own
@@ -100,6 +101,63 @@ def parse_event(body: Any, principal: Principal) -> EventModel:
         ) from None
 
 
+IDENTITY = "identity"
+"""The body field of a ``SubjectRegistered`` that carries the subject's identifiers in clear (over
+TLS), for the platform to seal; they are never published, stored outside the vault, or logged."""
+
+_UNSEALED = {"key_id": "-", "nonce": b"", "ciphertext": b""}  # replaced before publication
+
+
+def take_identity(body: Any) -> tuple[Any, PersonalData | None]:
+    """The body without its ``identity``, and the identifiers it held, validated."""
+    if not isinstance(body, dict) or IDENTITY not in body:
+        return body, None
+    header = body.get("header")
+    if not isinstance(header, dict) or header.get("event_type") != "SubjectRegistered":
+        raise _problem(
+            ["body", IDENTITY], "identity_not_expected", "only a SubjectRegistered has identity"
+        )
+    if "sealed" in body:
+        raise _problem(
+            ["body", IDENTITY],
+            "identity_or_sealed",
+            "send the identifiers as identity for the platform to seal, or sealed, not both",
+        )
+    rest = {k: v for k, v in body.items() if k != IDENTITY}
+    try:
+        person = PersonalData.model_validate(body[IDENTITY])
+    except ValidationError as error:
+        raise ApiError(
+            422, "invalid_event", "not a valid identity", problems_of(error, ["body", IDENTITY])
+        ) from None
+    return {**rest, "sealed": _UNSEALED}, person
+
+
+def seal_identity(
+    context: ApiContext, event: EventModel, person: PersonalData | None
+) -> EventModel:
+    """Seal the identifiers under the subject's key (made now if new); or check that a sealed
+    field the client made is under a key the vault holds for this subject."""
+    if event.event_type != "SubjectRegistered":
+        return event
+    vault = context.platform.vault
+    subject_id = event.subject_id  # type: ignore[attr-defined]
+    sealed_type = type(event.sealed)  # type: ignore[attr-defined]
+    if person is not None:
+        sealed = sealed_type.model_validate(vault.seal(subject_id, person))
+        return event.model_copy(update={"sealed": sealed})
+    if vault.key_id_of(subject_id) != event.sealed.key_id:  # type: ignore[attr-defined]
+        # Sealed under a key nobody holds, nobody could ever read it: refused now rather than
+        # taken for an erased person later.
+        raise _problem(
+            ["body", "sealed", "key_id"],
+            "sealed_key_unknown",
+            "the vault holds no such key for this subject: send the identifiers as identity "
+            "and the platform seals them",
+        )
+    return event
+
+
 def publish_submission(context: ApiContext, principal: Principal, event: EventModel) -> Receipt:
     """Encode and publish ``event`` to the caller's submissions topic; durable on return."""
     context.writes.take(principal.token_id)
@@ -163,9 +221,14 @@ def post_event(
     context: Context,
     body: Annotated[Any, Body()] = None,
 ) -> Receipt:
-    """Submit an event as the token's institution; the exchange then accepts or rejects it."""
+    """Submit an event as the token's institution; the exchange then accepts or rejects it.
+
+    A ``SubjectRegistered`` may carry the subject's identifiers in clear as ``identity`` (given
+    and family name, JMBG, birth date, address, phone) instead of ``sealed``: the platform seals
+    them under a new key of the subject before anything is published."""
     try:
-        event = parse_event(body, principal)
+        body, person = take_identity(body)
+        event = seal_identity(context, parse_event(body, principal), person)
     except ApiError as error:
         context.metrics.refused.labels(error.code).inc()
         raise
