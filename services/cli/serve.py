@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from schemas.institutions import PLATFORM_INSTITUTION
 from services.api.tokens import Role, TokenStore
 from services.bootstrap import Platform
 from services.cli.common import BusOption, DataDirOption, console, fail, platform
@@ -65,12 +66,26 @@ def issue_token(system: Platform, institution: str, role: Role, label: str) -> s
 
 @tokens_app.command("issue")
 def tokens_issue(
-    institution: Annotated[str, typer.Option("--institution", help="Institution id.")],
     role: Annotated[Role, typer.Option("--role", help="What the token may do.")],
+    institution: Annotated[
+        str | None,
+        typer.Option(
+            "--institution",
+            help=f"Institution id; required for an institution token. Coordinator, auditor and "
+            f"admin tokens are the platform's: default {PLATFORM_INSTITUTION}.",
+        ),
+    ] = None,
     label: Annotated[str | None, typer.Option(help="A note for the list, e.g. a system.")] = None,
     data_dir: DataDirOption = None,
 ) -> None:
     """Issue a token; it is shown once and stored only as a hash."""
+    if institution is None:
+        if role is Role.INSTITUTION:
+            raise typer.BadParameter(
+                "an institution token names its institution (povezimo institutions list)",
+                param_hint="--institution",
+            )
+        institution = PLATFORM_INSTITUTION
     with platform(data_dir=data_dir) as system:
         known = system.institutions.get(institution)
         if known is None:

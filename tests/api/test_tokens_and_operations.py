@@ -147,3 +147,15 @@ def test_an_unexpected_failure_answers_json_with_a_code_and_no_stack_trace(
     }
     assert "secret internals" not in answer.text and "Traceback" not in answer.text
     assert unknown.status_code == 404 and unknown.json()["code"] == "not_found"
+
+
+def test_platform_tokens_need_no_institution_and_an_institution_token_does(
+    platform: Platform,
+) -> None:
+    data = str(platform.settings.data_dir)
+    for role in ("coordinator", "auditor", "admin"):
+        issued = runner.invoke(cli, ["tokens", "issue", "--role", role, "--data-dir", data])
+        assert issued.exit_code == 0, issued.output
+        assert f"({role} of platform.povezimo)" in issued.output
+    unnamed = runner.invoke(cli, ["tokens", "issue", "--role", "institution", "--data-dir", data])
+    assert unnamed.exit_code == 2 and "institutions list" in unnamed.output
