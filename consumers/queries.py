@@ -33,6 +33,12 @@ def _rows(conn: Connection, query: Select[Any]) -> list[Row]:
     return [dict(row._mapping) for row in conn.execute(query)]
 
 
+def _case(row: Row) -> Row:
+    """A case as readers see it: its violence types a list (stored joined, for the aggregate)."""
+    kinds = row.get("violence_types") or ""
+    return {**row, "violence_types": [kind for kind in kinds.split(",") if kind]}
+
+
 def cases_for(conn: Connection, institution: str, *, status: str | None = None) -> list[Row]:
     """The cases ``institution`` takes part in, newest first."""
     # Its participations first (an index by institution), then those cases by key: asked case
@@ -41,7 +47,9 @@ def cases_for(conn: Connection, institution: str, *, status: str | None = None) 
     query = select(cases).where(cases.c.case_id.in_(taking_part))
     if status:
         query = query.where(cases.c.status == status)
-    return _rows(conn, query.order_by(cases.c.opened_at.desc(), cases.c.case_id))
+    return [
+        _case(c) for c in _rows(conn, query.order_by(cases.c.opened_at.desc(), cases.c.case_id))
+    ]
 
 
 def case_view(conn: Connection, institution: str, case_id: str) -> Row | None:
@@ -56,7 +64,7 @@ def case_view(conn: Connection, institution: str, case_id: str) -> Row | None:
         return _rows(conn, select(table).where(table.c.case_id == case_id).order_by(*order))
 
     return {
-        **dict(case._mapping),
+        **_case(dict(case._mapping)),
         "participants": of_case(participants, participants.c.institution, participants.c.role),
         "subjects": of_case(subjects, subjects.c.role, subjects.c.subject_id),
         "referrals": of_case(referrals, referrals.c.sent_at, referrals.c.referral_id),

@@ -43,6 +43,10 @@ def test_a_valid_event_is_published_to_the_callers_submissions_and_then_accepted
     }
     cases = client.get("/v1/cases", headers=world.headers("ngo")).json()
     assert str(case_id) in {c["case_id"] for c in cases}
+    # A list-valued field of the event reads back as a list, in the listing and in the case.
+    [listed] = [c for c in cases if c["case_id"] == str(case_id)]
+    one = client.get(f"/v1/cases/{case_id}", headers=world.headers("ngo")).json()
+    assert listed["violence_types"] == one["violence_types"] == ["PSYCHOLOGICAL"]
 
 
 def test_the_source_may_be_left_out_and_is_then_the_tokens_institution(
