@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
+from fastapi_offline import FastAPIOffline
 
 from services.api import (
     asyncapi,
@@ -59,7 +60,10 @@ def create_app(
             if background is not None:
                 background.stop()
 
-    app = FastAPI(
+    # /docs and /redoc load their scripts from this server (an institution's network may have
+    # no internet), as the dashboard does.
+    app = FastAPIOffline(
+        static_url="/docs-assets",
         title="Povezimo",
         version="1",
         description="The exchange of case events between the institutions of a region, over HTTP.",
