@@ -13,7 +13,7 @@ from typing import Literal
 
 from sqlalchemy import Connection, bindparam, func, select
 
-from consumers.exchange_state import submissions_table
+from consumers.exchange_state import referrals_table, submissions_table
 
 _columns = submissions_table.c
 # Asked after every batch the demo submits: built once.
@@ -82,3 +82,28 @@ def accepted_cases(conn: Connection) -> dict[str, str | None]:
     """Every accepted submission's event id, with its case id."""
     query = select(_columns.event_id, _columns.case_id).where(_columns.status == "accepted")
     return {event_id: case_id for event_id, case_id in conn.execute(query).all()}
+
+
+@dataclass(frozen=True)
+class ReferralState:
+    """A referral as the exchange last decided it: its case and status."""
+
+    case_id: str
+    status: str
+
+
+def referral_state(
+    conn: Connection, referral_id: str, institution: str, *, as_sender: bool
+) -> ReferralState | None:
+    """The referral ``institution`` sent (``as_sender``) or received; None for anyone else.
+
+    The exchange's own record, ahead of the views: a recipient told of a referral by its inbox
+    can answer it at once, before the views have caught up.
+    """
+    side = referrals_table.c.sender if as_sender else referrals_table.c.recipient
+    row = conn.execute(
+        select(referrals_table.c.case_id, referrals_table.c.status)
+        .where(referrals_table.c.referral_id == referral_id)
+        .where(side == institution)
+    ).first()
+    return ReferralState(row.case_id, row.status) if row else None

@@ -16,11 +16,10 @@ from typing import Annotated, Any, Literal, cast
 from fastapi import APIRouter, Body, Query
 from fastapi.encoders import jsonable_encoder
 from pydantic import AwareDatetime, BaseModel, Field
-from sqlalchemy import select
 
 from consumers import queries
+from consumers.decisions import referral_state
 from consumers.referrals import ANSWERED_BY_SENDER, next_status
-from consumers.views import referrals
 from producers.event_builder import new_event, new_header
 from schemas.models import model_for
 from services.api.access import ActorRole, CaseReader
@@ -153,18 +152,15 @@ def _answer(
 ) -> Receipt:
     """Publish the recipient's answer; ``at`` (default now) is when it happened."""
     context: ApiContext = reader.context
-    side = referrals.c.sender if event_type in ANSWERED_BY_SENDER else referrals.c.recipient
-    with context.platform.views_engine.connect() as conn:
-        referral = conn.execute(
-            select(referrals.c.case_id, referrals.c.status)
-            .where(referrals.c.referral_id == str(referral_id))
-            # The sender withdraws a referral; the recipient answers it. Anyone else: not found.
-            .where(side == reader.institution)
-        ).first()
+    with context.platform.exchange_engine.connect() as conn:
+        # The sender withdraws a referral; the recipient answers it. Anyone else: not found.
+        referral = referral_state(
+            conn, str(referral_id), reader.institution, as_sender=event_type in ANSWERED_BY_SENDER
+        )
     if referral is None:
         raise not_found("referral")
-    # The view may lag the exchange by a moment; the exchange decides in the end, this only
-    # spares the caller a round trip for an answer that cannot be right.
+    # The exchange decides in the end (a batch may be deciding on it now); this only spares the
+    # caller a round trip for an answer that cannot be right.
     if next_status(referral.status, event_type) is None:
         raise ApiError(
             409,
