@@ -17,6 +17,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from consumers.runner import is_outage
+
 log = logging.getLogger(__name__)
 
 
@@ -91,6 +93,9 @@ _HTTP_CODES = {
 }
 
 
+RETRY_AFTER_S = 5  # what a 503 asks the caller to wait: outages the runners see last seconds
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     def _api_error(_request: Request, error: ApiError) -> JSONResponse:
@@ -111,6 +116,22 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     def _unexpected(request: Request, error: Exception) -> JSONResponse:
+        if is_outage(error):
+            # A database or the bus is down: the caller's request was fine and is worth again.
+            log.warning(
+                "%s %s: a dependency is down (%s)",
+                request.method,
+                request.url.path,
+                type(error).__name__,
+            )
+            return error_response(
+                ApiError(
+                    503,
+                    "unavailable",
+                    "a database or the bus is down for a moment; nothing was taken: retry",
+                    headers={"Retry-After": str(RETRY_AFTER_S)},
+                )
+            )
         # Logged with the trace for operators; the caller learns only that it was not its fault.
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return error_response(
