@@ -190,6 +190,17 @@ def rows(results: BenchResults) -> list[tuple[str, str, str, str, str, str]]:
             )
         )
     found.extend(_longpoll_rows(results))
+    if results.idle:
+        found.append(
+            (
+                "idle serve: CPU share of one core",
+                "sqlite, exchange and every projection running, 10 s with nothing to do",
+                f"{_median([r.share for r in results.idle]):.1%}",
+                "",
+                "",
+                "near zero",
+            )
+        )
     for bus, latency_runs in results.latency.items():
         samples = sum(r.samples for r in latency_runs)
         lost = sum(r.lost for r in latency_runs)

@@ -22,6 +22,7 @@ from rich.progress import (
 )
 
 from services.bench.http_ingest import HttpIngestResult, measure_http_ingest
+from services.bench.idle import IdleResult, measure_idle
 from services.bench.ingest import IngestRun, measure_ingest
 from services.bench.latency import LatencyResult, measure_referral_latency
 from services.bench.longpoll import LongPollResult, measure_longpoll
@@ -32,7 +33,7 @@ from services.bench.replay import ReplayRun, replay_in_child
 from services.bench.sample_events import EventSet
 from services.bench.workspace import Workspace, append_case_log, platform_of
 
-MEASUREMENTS = ("replay", "parallel", "peer", "ingest", "http", "latency", "longpoll")
+MEASUREMENTS = ("replay", "parallel", "peer", "ingest", "http", "latency", "longpoll", "idle")
 
 
 @dataclass
@@ -61,6 +62,7 @@ class BenchResults:
     http: dict[str, list[HttpIngestResult]] = field(default_factory=dict)
     parallel: dict[tuple[str, int], list[ReplayRun]] = field(default_factory=dict)  # one process
     longpoll: list[LongPollResult] = field(default_factory=list)
+    idle: list[IdleResult] = field(default_factory=list)
 
     def scaling(self) -> list[Scaling]:
         found = []
@@ -89,6 +91,7 @@ class BenchResults:
             "ingest": [r.as_dict() for r in self.ingest],
             "http": {bus: [r.as_dict() for r in runs] for bus, runs in self.http.items()},
             "longpoll": [r.as_dict() for r in self.longpoll],
+            "idle": [r.as_dict() for r in self.idle],
             "latency": {
                 bus: {
                     "runs": [r.as_dict() for r in runs],
@@ -165,6 +168,12 @@ def run_bench(options: BenchOptions, root: Path, console: Console) -> BenchResul
             )
             for _ in range(options.repeat):
                 results.longpoll.append(measure_longpoll(workspace))
+                progress.advance(task)
+            progress.remove_task(task)
+        if "idle" in options.only:
+            task = progress.add_task("an idle serve's CPU", total=options.repeat)
+            for _ in range(options.repeat):
+                results.idle.append(measure_idle(workspace))
                 progress.advance(task)
             progress.remove_task(task)
     return results

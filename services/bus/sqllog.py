@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
+import sqlite3
 import threading
 import time
 import uuid
@@ -104,6 +106,8 @@ offsets_table = Table(
 
 DEFAULT_SESSION_TIMEOUT_MS = 10_000
 POLL_INTERVAL_S = 0.02
+RECHECK_S = 0.25  # an idle poller looks again this often even when no change was seen
+WATCH_LINGER_S = 5.0  # a file's watcher stops after this long with nobody waiting
 # A record handed to ``publish``: topic, key, value, headers, timestamp (None: now).
 _Item = tuple[str, bytes | None, bytes | None, Headers, int | None]
 
@@ -178,6 +182,7 @@ class SqlLogBus:
         # process publish through the same bus, each inside its own block.
         self._batches = threading.local()
         self._round_robin = 0
+        self.changes = file_changes(engine)
         metadata.create_all(engine)
 
     @classmethod
@@ -272,6 +277,8 @@ class SqlLogBus:
                 )
             # One statement for the whole batch, whatever the number of partitions.
             conn.execute(_INSERT, rows)
+        if self.changes is not None:
+            self.changes.bump()  # this process's pollers need not wait for the watcher
 
     def _choose_partition(self, topic: str, key: bytes | None) -> int:
         count = self.partitions_for(topic, create=True)
@@ -437,14 +444,98 @@ def _fetch(
         return records
 
 
-def _poll(fetch: Callable[[], list[Record]], timeout: float) -> list[Record]:
-    """``fetch`` until it finds records or ``timeout`` passes, pausing between empty looks."""
+def _poll(
+    fetch: Callable[[], list[Record]], timeout: float, changes: FileChanges | None = None
+) -> list[Record]:
+    """``fetch`` until it finds records or ``timeout`` passes.
+
+    On a SQLite file it looks again when the file changed (``changes``), at the latest after
+    ``RECHECK_S``; elsewhere it looks every ``POLL_INTERVAL_S``.
+    """
     deadline = time.monotonic() + timeout
     while True:
+        seen = changes.generation if changes is not None else 0  # before the look: no miss
         records = fetch()
-        if records or time.monotonic() >= deadline:
+        left = deadline - time.monotonic()
+        if records or left <= 0:
             return records
-        time.sleep(min(POLL_INTERVAL_S, max(deadline - time.monotonic(), 0)))
+        if changes is not None:
+            changes.wait_past(seen, min(left, RECHECK_S))
+        else:
+            time.sleep(min(POLL_INTERVAL_S, left))
+
+
+class FileChanges:
+    """Wakes the pollers of one SQLite file when any connection commits to it.
+
+    An idle member used to read the log table every ``POLL_INTERVAL_S``: seven members of an idle
+    ``serve`` made 350 queries a second. Now one thread per file asks SQLite's
+    ``PRAGMA data_version`` (a counter, no table read) that often, only while someone waits, and
+    a publish in this process wakes the waiters at once.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.generation = 0
+        self._changed = threading.Condition()
+        self._waiting = 0
+        self._watching = False
+
+    def bump(self) -> None:
+        with self._changed:
+            self.generation += 1
+            self._changed.notify_all()
+
+    def wait_past(self, generation: int, timeout: float) -> None:
+        with self._changed:
+            self._waiting += 1
+            if not self._watching:
+                self._watching = True
+                threading.Thread(target=self._watch, name="sqllog-changes", daemon=True).start()
+            try:
+                self._changed.wait_for(lambda: self.generation != generation, timeout)
+            finally:
+                self._waiting -= 1
+
+    def _watch(self) -> None:
+        connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        try:
+            last = connection.execute("PRAGMA data_version").fetchone()[0]
+            idle_since = time.monotonic()
+            while True:
+                time.sleep(POLL_INTERVAL_S)
+                version = connection.execute("PRAGMA data_version").fetchone()[0]
+                with self._changed:
+                    if version != last:
+                        last = version
+                        self.generation += 1
+                        self._changed.notify_all()
+                    if self._waiting:
+                        idle_since = time.monotonic()
+                    elif time.monotonic() - idle_since > WATCH_LINGER_S:
+                        self._watching = False  # nobody polls this file: stop asking
+                        return
+        except sqlite3.Error:
+            with self._changed:
+                self._watching = False
+                self._changed.notify_all()  # the waiters fall back to looking themselves
+        finally:
+            connection.close()
+
+
+_FILE_CHANGES: dict[str, FileChanges] = {}
+_FILE_CHANGES_LOCK = threading.Lock()
+
+
+def file_changes(engine: Engine) -> FileChanges | None:
+    """The change watcher of ``engine``'s SQLite file (one per file in a process); None for
+    PostgreSQL or an in-memory database."""
+    path = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not path or path == ":memory:":
+        return None
+    key = os.path.abspath(path)
+    with _FILE_CHANGES_LOCK:
+        return _FILE_CHANGES.setdefault(key, FileChanges(key))
 
 
 class SqlLogReader:
@@ -460,7 +551,7 @@ class SqlLogReader:
             self._turn += 1
             return _fetch(self._bus, self._positions, max_records, self._turn)
 
-        return _poll(fetch, timeout)
+        return _poll(fetch, timeout, self._bus.changes)
 
     def close(self) -> None:
         pass
@@ -495,7 +586,9 @@ class SqlLogConsumer:
         self._from_beginning = from_beginning
         self._session_timeout_ms = session_timeout_ms
         # Heartbeats also discover new topics for pattern subscriptions: at least once a second.
-        self._heartbeat_every_ms = max(min(session_timeout_ms // 4, 1000), 50)
+        # A quarter of the session (as Kafka clients do, at most 3 s): each beat is a write that
+        # wakes every poller of the file, so an idle platform should not beat every second.
+        self._heartbeat_every_ms = max(min(session_timeout_ms // 4, 3000), 50)
         self._member_id = uuid.uuid4().hex
         self._generation = -1
         self._last_heartbeat_ms = 0
@@ -627,7 +720,7 @@ class SqlLogConsumer:
                 self._heartbeat()
             return self._fetch(max_records)
 
-        return _poll(fetch, timeout)
+        return _poll(fetch, timeout, self._bus.changes)
 
     def _fetch(self, max_records: int) -> list[Record]:
         self._next_partition += 1
