@@ -15,6 +15,7 @@ from rich.table import Table
 
 from consumers.indicators import INDICATORS
 from services.cli.common import DataDirOption, console, platform
+from services.disclosure.model import PERIODS
 from services.disclosure.privacy import BudgetExhausted
 from services.disclosure.release import (
     Caller,
@@ -97,10 +98,18 @@ def render_table(published: Release) -> Table:
 
 
 def list_indicators(console: Console) -> None:
-    table = Table("indicator", "kind", "extra dimensions", "definition")
+    """Every indicator with every dimension ``--by`` takes for it: one period, the
+    municipality, and the indicator's own."""
+    table = Table("indicator", "kind", "dimensions (--by)", "definition")
     for found in INDICATORS.values():
-        table.add_row(found.name, found.kind, ", ".join(found.dimensions), found.description)
+        periods = ("year",) if found.kind == "distinct" else PERIODS  # a pseudonym's epoch
+        dimensions = ", ".join([" | ".join(periods), "municipality", *found.dimensions])
+        table.add_row(found.name, found.kind, dimensions, found.description)
     console.print(table)
+    console.print(
+        "--by names at most one period and at most one dimension besides the period and "
+        "municipality, e.g. --by municipality,quarter or --by year,victim_sex."
+    )
 
 
 def _text(value: Any) -> str:

@@ -215,8 +215,11 @@ def test_the_command_line_releases_through_the_same_door(
     assert as_table.exit_code == 0 and "high_risk_share" in as_table.output
     assert "withheld" in as_table.output
 
-    listed = runner.invoke(app, ["aggregate", "--list"])
+    listed = runner.invoke(app, ["aggregate", "--list"], terminal_width=200)
     assert all(name in listed.output for name in ("reported_cases", "timely_p1_answer"))
+    # Every dimension --by takes is listed, the periods among them (not only in an error).
+    assert "month | quarter | year, municipality" in listed.output
+    assert "victim_sex" in listed.output
 
 
 def test_the_command_line_refuses_bad_requests_with_a_code(platform: Platform) -> None:
