@@ -1,4 +1,6 @@
-"""Peak RSS of a replay in a fresh process, at two log lengths: it must not grow with the log."""
+"""Peak RSS of a replay in a fresh process, at two log lengths. The benchmark reports the growth
+from the shorter log to the longer and the targets it is held to (issue 24: ≈ 1, and at most
+300 MB in all processes); the assertions only catch a broken measurement."""
 
 from __future__ import annotations
 
@@ -26,6 +28,10 @@ def test_replay_peak_rss_by_log_length(
     small, large = sorted(peaks)
     benchmark.extra_info.update(
         {f"peak_rss_mb_{n}": round(mb, 1) for n, mb in peaks.items()}
-        | {"growth": round(peaks[large] / peaks[small], 3)}
+        | {
+            "growth": round(peaks[large] / peaks[small], 3),
+            "target_growth": "≈ 1",
+            "target_peak_rss_mb": 300,
+        }
     )
     assert all(mb > 0 for mb in peaks.values())
