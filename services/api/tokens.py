@@ -17,7 +17,7 @@ from enum import StrEnum
 
 from sqlalchemy import Column, Engine, MetaData, String, Table, insert, select, update
 
-from services.platform.sql import UtcDateTime
+from services.platform.sql import UtcDateTime, write_transaction
 
 PREFIX = "pvz_"
 
@@ -102,7 +102,7 @@ class TokenStore:
 
     def revoke(self, token_id: str, *, now: dt.datetime) -> bool:
         """Revoke a token by its id (or a unique prefix of it); False if there is none."""
-        with self.engine.begin() as tx:
+        with write_transaction(self.engine) as tx:  # read, then write: a writer from the start
             found = tx.execute(
                 select(tokens_table.c.token_id).where(tokens_table.c.token_id.startswith(token_id))
             ).all()

@@ -41,6 +41,7 @@ from services.disclosure.model import (
 from services.disclosure.noisy import tabulate
 from services.disclosure.protection import protect
 from services.disclosure.view import median_of, view
+from services.platform.sql import write_transaction
 
 if TYPE_CHECKING:
     from services.bootstrap import Platform
@@ -91,7 +92,11 @@ def release(
         )
     now = now or dt.datetime.now(dt.UTC)
     horizon = last_closed_month(now, settings.release_settle_days)
-    with _ONE_AT_A_TIME, platform.aggregate_engine.begin() as conn:
+    # A writer from the start: a release reads the facts, then freezes months and records
+    # itself. Begun as a reader, its first write failed at once (SQLite cannot upgrade a read
+    # snapshot another writer has moved past, such as the aggregate runner's batch or its
+    # lease renewal); begun as a writer it waits its turn.
+    with _ONE_AT_A_TIME, write_transaction(platform.aggregate_engine) as conn:
         store.create(conn)
         facts = Facts.load(conn)
         if request.epsilon is None:
