@@ -48,7 +48,7 @@ from consumers.runner import metadata as runner_metadata
 from schemas.topics import ACCESS_LOG, CASE_EVENTS
 from services.bus import Record
 from services.platform.signing import key_id, load_or_create_private_key
-from services.platform.sql import UtcDateTime
+from services.platform.sql import UtcDateTime, create_schema
 
 GENESIS = bytes(32)
 CHECKPOINT_DOMAIN = b"povezimo.archive.checkpoint.v1"
@@ -160,8 +160,7 @@ def checkpoint_message(seq: int, head_hash: bytes, signed_at: dt.datetime, signe
 
 def create_archive_tables(engine: Engine) -> Engine:
     """The archive's tables and the runner's offsets beside them (idempotent)."""
-    metadata.create_all(engine)
-    runner_metadata.create_all(engine)
+    create_schema(engine, metadata, runner_metadata)
     return engine
 
 

@@ -159,13 +159,15 @@ class Projection(Protocol):
 def create_tables(projection: Projection, engine: Engine) -> None:
     """The projection's tables with their indexes, and the runner's own (offsets, failures,
     leases)."""
-    metadata.create_all(engine)
-    lease_metadata.create_all(engine)
-    for table in projection.tables:
-        table.create(engine, checkfirst=True)
-        add_missing_columns(engine, table)  # a column added since the table was made
-        for index in table.indexes:  # a table created before an index was added gets it
-            index.create(engine, checkfirst=True)
+    # As a writer: processes starting at once on a new file queue instead of failing.
+    with write_transaction(engine) as conn:
+        metadata.create_all(conn)
+        lease_metadata.create_all(conn)
+        for table in projection.tables:
+            table.create(conn, checkfirst=True)
+            add_missing_columns(conn, table)  # a column added since the table was made
+            for index in table.indexes:  # a table created before an index was added gets it
+                index.create(conn, checkfirst=True)
 
 
 class ProjectionRunner:

@@ -49,7 +49,7 @@ from producers.submission import (
 from schemas import Codec
 from schemas.models import EventModel, model_for
 from services.bus import Bus, BusError, Headers
-from services.platform.sql import Bytes, given_or_own
+from services.platform.sql import Bytes, create_schema, given_or_own
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ class Publisher:
         self.institution = institution
         self.codec = codec
         self.engine = engine
-        metadata.create_all(engine)
+        create_schema(engine, metadata)
 
     def submit(self, event: EventModel | dict[str, Any], tx: Connection | None = None) -> uuid.UUID:
         """Validate, encode and write one event to the outbox; returns its ``event_id``."""
@@ -152,7 +152,7 @@ def resend_sent(
     their original order. Copies the exchange already accepted are dropped there by
     ``event_id``, so resending more than was lost is harmless; resending less loses events.
     """
-    metadata.create_all(engine)
+    create_schema(engine, metadata)
     query = update(outbox_table).where(outbox_table.c.sent == 1)
     if since_ms is not None:
         query = query.where(outbox_table.c.sent_at_ms >= since_ms)
@@ -172,7 +172,7 @@ class Relay:
     batch_size: int = 5000
 
     def __post_init__(self) -> None:
-        metadata.create_all(self.engine)
+        create_schema(self.engine, metadata)
         # Built once per relay: the demo's relay runs every few milliseconds, and building these
         # cost more than running them.
         columns = outbox_table.c

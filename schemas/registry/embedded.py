@@ -42,7 +42,7 @@ from schemas.registry.tables import (
     schemas_table,
     versions_table,
 )
-from services.platform.sql import IMMEDIATE, sql_engine
+from services.platform.sql import IMMEDIATE, create_schema, sql_engine
 
 __all__ = ["DEFAULT_COMPATIBILITY", "EmbeddedRegistry"]
 
@@ -113,7 +113,7 @@ class EmbeddedRegistry:
         self.rules = RegistryRules(engine, compatibility)
         self._by_id: dict[int, str] = {}
         self._lock = threading.Lock()
-        metadata.create_all(engine)
+        create_schema(engine, metadata)
 
     @classmethod
     def from_url(cls, url: str) -> EmbeddedRegistry:

@@ -35,6 +35,7 @@ from services.api.limits import BodyLimit, OpenWaits, WriteRate
 from services.api.metrics import Metrics
 from services.api.tokens import TokenStore
 from services.bootstrap import Platform
+from services.platform.sql import create_schema
 
 __all__ = ["create_app"]
 
@@ -99,4 +100,4 @@ def create_app(
 def _create_tables(platform: Platform) -> None:
     """Every table the routes read exists, even before the pipeline first ran."""
     platform.create_tables()
-    ingest.metadata.create_all(platform.views_engine)
+    create_schema(platform.views_engine, ingest.metadata)

@@ -17,7 +17,7 @@ from enum import StrEnum
 
 from sqlalchemy import Column, Engine, MetaData, String, Table, insert, select, update
 
-from services.platform.sql import UtcDateTime, write_transaction
+from services.platform.sql import UtcDateTime, create_schema, write_transaction
 
 PREFIX = "pvz_"
 
@@ -80,7 +80,7 @@ class TokenStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        metadata.create_all(engine)
+        create_schema(engine, metadata)
 
     def issue(
         self, institution: str, role: Role, *, now: dt.datetime, label: str | None = None

@@ -54,7 +54,7 @@ from services.bus.port import (
     Record,
     TopicPartition,
 )
-from services.platform.sql import given_or_own, sql_engine, write_transaction
+from services.platform.sql import create_schema, given_or_own, sql_engine, write_transaction
 
 metadata = MetaData()
 
@@ -183,7 +183,7 @@ class SqlLogBus:
         self._batches = threading.local()
         self._round_robin = 0
         self.changes = file_changes(engine)
-        metadata.create_all(engine)
+        create_schema(engine, metadata)
 
     @classmethod
     def from_url(

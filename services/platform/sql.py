@@ -21,6 +21,7 @@ from sqlalchemy import (
     Engine,
     Index,
     LargeBinary,
+    MetaData,
     Table,
     create_engine,
     event,
@@ -187,23 +188,35 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
             lock.release()
 
 
-def add_missing_columns(engine: Engine, table: Table) -> None:
+def create_schema(engine: Engine, *schemas: MetaData) -> None:
+    """``create_all`` of each of ``schemas``, as a writer (``BEGIN IMMEDIATE`` on SQLite).
+
+    Its existence checks read before it creates: begun as a reader, a second process starting
+    at the same moment on a new file failed at once with "database is locked" (SQLite cannot
+    upgrade such a transaction once the other created a table); as a writer it waits its turn.
+    """
+    with engine.connect() as conn:
+        present = set(inspect(conn).get_table_names())
+    if all(name in present for schema in schemas for name in schema.tables):
+        return  # nothing to create (as create_all would find): no writer's lock taken
+    with write_transaction(engine) as conn:
+        for schema in schemas:
+            schema.create_all(conn)
+
+
+def add_missing_columns(conn: Connection, table: Table) -> None:
     """Add the nullable columns ``table`` gained since its stored copy was created.
 
     The one change a store made by an earlier release needs in place (a column that older rows
     simply lack); anything else about a table's shape is a rebuild or a real migration.
     """
-    existing = {column["name"] for column in inspect(engine).get_columns(table.name)}
-    missing = [c for c in table.columns if c.name not in existing]
-    if not missing:
-        return
-    with engine.begin() as conn:
-        for column in missing:
-            if not column.nullable:
-                raise RuntimeError(f"{table.name}.{column.name} is new and required: migrate it")
-            kind = column.type.compile(dialect=conn.dialect)
-            name = conn.dialect.identifier_preparer.quote(column.name)
-            conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {name} {kind}"))
+    existing = {column["name"] for column in inspect(conn).get_columns(table.name)}
+    for column in (c for c in table.columns if c.name not in existing):
+        if not column.nullable:
+            raise RuntimeError(f"{table.name}.{column.name} is new and required: migrate it")
+        kind = column.type.compile(dialect=conn.dialect)
+        name = conn.dialect.identifier_preparer.quote(column.name)
+        conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {name} {kind}"))
 
 
 _FOR_READERS = "povezimo_for_readers"

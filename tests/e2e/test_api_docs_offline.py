@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,9 +13,9 @@ from fastapi.testclient import TestClient
 
 from services.api.app import create_app
 from services.bootstrap import Platform
-from tests.support.brokers import free_port, wait_for_port
 from tests.support.browser import chromium
 from tests.support.pipeline import platform_for
+from tests.support.serving import serving
 
 ASSET = re.compile(r"""(?:src|href)\s*[=:]\s*['"]([^'"]+)['"]""")
 
@@ -48,24 +47,14 @@ def test_swagger_ui_renders_every_route_in_chromium_with_no_network(tmp_path: Pa
     browser, why_absent = chromium()
     if browser is None:
         pytest.skip(why_absent)
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "services.cli", "serve", "--port", str(port),
-         "--without-pipeline", "--data-dir", str(tmp_path / "data")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        wait_for_port(port, timeout=30)
+    with serving(tmp_path, tmp_path / "data", "--without-pipeline") as url:
         # Every name but this server's own fails to resolve: no CDN can answer.
         done = subprocess.run(
             [browser, "--headless", "--no-sandbox", "--disable-gpu",
              "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-             "--virtual-time-budget=15000", "--dump-dom", f"http://127.0.0.1:{port}/docs"],
+             "--virtual-time-budget=15000", "--dump-dom", f"{url}/docs"],
             capture_output=True, text=True, timeout=120,
         )  # fmt: skip
-    finally:
-        server.terminate()
-        server.wait(30)
     assert done.returncode == 0, done.stderr[-2000:]
     dom = done.stdout
     assert 'class="swagger-ui' in dom, dom[-2000:]

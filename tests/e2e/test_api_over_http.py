@@ -5,9 +5,6 @@ long-poll), accepts it; A's view of the case then shows the referral accepted.""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -20,7 +17,7 @@ from typer.testing import CliRunner
 
 from services.cli.main import app as cli
 from tests.api.world import NGO, NOW, OWNER, as_json, case_opened, referral_sent
-from tests.support.brokers import TEST_SESSION_TIMEOUT_MS, free_port, wait_for_port
+from tests.support.serving import serving
 
 
 def issue(data_dir: Path, institution: str) -> str:
@@ -43,23 +40,8 @@ def bus_args(request: pytest.FixtureRequest) -> list[str]:
 @pytest.fixture
 def server(tmp_path: Path, bus_args: list[str]) -> Iterator[tuple[str, Path]]:
     data_dir = tmp_path / "data"
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("POVEZIMO_")}
-    env["POVEZIMO_SESSION_TIMEOUT_MS"] = str(TEST_SESSION_TIMEOUT_MS)
-    log = (tmp_path / "serve.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "services.cli", "serve", "--host", "127.0.0.1",
-         "--port", str(port), "--data-dir", str(data_dir), *bus_args],
-        cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    try:
-        wait_for_port(port, timeout=30)
-        yield f"http://127.0.0.1:{port}", data_dir
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
-    assert "Traceback" not in (tmp_path / "serve.log").read_text()
+    with serving(tmp_path, data_dir, *bus_args) as url:
+        yield url, data_dir
 
 
 def eventually(check: Callable[[], Any], timeout: float = 60.0) -> Any:

@@ -9,8 +9,6 @@ from __future__ import annotations
 import contextlib
 import io
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +17,7 @@ from typer.testing import CliRunner
 
 from producers.http_client import ApiRefused, PovezimoClient
 from services.cli.main import app as cli
-from tests.support.brokers import free_port, wait_for_port
+from tests.support.serving import serving
 
 DOC = Path(__file__).parents[2] / "docs" / "integrating.md"
 
@@ -36,18 +34,8 @@ def issue(data_dir: Path, institution: str) -> str:
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     data_dir = tmp_path / "data"
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "services.cli", "serve", "--port", str(port),
-         "--data-dir", str(data_dir)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        wait_for_port(port, timeout=60)
-        yield f"http://127.0.0.1:{port}", data_dir
-    finally:
-        process.terminate()
-        process.wait(30)
+    with serving(tmp_path, data_dir) as url:
+        yield url, data_dir
 
 
 def the_client_example() -> str:

@@ -31,7 +31,7 @@ from schemas.topics import (
     submissions_topic,
 )
 from services.cli.main import app as cli
-from tests.support.brokers import TEST_SESSION_TIMEOUT_MS, free_port, wait_for_port
+from tests.support.serving import serving
 
 ROOT = Path(__file__).resolve().parents[2]
 INSTITUTION = "csr.lazarevac"
@@ -57,24 +57,8 @@ def served(tmp_path: Path, fresh_tansu_url: str) -> Iterator[tuple[str, str]]:
     admin = AdminClient({"bootstrap.servers": bootstrap})
     for future in admin.create_topics([NewTopic(submissions_topic(INSTITUTION), 1)]).values():
         future.result(30)
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("POVEZIMO_")}
-    env["POVEZIMO_SESSION_TIMEOUT_MS"] = str(TEST_SESSION_TIMEOUT_MS)
-    log = (tmp_path / "serve.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "services.cli", "serve", "--host", "127.0.0.1",
-         "--port", str(port), "--data-dir", str(data_dir), "--bus", fresh_tansu_url,
-         "--with-pipeline"],
-        cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    try:
-        wait_for_port(port, timeout=30)
-        yield f"http://127.0.0.1:{port}", bootstrap
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
-    assert "Traceback" not in (tmp_path / "serve.log").read_text()
+    with serving(tmp_path, data_dir, "--bus", fresh_tansu_url, "--with-pipeline") as url:
+        yield url, bootstrap
 
 
 def run_example(registry_url: str, bootstrap: str, institution: str) -> str:

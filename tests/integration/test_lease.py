@@ -145,7 +145,8 @@ def test_a_table_made_by_an_earlier_release_gains_its_new_column(tmp_path: Path)
         Column("event_id", String(36), primary_key=True),
         Column("epoch", Integer, nullable=True),
     )
-    add_missing_columns(engine, now)
+    with write_transaction(engine) as conn:
+        add_missing_columns(conn, now)
     assert {c["name"] for c in inspect(engine).get_columns("decisions")} == {"event_id", "epoch"}
     with engine.connect() as conn:
         assert conn.execute(text("SELECT event_id, epoch FROM decisions")).all() == [("kept", None)]

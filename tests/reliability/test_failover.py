@@ -93,7 +93,10 @@ def members(tmp_path: Path) -> Iterator[Callable[[Platform, str], Member]]:
 
 
 def lease(platform: Platform) -> LeaseState | None:
-    return read_lease(platform.exchange_engine, "exchange")
+    try:
+        return read_lease(platform.exchange_engine, "exchange")
+    except OperationalError:  # on a fresh data directory, before a member made the table
+        return None
 
 
 def holder_pid(platform: Platform) -> int | None:
@@ -181,14 +184,25 @@ def pause_between_transactions(member: Member, platform: Platform) -> None:
 
 
 def one_active_one_standby(
-    platform: Platform, start: Callable[[Platform, str], Member]
-) -> tuple[Member, Member]:
-    """Both started at once; returns (active, standby) once each knows which it is."""
+    tmp_path: Path,
+    bus_url: str,
+    start: Callable[[Platform, str], Member],
+    exchange_url: str | None = None,
+    *,
+    fresh: bool = False,
+) -> tuple[Platform, Member, Member]:
+    """A platform and two exchanges started at once: (platform, active, standby), once each
+    knows which it is. ``fresh``: on a data directory nothing has touched yet, so the two also
+    create every store at the same moment."""
+    platform = platform_for(tmp_path / "data", bus_url)
+    platform.settings.exchange_url = exchange_url
+    if not fresh:
+        platform.create_tables()
     first, second = start(platform, "a"), start(platform, "b")
     wait_for(lambda: holder_pid(platform) in {first.pid, second.pid}, "a lease taken")
     active, standby = (first, second) if holder_pid(platform) == first.pid else (second, first)
     wait_for(lambda: standby.said("standing by"), "the standby standing by")
-    return active, standby
+    return platform, active, standby
 
 
 def stream(
@@ -210,9 +224,9 @@ def test_two_exchanges_started_at_once_keep_one_active_for_the_whole_run(
     members: Callable[[Platform, str], Member],
     clean: dict[str, str],
 ) -> None:
-    platform = platform_for(tmp_path / "data", pipeline_bus_url)
-    platform.create_tables()
-    active, standby = one_active_one_standby(platform, members)
+    platform, active, standby = one_active_one_standby(
+        tmp_path, pipeline_bus_url, members, fresh=True
+    )
     stream(platform, streamed_waves())
     held = lease(platform)
     assert held is not None and held.epoch == 1 and holder_pid(platform) == active.pid
@@ -229,9 +243,7 @@ def test_a_killed_exchange_is_replaced_by_its_standby_within_the_bound(
     members: Callable[[Platform, str], Member],
     clean: dict[str, str],
 ) -> None:
-    platform = platform_for(tmp_path / "data", pipeline_bus_url)
-    platform.create_tables()
-    active, standby = one_active_one_standby(platform, members)
+    platform, active, standby = one_active_one_standby(tmp_path, pipeline_bus_url, members)
     waves = streamed_waves()
     timings: dict[str, float] = {}
 
@@ -270,9 +282,7 @@ def test_a_paused_exchange_that_lost_its_lease_writes_nothing_when_it_wakes(
     members: Callable[[Platform, str], Member],
     clean: dict[str, str],
 ) -> None:
-    platform = platform_for(tmp_path / "data", pipeline_bus_url)
-    platform.create_tables()
-    old, standby = one_active_one_standby(platform, members)
+    platform, old, standby = one_active_one_standby(tmp_path, pipeline_bus_url, members)
     waves = streamed_waves()
     seen: dict[str, object] = {}
 
@@ -344,10 +354,8 @@ def test_an_exchange_paused_inside_a_transaction_on_postgresql_loses_its_lease(
     """The pause lands after the batch's fence (the member holds the lease row's lock): the
     server ends the idle transaction after one lease, the standby takes over and decides, and
     the woken member finds its connection closed, then its epoch superseded."""
-    platform = platform_for(tmp_path / "data", f"sqlite:///{tmp_path / 'bus.db'}")
-    platform.settings.exchange_url = postgres_url
-    platform.create_tables()
-    old, standby = one_active_one_standby(platform, members)
+    bus_url = f"sqlite:///{tmp_path / 'bus.db'}"
+    platform, old, standby = one_active_one_standby(tmp_path, bus_url, members, postgres_url)
     waves = streamed_waves()
     seen: dict[str, int] = {}
 
