@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -51,13 +50,9 @@ members = Table(
 SERVED = dt.datetime(2025, 3, 1, 8, 30, 15, 123456, tzinfo=dt.UTC)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    url = (
-        f"sqlite:///{tmp_path / 'rows.db'}"
-        if request.param == "sqlite"
-        else str(request.getfixturevalue("postgres_url"))
-    )
+@pytest.fixture
+def engine(sql_url: str) -> Iterator[Engine]:
+    url = sql_url
     engine = sql_engine(url)
     metadata.create_all(engine)
     yield engine

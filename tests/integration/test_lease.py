@@ -28,13 +28,9 @@ class Clock:
         return self.now
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    url = (
-        f"sqlite:///{tmp_path / 'exchange.db'}"
-        if request.param == "sqlite"
-        else str(request.getfixturevalue("postgres_url"))
-    )
+@pytest.fixture
+def engine(sql_url: str) -> Iterator[Engine]:
+    url = sql_url
     found = sql_engine(url)
     metadata.create_all(found)
     yield found
