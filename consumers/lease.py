@@ -12,7 +12,11 @@ try: a skewed clock delays a takeover or hastens one, it never lets two writers 
 
 A writer paused in the middle of a transaction still holds that lock: on SQLite the standby waits
 for it (the file lock is the order); on PostgreSQL the server ends the paused transaction after
-the lease's duration (``idle_in_transaction_session_timeout``), which lets the standby go on.
+the lease's duration (``idle_in_transaction_session_timeout``), which lets the standby go on. That
+timer starts only while the server waits for a new command; a writer paused inside a pipeline
+(psycopg sends ``executemany`` as one) leaves its session *active*, so a standby that finds the
+row still locked a whole lease after it expired ends that session itself
+(``end_stalled_holder``).
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 
 from services.platform.sql import write_transaction
 
@@ -149,7 +154,21 @@ class Lease:
         seen = self.current()
         if seen is not None and seen.live(self.clock()):
             return False  # not worth the write lock: a holder renewed it in time
+        try:
+            return self._take_over()
+        except OperationalError as error:
+            if not _lock_not_available(error) or seen is None:
+                raise
+            if self.clock() > seen.expires_at_ms + self.duration_ms:
+                end_stalled_holder(self.engine, self.projection, seen)
+            return False
+
+    def _take_over(self) -> bool:
         with write_transaction(self.engine) as tx:
+            if tx.dialect.name == "postgresql":
+                # The row stays locked while a paused writer's transaction is open: wait no
+                # longer than a standby's interval, then look again (and maybe end it).
+                tx.execute(text(f"SET LOCAL lock_timeout = {int(self.retry_interval_s * 1000)}"))
             tx.execute(_insert_vacant(tx.dialect.name, self.projection))
             row = tx.execute(
                 select(leases_table).where(leases_table.c.projection == self.projection)
@@ -241,6 +260,43 @@ class Lease:
             )
         log.info("%s: %s released the lease of epoch %d", self.projection, self.holder, self.epoch)
         self.epoch = None
+
+
+def _lock_not_available(error: OperationalError) -> bool:
+    return getattr(error.orig, "sqlstate", None) == "55P03"
+
+
+# The session whose open transaction holds the lease row: the row's ``xmax`` is the locking
+# transaction's id, and that transaction holds the lock on its own id.
+_STALLED_HOLDER = text(
+    "SELECT l.pid FROM pg_locks l"
+    " WHERE l.locktype = 'transactionid' AND l.mode = 'ExclusiveLock' AND l.granted"
+    " AND l.pid <> pg_backend_pid()"
+    " AND l.transactionid = (SELECT xmax FROM projection_leases WHERE projection = :projection)"
+)
+
+
+def end_stalled_holder(engine: Engine, projection: str, seen: LeaseState) -> None:
+    """End the PostgreSQL session that keeps an expired lease's row locked.
+
+    Only a member whose lease expired a whole lease ago gets here, so its transaction can no
+    longer commit a decision under a live epoch; ending it rolls that transaction back. Ending
+    another session of the same role needs no superuser (or ``pg_signal_backend`` otherwise).
+    """
+    with engine.connect() as conn:
+        pids = conn.execute(_STALLED_HOLDER, {"projection": projection}).scalars().all()
+        for pid in pids:
+            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        conn.commit()
+    for pid in pids:
+        log.warning(
+            "%s: ended database session %d of %s, which held the lease of epoch %d past its "
+            "expiry inside a transaction",
+            projection,
+            pid,
+            seen.holder,
+            seen.epoch,
+        )
 
 
 def read_lease(conn_or_engine: Engine | Connection, projection: str) -> LeaseState | None:

@@ -129,6 +129,43 @@ def test_a_writer_paused_inside_a_transaction_loses_the_lease_on_postgresql(
     engine.dispose()
 
 
+@pytest.mark.postgres
+def test_a_writer_stalled_inside_a_pipeline_loses_the_lease_on_postgresql(
+    postgres_url: str,
+) -> None:
+    """Found by CI: psycopg sends an ``executemany`` as a pipeline, and a writer paused before the
+    pipeline's Sync leaves its session *active*, so the server's idle-in-transaction timer never
+    starts and the lease row stays locked for as long as the pause. The standby ends that session
+    once the lease has been expired for a whole lease more, then takes over."""
+    engine = sql_engine(postgres_url)
+    metadata.create_all(engine)
+    clock = Clock()
+    writer = Lease(engine, PROJECTION, duration_ms=1000, holder="writer", clock=clock)
+    standby = Lease(engine, PROJECTION, duration_ms=1000, holder="standby", clock=clock)
+    assert writer.try_acquire()
+    connection = engine.connect()
+    transaction = connection.begin()
+    writer.fence(connection)
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    pipeline = driver.pipeline()
+    pipeline.__enter__()  # the pipeline is never synced: the writer stopped in the middle of it
+    driver.execute("UPDATE projection_leases SET renewed_at_ms = renewed_at_ms")
+    clock.now += 1001
+    assert not standby.try_acquire(), "taken while the writer's lease had just expired"
+    clock.now += 1000
+    attempts = 0
+    while not standby.try_acquire():
+        attempts += 1
+        assert attempts < 20, "the standby never took over from the stalled writer"
+    assert standby.epoch == 2
+    with pytest.raises(Exception):  # noqa: B017 - the standby ended the stalled session
+        pipeline.__exit__(None, None, None)
+        transaction.commit()
+    connection.invalidate()
+    engine.dispose()
+
+
 def test_a_table_made_by_an_earlier_release_gains_its_new_column(tmp_path: Path) -> None:
     engine = sql_engine(f"sqlite:///{tmp_path / 'old.db'}")
     before = Table("decisions", MetaData(), Column("event_id", String(36), primary_key=True))
