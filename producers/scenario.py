@@ -125,7 +125,7 @@ def urgent_measure_case(
 ) -> list[Submission]:
     """The statutory path of one imminent-danger case in ``municipality``."""
     script = CaseScript(rng, municipality, vault)
-    _urgent_measure_path(script, start)
+    urgent_measure_path(script, start)
     return script.submissions
 
 
@@ -147,12 +147,14 @@ def coordinated_script(
 ) -> CaseScript:
     """``coordinated_case`` with the script itself (its synthetic people included)."""
     script = CaseScript(rng, municipality, vault)
-    accepted_at = _urgent_measure_path(script, start)
+    accepted_at = urgent_measure_path(script, start)
     _coordination_path(script, accepted_at)
     return script
 
 
-def _urgent_measure_path(s: CaseScript, start: dt.datetime) -> dt.datetime:
+def urgent_measure_path(s: CaseScript, start: dt.datetime) -> dt.datetime:
+    """Report, registration, assessment, urgent measure, extension, a referral accepted: within
+    about two days of ``start``; returns when the referral was accepted."""
     rng = s.rng
     reported = start + dt.timedelta(minutes=rng.randrange(0, 600))
     served = reported + dt.timedelta(minutes=rng.randrange(60, 240))

@@ -84,6 +84,7 @@ def create_app(
     app.add_middleware(BodyLimit, limit=settings.api_body_limit)
     errors.install(app)
     app.include_router(ingest.router)
+    ingest.document_event_models(app)
     app.include_router(institutions.router)
     app.include_router(inbox.router)
     app.include_router(identity.router)

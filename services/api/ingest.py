@@ -9,16 +9,18 @@ and a ``source_institution`` that names someone else is refused here already.
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union
 
-from fastapi import APIRouter, Body, Depends
-from pydantic import BaseModel, Field, ValidationError
+from fastapi import APIRouter, Body, Depends, FastAPI
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from sqlalchemy import Column, MetaData, String, Table, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from consumers.decisions import decision
+from producers.examples import by_event_type, story
 from producers.submission import encode_submission, submission_headers, submission_message
 from schemas import EncodeError
+from schemas.institutions import PLATFORM_ONLY
 from schemas.models import EventModel, event_models, model_for
 from schemas.topics import VIA_HTTP
 from services.api.auth import InstitutionPrincipal
@@ -186,21 +188,89 @@ def publish_submission(context: ApiContext, principal: Principal, event: EventMo
 
 
 def _event_schemas() -> dict[str, Any]:
-    """The body as OpenAPI documents it (``parse_event`` does the checking)."""
+    """The body as OpenAPI documents it: one of the event models (their schemas are added to the
+    components by ``document_event_models``), with an example of each; ``parse_event`` checks."""
+    examples = by_event_type()
+    order = {example.event_id: n for n, example in enumerate(story(), start=1)}
     return {
-        "description": "One event of the catalogue as JSON; header.event_type says which.",
+        "description": (
+            "One event of the catalogue as JSON; `header.event_type` says which, and the event's "
+            "model gives its fields. `header.source_institution` may be left out: it is the "
+            "token's institution. A `SubjectRegistered` may carry the person's identifiers in "
+            "clear as `identity` instead of `sealed`. The examples are one case's story: posted "
+            "in their order, each with its source's token, the exchange accepts every one."
+        ),
         "required": True,
         "content": {
             "application/json": {
-                "schema": {
-                    "type": "object",
-                    "required": ["header"],
-                    "properties": {"header": {"type": "object"}},
-                    "description": "Event types: " + ", ".join(sorted(event_models())),
-                }
+                "schema": {"oneOf": [_ref(name) for name in sorted(examples)]},
+                "examples": {
+                    name: {
+                        "summary": f"{order[example.event_id]}. {name} (as {example.institution})",
+                        "value": example.body,
+                    }
+                    for name, example in sorted(
+                        examples.items(), key=lambda i: order[i[1].event_id]
+                    )
+                },
             }
         },
     }
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"{_COMPONENTS}{name}"}
+
+
+_COMPONENTS = "#/components/schemas/"
+
+
+def event_model_schemas() -> dict[str, Any]:
+    """The JSON schemas of the events an institution may submit, and of what they contain, as
+    OpenAPI components; each event's header names its own ``event_type``."""
+    submittable = sorted(set(event_models()) - PLATFORM_ONLY)
+    models = tuple(model_for(name) for name in submittable)
+    union: TypeAdapter[Any] = TypeAdapter(Union[models])  # type: ignore[valid-type, arg-type]  # noqa: UP007
+    schemas: dict[str, Any] = union.json_schema(ref_template=_COMPONENTS + "{model}")["$defs"]
+    schemas[PersonalData.__name__] = PersonalData.model_json_schema(
+        ref_template=_COMPONENTS + "{model}"
+    )
+    for name, model in zip(submittable, models, strict=True):
+        schema = schemas[model.__name__]
+        header = schema["properties"]["header"]
+        schema["properties"]["header"] = {
+            "allOf": [header, {"properties": {"event_type": {"const": name}}}]
+        }
+    header_name = schemas[models[0].__name__]["properties"]["header"]["allOf"][0]["$ref"]
+    header_schema = schemas[header_name.rsplit("/", 1)[1]]
+    header_schema["required"] = [f for f in header_schema["required"] if f != "source_institution"]
+    registered = schemas["SubjectRegistered"]
+    registered["properties"][IDENTITY] = {
+        **_ref(PersonalData.__name__),
+        "description": "The person's identifiers in clear (over TLS), for the platform to seal "
+        "instead of `sealed`; never published, stored outside the vault, or logged.",
+    }
+    registered["required"] = [f for f in registered["required"] if f != "sealed"]
+    return schemas
+
+
+def document_event_models(app: FastAPI) -> None:
+    """Add the event models' schemas to the app's OpenAPI components (the body refers to them)."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        spec = generate()
+        components = spec.setdefault("components", {}).setdefault("schemas", {})
+        for name, schema in event_model_schemas().items():
+            shared = name == PersonalData.__name__  # also the identity read's answer
+            if name in components and not shared and components[name] != schema:
+                raise RuntimeError(f"two OpenAPI components named {name}")
+            components.setdefault(name, schema)
+        return spec
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 _REFUSALS: dict[int | str, dict[str, Any]] = {

@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from consumers.aggregate_tables import cases, clocks, failures, referrals, subjects
-from producers.scenario import CaseScript, _coordination_path, _urgent_measure_path
+from producers.scenario import CaseScript, _coordination_path, urgent_measure_path
 from services.bootstrap import Platform
 from services.platform.settings import Settings
 from tests.support.brokers import TEST_SESSION_TIMEOUT_MS
@@ -28,11 +28,11 @@ def test_a_case_across_new_year_and_a_repeat_across_epochs(tmp_path: Path) -> No
     first = CaseScript(random.Random(91), "kragujevac")
     # Opened on 31 December: the extension, referral and conference happen in January.
     _coordination_path(
-        first, _urgent_measure_path(first, dt.datetime(2025, 12, 31, 8, tzinfo=dt.UTC))
+        first, urgent_measure_path(first, dt.datetime(2025, 12, 31, 8, tzinfo=dt.UTC))
     )
     again = CaseScript(random.Random(92), "kragujevac")
     again.victim = first.victim
-    _urgent_measure_path(again, dt.datetime(2026, 2, 10, 8, tzinfo=dt.UTC))
+    urgent_measure_path(again, dt.datetime(2026, 2, 10, 8, tzinfo=dt.UTC))
     pipeline = pipeline_of(system)
     try:
         submit_in_order(system, pipeline, [*first.submissions, *again.submissions])

@@ -19,7 +19,7 @@ from producers.scenario import (
     CaseScript,
     Submission,
     _coordination_path,
-    _urgent_measure_path,
+    urgent_measure_path,
 )
 from services.platform.vault import KeyVault
 
@@ -29,13 +29,13 @@ START = dt.datetime(2026, 1, 5, 7, 0, tzinfo=dt.UTC)
 def region(vault: KeyVault | None = None) -> tuple[list[list[Submission]], dict[str, object]]:
     """The four cases (each in causal order) and the ids the tests look for."""
     a = CaseScript(random.Random(71), "lazarevac", vault)
-    _coordination_path(a, _urgent_measure_path(a, START))
+    _coordination_path(a, urgent_measure_path(a, START))
 
     b = CaseScript(random.Random(72), "lazarevac", vault)
-    _coordination_path(b, _urgent_measure_path(b, START + 40 * DAY))
+    _coordination_path(b, urgent_measure_path(b, START + 40 * DAY))
 
     c = CaseScript(random.Random(73), "golubac", vault)
-    accepted = _urgent_measure_path(c, START + 2 * DAY)
+    accepted = urgent_measure_path(c, START + 2 * DAY)
     (imposed,) = (x.event for x in c.submissions if x.event_type == "UrgentMeasureImposed")
     measure_id = imposed.measure_id  # type: ignore[attr-defined]
     referral_id = c.new_id()
@@ -53,7 +53,7 @@ def region(vault: KeyVault | None = None) -> tuple[list[list[Submission]], dict[
 
     d = CaseScript(random.Random(74), "lazarevac", vault)
     d.victim = a.victim
-    accepted = _urgent_measure_path(d, START + 70 * DAY)
+    accepted = urgent_measure_path(d, START + 70 * DAY)
     d.emit(d.police, "COMPETENT_POLICE_OFFICER", accepted + 20 * DAY, "CaseClosed",
            closed_at=accepted + 20 * DAY, reason="PROTECTION_ACHIEVED")  # fmt: skip
 
