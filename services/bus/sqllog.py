@@ -106,7 +106,9 @@ offsets_table = Table(
 
 DEFAULT_SESSION_TIMEOUT_MS = 10_000
 POLL_INTERVAL_S = 0.02
-RECHECK_S = 0.25  # an idle poller looks again this often even when no change was seen
+# An idle poller looks again this often even when no change was seen: a safety net only, since
+# every commit to the file (another process's too) wakes it within ``POLL_INTERVAL_S``.
+RECHECK_S = 2.0
 WATCH_LINGER_S = 5.0  # a file's watcher stops after this long with nobody waiting
 # A record handed to ``publish``: topic, key, value, headers, timestamp (None: now).
 _Item = tuple[str, bytes | None, bytes | None, Headers, int | None]
@@ -501,6 +503,9 @@ class FileChanges:
         connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         try:
             last = connection.execute("PRAGMA data_version").fetchone()[0]
+            # A change committed after a waiter's last look but before this baseline would
+            # go unnoticed: wake every waiter once to look again.
+            self.bump()
             idle_since = time.monotonic()
             while True:
                 time.sleep(POLL_INTERVAL_S)
