@@ -227,13 +227,13 @@ def test_the_command_line_refuses_bad_requests_with_a_code(platform: Platform) -
     runner = CliRunner()
     refused = runner.invoke(app, ["aggregate", "--data-dir", data_dir, "--by", "household"])
     assert refused.exit_code == 2
-    assert json.loads(refused.stderr)["error"] == "unknown_dimension"
+    assert refused.stderr.startswith("error: unknown_dimension: ")
     wrong = runner.invoke(app, ["aggregate", "--data-dir", data_dir, "--format", "xml"])
-    assert wrong.exit_code == 2 and json.loads(wrong.stderr)["error"] == "unknown_format"
+    assert wrong.exit_code == 2 and wrong.stderr.startswith("error: unknown_format: ")
     # The operator's threshold (default 5) is a floor no release can lower.
     looser = runner.invoke(app, ["aggregate", "--data-dir", data_dir, "--threshold", "1"])
     assert looser.exit_code == 2
-    assert json.loads(looser.stderr)["error"] == "threshold_below_policy"
+    assert looser.stderr.startswith("error: threshold_below_policy: ")
 
 
 def test_a_release_cannot_lower_the_operator_threshold(platform: Platform) -> None:
