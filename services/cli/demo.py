@@ -40,8 +40,9 @@ def demo(
     host: Annotated[str, typer.Option(help="Address for --serve.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port for --serve.")] = 8000,
 ) -> None:
-    """Simulate the seed network through the SDK, the exchange and every projection (creating
-    the platform in the data directory if it holds none)."""
+    """Simulate the seed network through the SDK, the exchange and every projection.
+
+    On a directory that holds no platform yet it starts one there."""
     out = console()
     with platform(bus, data_dir, creates=True) as system:
         now = dt.datetime.now(dt.UTC)

@@ -24,10 +24,7 @@ from services.bus import BusError
 from services.cli.common import BusOption, DataDirOption, console, fail, platform
 from services.cli.listing import Format, print_listing
 
-import_app = typer.Typer(
-    help="Import existing registers as case events (on a directory that holds no platform yet, "
-    "an institution's side starts there: its outbox and keys)."
-)
+import_app = typer.Typer(help="Import existing registers as case events.")
 
 
 # Both importers can write the rows they did not import as JSON.
@@ -63,7 +60,9 @@ def import_csv(
     report: ReportOption = None,
     output: ImportFormatOption = Format.table,
 ) -> None:
-    """Turn a CSR case register export into events, through the producer SDK's outbox."""
+    """Turn a CSR case register export into events, through the producer SDK's outbox.
+
+    On a directory that holds no platform yet it starts the institution's side there."""
     out = _narrator(output)
     with platform(bus, data_dir, creates=True) as system:
         known = system.institutions.get(institution)
@@ -107,7 +106,9 @@ def import_activities(
     output: ImportFormatOption = Format.table,
 ) -> None:
     """Turn a coordinator's spreadsheet of activities into ActivityHeld events, through the
-    producer SDK's outbox; every row not imported is listed with its line and reasons."""
+    producer SDK's outbox; every row not imported is listed with its line and reasons.
+
+    On a directory that holds no platform yet it starts the institution's side there."""
     out = _narrator(output)
     with platform(bus, data_dir, creates=True) as system:
         known = system.institutions.get(institution)

@@ -210,6 +210,10 @@ def test_the_command_line_releases_through_the_same_door(
     )
     assert as_json["threshold"] == 5 and as_json["indicator"] == "reported_cases"
     assert all(r["count"] in (None, 0) for r in as_json["rows"])
+    # A withheld count is an empty CSV cell, as in the API's CSV; only a table shows it as x.
+    withheld = runner.invoke(app, [*common, "--format", "csv", "--threshold", "5"])
+    assert "lazarevac,2026-01," in withheld.stdout.splitlines()
+    assert ",x" not in withheld.stdout
 
     as_table = runner.invoke(app, [*common, "--indicator", "high_risk_share", "--threshold", "5"])
     assert as_table.exit_code == 0 and "high_risk_share" in as_table.output
