@@ -82,7 +82,8 @@ def _answer(error: Exception) -> NoReturn:
     for kind, code, status in KNOWN_ERRORS:
         if isinstance(error, kind):
             message = getattr(error, "reason", None) or str(error).removeprefix(f"{code}: ")
-            fail(getattr(error, "code", code), message.splitlines()[0], status)
+            first_line = (message.splitlines() or [type(error).__name__])[0]  # one error line
+            fail(getattr(error, "code", code), first_line, status)
     raise error
 
 

@@ -23,8 +23,8 @@ def _open(data_dir: Path) -> InstitutionRegistry:
 
 
 def _municipalities(registry: InstitutionRegistry) -> list[str]:
-    seats = {i.municipality for i in registry if i.municipality}
-    return sorted(seats | {served for i in registry for served in i.serves})
+    """Every municipality some institution serves (its seat is among those it serves)."""
+    return sorted({served for i in registry for served in i.serves})
 
 
 def kind_symbol(text: str) -> str:

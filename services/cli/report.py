@@ -38,6 +38,12 @@ def programme(
         fail("unknown_lang", f"--lang {lang!r}: sr or en", USAGE)
     with platform(bus, data_dir) as system:
         system.create_tables()  # a report of a platform that never ran is an empty one
+        if municipality and not system.institutions.by_municipality(municipality):
+            fail(
+                "unknown_municipality",
+                f"no registered institution serves {municipality!r} (`povezimo institutions "
+                "list` shows where each serves)",
+            )
         report = programme_report(system, ProgrammeReportRequest(start, end, municipality))
         document = render(report.to_json(), fmt, lang)
     if out is not None:

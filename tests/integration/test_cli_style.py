@@ -136,6 +136,29 @@ REFUSALS = [
         "unknown_municipality",
         "lazarevac",
     ),
+    (
+        (
+            "report",
+            "programme",
+            "--from",
+            "2024-01",
+            "--to",
+            "2024-12",
+            "--municipality",
+            "atlantis",
+            "--data-dir",
+            DATA,
+        ),
+        1,
+        "unknown_municipality",
+        "povezimo institutions list",
+    ),
+    (
+        ("erase", str(uuid.uuid4()), "--reason", "BORED", "--data-dir", DATA),
+        2,
+        "unknown_reason",
+        "DATA_SUBJECT_REQUEST",
+    ),
     (("audit", "access", "--data-dir", DATA), 2, "missing_filter", "--subject"),
     # A use case's own refusal, answered at the one boundary.
     (
