@@ -92,7 +92,9 @@ def print_listing(
     elif output is Format.csv:
         sys.stdout.write(render_csv(columns, rows))
     else:
-        table = Table(*columns, title=title)
+        table = Table(title=title)
+        for column in columns:  # on a narrow terminal a long id wraps whole, never "…"
+            table.add_column(column, overflow="fold")
         for row in rows:
             table.add_row(*(table_cell(value) for value in row))
         console().print(table)
