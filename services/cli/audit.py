@@ -9,7 +9,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from services.audit.erasure import erase
 from services.audit.identify import access_records, cases_of_subject, identify, symbols
@@ -26,7 +25,14 @@ from services.cli.common import (
     require_institution,
     require_symbol,
 )
-from services.cli.listing import Format, FormatOption, as_json, print_listing, table_cell
+from services.cli.listing import (
+    Format,
+    FormatOption,
+    as_json,
+    folding_table,
+    print_listing,
+    table_cell,
+)
 from services.disclosure.release import releases
 from services.platform.signing import (
     SigningKeyError,
@@ -174,11 +180,11 @@ def _print_case(found: dict[str, Any]) -> None:
     }
     for section, columns in sections.items():
         if state[section]:
-            table = Table(*columns, title=section.replace("_", " "))
+            table = folding_table(*columns, title=section.replace("_", " "))
             for row in state[section]:
                 table.add_row(*(table_cell(row.get(c)) for c in columns))
             out.print(table)
-    events = Table("#", "recorded at", "event", "published by", "role", title="events")
+    events = folding_table("#", "recorded at", "event", "published by", "role", title="events")
     for event in found["events"]:
         events.add_row(
             str(event["seq"]),
@@ -198,7 +204,7 @@ def _print_view(state: dict[str, Any]) -> None:
         f"[bold]{state['institution']}[/] as of {state['as_of']:%Y-%m-%d %H:%M} UTC "
         f"({state['events_replayed']} events replayed)"
     )
-    cases = Table("case", "status", "risk", "municipality", "opened at", title="cases")
+    cases = folding_table("case", "status", "risk", "municipality", "opened at", title="cases")
     for case_state in state["cases"]:
         cases.add_row(
             case_state["case_id"],
@@ -209,7 +215,9 @@ def _print_view(state: dict[str, Any]) -> None:
         )
     out.print(cases)
     for key in ("referrals_received", "referrals_sent"):
-        table = Table("case", "sender", "recipient", "status", "due", title=key.replace("_", " "))
+        table = folding_table(
+            "case", "sender", "recipient", "status", "due", title=key.replace("_", " ")
+        )
         for row in state[key]:
             table.add_row(
                 row["case_id"],
@@ -275,7 +283,7 @@ ACCESS_COLUMNS = ("accessed_at", "institution", "role", "subject_id", "purpose",
 
 
 def _print_accesses(found: list[dict[str, Any]], out: Console) -> None:
-    table = Table(*ACCESS_COLUMNS, title=f"identified reads ({len(found)})")
+    table = folding_table(*ACCESS_COLUMNS, title=f"identified reads ({len(found)})")
     for row in found:
         table.add_row(*(table_cell(row[c]) for c in ACCESS_COLUMNS))
     out.print(table)

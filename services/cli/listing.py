@@ -76,6 +76,14 @@ def render_csv(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return buffer.getvalue()
 
 
+def folding_table(*columns: str, title: str | None = None) -> Table:
+    """A table whose long values wrap whole on a narrow terminal, never cut to "…"."""
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    return table
+
+
 def print_listing(
     output: Format,
     columns: Sequence[str],
@@ -92,9 +100,7 @@ def print_listing(
     elif output is Format.csv:
         sys.stdout.write(render_csv(columns, rows))
     else:
-        table = Table(title=title)
-        for column in columns:  # on a narrow terminal a long id wraps whole, never "…"
-            table.add_column(column, overflow="fold")
+        table = folding_table(*columns, title=title)
         for row in rows:
             table.add_row(*(table_cell(value) for value in row))
         console().print(table)

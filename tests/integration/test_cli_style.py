@@ -242,3 +242,27 @@ def test_a_command_that_starts_a_platform_says_so(args: tuple[str, ...]) -> None
     shown = runner.invoke(app, [*args, "--help"], terminal_width=200)
     assert shown.exit_code == 0
     assert "holds no platform yet" in " ".join(shown.stdout.replace("│", " ").split())
+
+
+def test_an_import_lists_the_rows_it_did_not_import_in_the_format_asked(tmp_path: Path) -> None:
+    register = Path(__file__).resolve().parents[2] / "deploy" / "examples" / "csr-register.csv"
+    args = ["import", "csv", str(register), "--institution", "csr.lazarevac",
+            "--data-dir", str(tmp_path / "data")]  # fmt: skip
+    as_json = runner.invoke(app, [*args, "--format", "json"])
+    assert as_json.exit_code == 1  # some rows were not imported
+    assert [row["line"] for row in json.loads(as_json.stdout)] == [4, 5, 6, 7]
+    assert "2 rows imported as 13 events; 4 rows not imported" in as_json.stderr
+    as_csv = runner.invoke(app, [*args, "--format", "csv"])
+    rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
+    assert [row["line"] for row in rows] == ["4", "5", "6", "7"]
+    assert "'SLAPPING' is not a ViolenceType" in rows[1]["why it was not imported"]
+
+
+def test_a_known_error_is_answered_at_the_boundary_not_as_a_traceback(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    assert povezimo("run", "--until-idle", "--data-dir", str(data_dir)).exit_code == 0
+    (data_dir / "views.db").chmod(0o644)  # LooseFile, raised deep in the settings
+    result = povezimo("tokens", "list", "--data-dir", str(data_dir))
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert result.stderr.startswith(f"error: loose_file: {data_dir / 'views.db'} can be read")
+    assert "chmod 600" in result.stderr and len(result.stderr.splitlines()) == 1
