@@ -26,6 +26,7 @@ from schemas import Codec, SchemaRegistry, open_registry
 from schemas.institutions import InstitutionRegistry
 from schemas.topics import PARTITIONS_BY_PREFIX
 from services.bus import Bus, open_bus
+from services.platform.files import sqlite_file
 from services.platform.pseudonyms import Pseudonymiser, pseudonymiser_for
 from services.platform.settings import Settings
 from services.platform.sql import sql_engine
@@ -178,3 +179,13 @@ def open_platform(bus: str | None = None, data_dir: Path | None = None) -> Platf
     if data_dir:
         overrides["data_dir"] = data_dir
     return Platform(Settings(**overrides))  # type: ignore[arg-type]
+
+
+def holds_platform(settings: Settings) -> bool:
+    """Whether ``settings`` name a platform that exists: its institution registry is in the data
+    directory (every command that starts the platform writes it first), or its stores live in an
+    external database (a deployment, whose data directory may start empty)."""
+    if (settings.data_dir / InstitutionRegistry.FILE_NAME).exists():
+        return True
+    urls = (settings.views_url, settings.archive_url, settings.exchange_url, settings.vault_url)
+    return any(url is not None and sqlite_file(url) is None for url in urls)

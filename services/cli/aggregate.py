@@ -7,14 +7,14 @@ import getpass
 import io
 import json
 import sys
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from consumers.indicators import INDICATORS
-from services.cli.common import DataDirOption, console, platform
+from services.cli.common import USAGE, DataDirOption, console, fail, platform
 from services.disclosure.model import PERIODS
 from services.disclosure.privacy import BudgetExhausted
 from services.disclosure.release import (
@@ -26,7 +26,7 @@ from services.disclosure.release import (
 )
 
 FORMATS = ("table", "csv", "json")
-WITHHELD = "x"  # how a withheld value reads in a table or CSV
+WITHHELD = "x"  # how a withheld value reads in a table; in CSV it is empty, as in the API's
 
 
 def aggregate(
@@ -51,7 +51,7 @@ def aggregate(
         list_indicators(console())
         return
     if output not in FORMATS:
-        _fail("unknown_format", f"--format is one of {', '.join(FORMATS)}")
+        fail("unknown_format", f"--format is one of {', '.join(FORMATS)}", USAGE)
     with platform(data_dir=data_dir) as system:
         request = ReleaseRequest(
             indicator=indicator,
@@ -61,8 +61,10 @@ def aggregate(
         )
         try:
             published = release(system, request, caller=Caller(f"cli:{getpass.getuser()}"))
-        except (ReleaseError, BudgetExhausted) as error:
-            _fail(error.code, str(error))
+        except ReleaseError as error:
+            fail(error.code, str(error), USAGE)
+        except BudgetExhausted as error:
+            fail(error.code, str(error))
     if output == "json":
         sys.stdout.write(render_json(published))
     elif output == "csv":
@@ -80,7 +82,9 @@ def render_csv(published: Release) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([*published.by, *published.measures])
     for row in published.rows:
-        writer.writerow([_text(row[c]) for c in (*published.by, *published.measures)])
+        writer.writerow(
+            ["" if row[c] is None else row[c] for c in (*published.by, *published.measures)]
+        )
     return buffer.getvalue()
 
 
@@ -114,8 +118,3 @@ def list_indicators(console: Console) -> None:
 
 def _text(value: Any) -> str:
     return WITHHELD if value is None else str(value)
-
-
-def _fail(code: str, reason: str) -> NoReturn:
-    sys.stderr.write(json.dumps({"error": code, "reason": reason}) + "\n")
-    raise typer.Exit(2)

@@ -3,22 +3,37 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from services.audit.erasure import ErasureRefused, erase
-from services.audit.identify import AccessRefused, access_records, identify, symbols
+from services.audit.erasure import erase
+from services.audit.identify import access_records, cases_of_subject, identify, symbols
 from services.audit.point_in_time import case_as_of, parse_instant, view_as_of
 from services.audit.verify import verify_archive
-from services.cli.common import BusOption, DataDirOption, console, fail, platform
+from services.bootstrap import Platform
+from services.cli.common import (
+    USAGE,
+    BusOption,
+    DataDirOption,
+    console,
+    fail,
+    platform,
+    require_institution,
+    require_symbol,
+)
+from services.cli.listing import (
+    Format,
+    FormatOption,
+    as_json,
+    folding_table,
+    print_listing,
+    table_cell,
+)
 from services.disclosure.release import releases
-from services.platform.settings import Settings
 from services.platform.signing import (
     SigningKeyError,
     load_or_create_private_key,
@@ -28,33 +43,29 @@ from services.platform.signing import (
 
 audit_app = typer.Typer(help="Audit: verify the archive, replay the past, list identified reads.")
 
-FormatOption = Annotated[str, typer.Option("--format", help="text or json.")]
-
 
 def _require_uuid(value: str, what: str) -> None:
     try:
         uuid.UUID(value)
     except ValueError:
-        fail(f"{value!r} is not a {what} id (a UUID)")
+        fail(f"bad_{what}_id", f"{value!r} is not a {what} id (a UUID)", USAGE)
 
 
-def _json_default(value: Any) -> Any:
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, bytes):
-        return value.hex()
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+def _require_subject(system: Platform, subject: str) -> None:
+    """A subject some case registered (erased or not); any other id is a typing error."""
+    with system.views_engine.connect() as views:
+        if not cases_of_subject(views, subject):
+            fail(
+                "unknown_subject",
+                f"no case registers subject {subject} (`povezimo audit case CASE_ID` lists a "
+                "case's subjects)",
+            )
 
 
-def as_json(value: Any) -> str:
-    return json.dumps(value, default=_json_default, ensure_ascii=False, indent=2)
-
-
-def _check_format(output: str) -> None:
-    if output not in {"text", "json"}:
-        fail(f"--format must be text or json, not {output!r}")
+def _no_csv(output: Format, what: str) -> None:
+    if output is Format.csv:
+        fail("unsupported_format", f"{what} is a document, not one table: --format table or json",
+             USAGE)  # fmt: skip
 
 
 # -- verify and keys ---------------------------------------------------------------------------
@@ -77,7 +88,9 @@ def verify(
         try:
             key = load_public_key(public_key or system.settings.resolved_archive_key_file)
         except SigningKeyError as error:
-            fail(f"{error}: pass --public-key with the archive's exported public key")
+            fail(
+                "signing_key", f"{error}: pass --public-key with the archive's exported public key"
+            )
         result = verify_archive(system, key, with_bus=not skip_bus)
         typer.echo(result.summary())
         if not result.intact:
@@ -92,8 +105,9 @@ def public_key_command(
     data_dir: DataDirOption = None,
 ) -> None:
     """Export the public key that verifies the archive's checkpoints."""
-    settings = Settings(**({"data_dir": data_dir} if data_dir else {}))  # type: ignore[arg-type]
-    pem = public_pem(load_or_create_private_key(settings.resolved_archive_key_file).public_key())
+    with platform(data_dir=data_dir) as system:
+        key_file = system.settings.resolved_archive_key_file
+        pem = public_pem(load_or_create_private_key(key_file).public_key())
     if output:
         output.write_bytes(pem)
         typer.echo(f"public key written to {output}")
@@ -111,24 +125,25 @@ def case(
     view: Annotated[
         str | None, typer.Option("--view", help="Replay as this institution saw it.")
     ] = None,
-    output: FormatOption = "text",
+    output: Annotated[Format, typer.Option("--format", help="table or json.")] = Format.table,
     data_dir: DataDirOption = None,
 ) -> None:
     """A case (or an institution's whole view) as it was known at --as-of, from the log."""
-    _check_format(output)
+    _no_csv(output, "a case")
     if not as_of:
-        fail("--as-of is required, e.g. --as-of 2007-03-01T12:00")
+        fail("missing_as_of", "--as-of is required, e.g. --as-of 2007-03-01T12:00", USAGE)
     if case_id is None and view is None:
-        fail("name a CASE_ID, or --view INSTITUTION for an institution's view")
+        fail("missing_case", "name a CASE_ID, or --view INSTITUTION for an institution's view",
+             USAGE)  # fmt: skip
     try:
         instant = parse_instant(as_of)
     except ValueError as error:
-        fail(str(error))
+        fail("bad_time", str(error), USAGE)
     if case_id is not None:
         _require_uuid(case_id, "case")
     with platform(data_dir=data_dir) as system:
-        if view is not None and system.institutions.get(view) is None:
-            fail(f"{view} is not a registered institution")
+        if view is not None:
+            require_institution(system, view)
         with system.archive_engine.connect() as conn:
             if case_id is None:
                 assert view is not None
@@ -139,9 +154,9 @@ def case(
                 )
                 if found is None:
                     seen = f" in which {view} took part" if view else ""
-                    fail(f"no case {case_id}{seen} as of {instant:%Y-%m-%dT%H:%M}Z", 1)
+                    fail("unknown_case", f"no case {case_id}{seen} as of {instant:%Y-%m-%dT%H:%M}Z")
                 state = found
-    if output == "json":
+    if output is Format.json:
         typer.echo(as_json(state))
     elif case_id is None:
         _print_view(state)
@@ -165,15 +180,15 @@ def _print_case(found: dict[str, Any]) -> None:
     }
     for section, columns in sections.items():
         if state[section]:
-            table = Table(*columns, title=section.replace("_", " "))
+            table = folding_table(*columns, title=section.replace("_", " "))
             for row in state[section]:
-                table.add_row(*(_cell(row.get(c)) for c in columns))
+                table.add_row(*(table_cell(row.get(c)) for c in columns))
             out.print(table)
-    events = Table("#", "recorded at", "event", "published by", "role", title="events")
+    events = folding_table("#", "recorded at", "event", "published by", "role", title="events")
     for event in found["events"]:
         events.add_row(
             str(event["seq"]),
-            _cell(event["recorded_at"]),
+            table_cell(event["recorded_at"]),
             event["event_type"] or "?",
             event["published_by"] or "?",
             event["actor_role"] or "",
@@ -189,31 +204,29 @@ def _print_view(state: dict[str, Any]) -> None:
         f"[bold]{state['institution']}[/] as of {state['as_of']:%Y-%m-%d %H:%M} UTC "
         f"({state['events_replayed']} events replayed)"
     )
-    cases = Table("case", "status", "risk", "municipality", "opened at", title="cases")
+    cases = folding_table("case", "status", "risk", "municipality", "opened at", title="cases")
     for case_state in state["cases"]:
         cases.add_row(
             case_state["case_id"],
             case_state["status"],
-            _cell(case_state["risk_level"]),
-            _cell(case_state["municipality"]),
-            _cell(case_state["opened_at"]),
+            table_cell(case_state["risk_level"]),
+            table_cell(case_state["municipality"]),
+            table_cell(case_state["opened_at"]),
         )
     out.print(cases)
     for key in ("referrals_received", "referrals_sent"):
-        table = Table("case", "sender", "recipient", "status", "due", title=key.replace("_", " "))
+        table = folding_table(
+            "case", "sender", "recipient", "status", "due", title=key.replace("_", " ")
+        )
         for row in state[key]:
             table.add_row(
-                row["case_id"], row["sender"], row["recipient"], row["status"], _cell(row["due_at"])
+                row["case_id"],
+                row["sender"],
+                row["recipient"],
+                row["status"],
+                table_cell(row["due_at"]),
             )
         out.print(table)
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime):
-        return f"{value:%Y-%m-%d %H:%M}"
-    return str(value)
 
 
 # -- access log --------------------------------------------------------------------------------
@@ -225,21 +238,23 @@ def access(
     institution: Annotated[
         str | None, typer.Option("--institution", help="Reads by this institution.")
     ] = None,
-    output: FormatOption = "text",
+    output: FormatOption = Format.table,
     data_dir: DataDirOption = None,
 ) -> None:
     """Who read identified data, what, when and why (from the archived access log)."""
-    _check_format(output)
     if (subject is None) == (institution is None):
-        fail("name exactly one of --subject ID and --institution ID")
+        fail("missing_filter", "name exactly one of --subject ID and --institution ID", USAGE)
     if subject is not None:
         _require_uuid(subject, "subject")
     with platform(data_dir=data_dir) as system:
+        if institution is not None:
+            require_institution(system, institution)
+        if subject is not None:
+            _require_subject(system, subject)
         found = access_records(system, subject=subject, institution=institution)
-    if output == "json":
-        typer.echo(as_json(found))
-    else:
-        _print_accesses(found, console())
+    rows = [[row[c] for c in ACCESS_COLUMNS] for row in found]
+    title = f"identified reads ({len(found)})"
+    print_listing(output, ACCESS_COLUMNS, rows, title=title, document=found)
 
 
 @audit_app.command("releases")
@@ -247,34 +262,30 @@ def releases_command(
     since: Annotated[
         str | None, typer.Option("--since", help="Only releases from this UTC time.")
     ] = None,
-    output: FormatOption = "text",
+    output: FormatOption = Format.table,
     data_dir: DataDirOption = None,
 ) -> None:
     """Every table released from the regional aggregate (the release ledger)."""
-    _check_format(output)
     try:
         after = parse_instant(since) if since else None
     except ValueError as error:
-        fail(str(error))
+        fail("bad_time", str(error), USAGE)
     with platform(data_dir=data_dir) as system:
         found = releases(system, after)
-    if output == "json":
-        typer.echo(as_json(found))
-        return
     columns = ("released_at", "released_by", "channel", "indicator", "grouping", "threshold",
                "epsilon", "digest")  # fmt: skip
-    table = Table(*columns, title=f"releases ({len(found)})")
-    for row in found:
-        shown = row | {"grouping": ",".join(row["grouping"]), "digest": row["digest"][:16]}
-        table.add_row(*(_cell(shown[c]) for c in columns))
-    console().print(table)
+    rows = [[row[c] for c in columns] for row in found]
+    print_listing(output, columns, rows, title=f"releases ({len(found)})", document=found)
+
+
+ACCESS_COLUMNS = ("accessed_at", "institution", "role", "subject_id", "purpose", "basis",
+                  "resource")  # fmt: skip
 
 
 def _print_accesses(found: list[dict[str, Any]], out: Console) -> None:
-    columns = ("accessed_at", "institution", "role", "subject_id", "purpose", "basis", "resource")
-    table = Table(*columns, title=f"identified reads ({len(found)})")
+    table = folding_table(*ACCESS_COLUMNS, title=f"identified reads ({len(found)})")
     for row in found:
-        table.add_row(*(_cell(row[c]) for c in columns))
+        table.add_row(*(table_cell(row[c]) for c in ACCESS_COLUMNS))
     out.print(table)
 
 
@@ -289,13 +300,9 @@ def erase_command(
 ) -> None:
     """Destroy a subject's data key and publish SubjectErased (crypto-shredding)."""
     _require_uuid(subject_id, "subject")
-    if reason not in symbols("ErasureReason"):
-        fail(f"--reason must be one of {', '.join(symbols('ErasureReason'))}")
+    require_symbol("--reason", reason, symbols("ErasureReason"))
     with platform(bus, data_dir) as system:
-        try:
-            done = erase(system, subject_id, reason, now=dt.datetime.now(dt.UTC))
-        except ErasureRefused as refused:
-            fail(f"{refused.code}: {refused.reason}", 1)
+        done = erase(system, subject_id, reason, now=dt.datetime.now(dt.UTC))
     destroyed = "destroyed" if done.key_destroyed else "was already destroyed"
     typer.echo(
         f"erased {done.subject_id}: key {done.key_id} {destroyed}; SubjectErased submitted for "
@@ -308,20 +315,19 @@ def identify_command(
     institution: Annotated[str, typer.Option("--institution", help="The reading institution.")],
     purpose: Annotated[str, typer.Option("--purpose", help="An AccessPurpose symbol.")],
     role: Annotated[str, typer.Option("--role", help="The reader's ActorRole.")] = "OTHER",
-    output: FormatOption = "text",
+    output: FormatOption = Format.table,
     bus: BusOption = None,
     data_dir: DataDirOption = None,
 ) -> None:
     """Read a subject's identifiers as a participant of its case (recorded on access-log)."""
-    _check_format(output)
     _require_uuid(subject_id, "subject")
+    require_symbol("--purpose", purpose, symbols("AccessPurpose"))
+    require_symbol("--role", role, symbols("ActorRole"))
     with platform(bus, data_dir) as system:
-        try:
-            person = identify(system, subject_id, institution, purpose, role=role)
-        except AccessRefused as refused:
-            fail(f"{refused.code}: {refused.reason}", 1)
-    if output == "json":
-        typer.echo(as_json(person.model_dump()))
+        require_institution(system, institution)
+        person = identify(system, subject_id, institution, purpose, role=role).model_dump()
+    if output is Format.table:  # one person: a name and a value a line reads best
+        for name, value in person.items():
+            typer.echo(f"{name}: {table_cell(value)}")
         return
-    for name, value in person.model_dump().items():
-        typer.echo(f"{name}: {_cell(value)}")
+    print_listing(output, list(person), [list(person.values())], title="", document=person)

@@ -9,16 +9,16 @@ from typing import Annotated
 import typer
 
 from services.bench.suite import MEASUREMENTS, BenchOptions
-from services.cli.common import console
+from services.cli.common import USAGE, console, fail
 
 
 def _numbers(text: str) -> list[int]:
     try:
         found = [int(part.replace("_", "")) for part in text.split(",") if part.strip()]
     except ValueError:
-        raise typer.BadParameter(f"{text!r}: give event counts like 10000,100000") from None
+        fail("bad_sizes", f"--sizes {text!r}: give event counts like 10000,100000", USAGE)
     if not found or min(found) < 100:
-        raise typer.BadParameter(f"{text!r}: every size must be at least 100 events")
+        fail("bad_sizes", f"--sizes {text!r}: every size must be at least 100 events", USAGE)
     return found
 
 
@@ -53,11 +53,11 @@ def bench(
     out = console(width=160)
     buses = {"both": ["sqlite", "kafka"], "sqlite": ["sqlite"], "kafka": ["kafka"]}.get(bus)
     if buses is None:
-        raise typer.BadParameter(f"--bus {bus!r}: choose sqlite, kafka or both")
+        fail("unknown_bus", f"--bus {bus!r}: choose sqlite, kafka or both", USAGE)
     chosen = list(only or MEASUREMENTS)
     unknown = sorted(set(chosen) - set(MEASUREMENTS))
     if unknown:
-        raise typer.BadParameter(f"--only {unknown}: choose from {', '.join(MEASUREMENTS)}")
+        fail("unknown_measurement", f"--only {unknown}: one of {', '.join(MEASUREMENTS)}", USAGE)
     options = BenchOptions(
         sizes=_numbers(sizes),
         repeat=repeat,

@@ -40,9 +40,11 @@ def demo(
     host: Annotated[str, typer.Option(help="Address for --serve.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port for --serve.")] = 8000,
 ) -> None:
-    """Simulate the seed network through the SDK, the exchange and every projection."""
+    """Simulate the seed network through the SDK, the exchange and every projection.
+
+    On a directory that holds no platform yet it starts one there."""
     out = console()
-    with platform(bus, data_dir) as system:
+    with platform(bus, data_dir, creates=True) as system:
         now = dt.datetime.now(dt.UTC)
         start = default_start(months, now.date())
         # Recorded today, about what happened then (occurred_at is the seed's day).

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from schemas.institutions import InstitutionRegistry
-from services.cli.common import console
+from services.cli.common import console, fail
 from services.operations.topology import rendered
 
 deploy_app = typer.Typer(help="The production deployment on Apache Kafka.")
@@ -42,6 +42,5 @@ def render(
             if name.endswith(".sh"):
                 path.chmod(0o755)
     if check and stale:
-        console().print(f"[red]out of date: {', '.join(stale)}[/] (run povezimo deploy render)")
-        raise typer.Exit(1)
+        fail("out_of_date", f"{', '.join(stale)} (run povezimo deploy render)")
     console().print(f"{'checked' if check else 'wrote'} {out}: {len(stale)} file(s) changed")

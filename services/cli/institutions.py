@@ -2,30 +2,29 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from pydantic import ValidationError
-from rich.table import Table
 
 from schemas.institutions import KINDS, Institution, InstitutionRegistry
-from services.cli.common import DataDirOption, console, fail
-from services.platform.settings import Settings
+from services.cli.common import DataDirOption, data_directory, fail
+from services.cli.listing import Format, FormatOption, print_listing
 
 institutions_app = typer.Typer(help="The institutions of the region and what each may publish.")
-
-
-def _data_dir(data_dir: Path | None) -> Path:
-    return data_dir or Settings().data_dir
 
 
 def _open(data_dir: Path) -> InstitutionRegistry:
     try:
         return InstitutionRegistry.for_data_dir(data_dir)
     except ValueError as error:
-        fail(f"cannot read the institution registry: {error}", 1)
+        fail("bad_registry", f"cannot read the institution registry: {error}")
+
+
+def _municipalities(registry: InstitutionRegistry) -> list[str]:
+    """Every municipality some institution serves (its seat is among those it serves)."""
+    return sorted({served for i in registry for served in i.serves})
 
 
 def kind_symbol(text: str) -> str:
@@ -56,21 +55,19 @@ def list_institutions(
     municipality: Annotated[
         str | None, typer.Option(help="Only those seated in or serving this municipality slug.")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    output: FormatOption = Format.table,
 ) -> None:
-    """The institutions of the registry (created from the seed network on first use)."""
-    registry = _open(_data_dir(data_dir))
+    """The institutions of the data directory's registry."""
+    registry = _open(data_directory(data_dir))
+    if municipality and municipality not in _municipalities(registry):
+        known = ", ".join(_municipalities(registry))
+        fail("unknown_municipality", f"no institution serves {municipality!r}; known: {known}")
     found = registry.by_municipality(municipality) if municipality else list(registry)
     found = [i for i in found if kind is None or i.kind == kind]
-    if as_json:
-        rows = [i.model_dump(mode="json") for i in found]
-        typer.echo(json.dumps({"institutions": rows}, ensure_ascii=False, indent=2))
-        return
-    table = Table("id", "kind", "name", "municipality", title=f"{len(found)} institutions")
-    for institution in found:
-        seat = institution.municipality or "—"
-        table.add_row(institution.id, institution.kind, institution.name, seat)
-    console().print(table)
+    columns = ("id", "kind", "name", "municipality")
+    rows = [(i.id, i.kind, i.name, i.municipality) for i in found]
+    document = {"institutions": [i.model_dump(mode="json") for i in found]}
+    print_listing(output, columns, rows, title=f"{len(found)} institutions", document=document)
 
 
 @institutions_app.command("add")
@@ -101,13 +98,13 @@ def add_institution(
             serves=serves or [],
         )
     except ValidationError as error:
-        fail(_explain(error), 1)
-    directory = _data_dir(data_dir)
+        fail("invalid_institution", _explain(error))
+    directory = data_directory(data_dir)
     registry = _open(directory)
     try:
         registry.add(institution)
     except ValueError as error:
-        fail(str(error), 1)
+        fail("invalid_institution", str(error))
     path = directory / InstitutionRegistry.FILE_NAME
     registry.save(path)
     served = ", ".join(institution.serves) or "—"

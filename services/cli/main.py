@@ -19,6 +19,7 @@ from services.cli import (
     schemas,
     serve,
 )
+from services.cli.common import answer_errors
 from services.platform.files import owner_only_process
 
 app = typer.Typer(help="Povezimo: institutions acting together on domestic-violence cases.")
@@ -51,6 +52,7 @@ app.add_typer(importing.import_app, name="import")
 app.add_typer(deploy.deploy_app, name="deploy")
 app.add_typer(restore.outbox_app, name="outbox")
 app.add_typer(report.report_app, name="report")
+answer_errors(app)  # last: every command registered above answers in the one error style
 
 if __name__ == "__main__":
     app()

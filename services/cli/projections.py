@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from consumers.pipeline import Pipeline, partitions_of
 from schemas.topics import CASE_EVENTS
 from services.bootstrap import Platform
-from services.cli.common import BusOption, DataDirOption, console, platform
+from services.cli.common import USAGE, BusOption, DataDirOption, console, fail, platform
 from services.operations.replay import ShareDone, rebuild
 
 
@@ -50,11 +50,12 @@ def _replay(
     available = system.projections()
     replayable = [name for name, p in available.items() if p.replayable]
     chosen = replayable if all_ else list(projection or [])
+    known = ", ".join(replayable)
     if not chosen:
-        raise typer.BadParameter(f"name --projection (one of {', '.join(replayable)}) or --all")
+        fail("missing_projection", f"name --projection (one of {known}) or --all", USAGE)
     for name in chosen:
         if name not in replayable:
-            raise typer.BadParameter(f"{name!r} cannot be replayed; choose from {replayable}")
+            fail("unknown_projection", f"{name!r} cannot be replayed; one of {known}", USAGE)
     ends = system.bus.end_offsets(partitions_of(system.bus, [CASE_EVENTS]))
     columns = (TextColumn("[bold]{task.description}[/]"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn())  # fmt: skip
@@ -90,8 +91,10 @@ def run(
         typer.Option("--projection", help="Run only this one (repeatable); default: all."),
     ] = None,
 ) -> None:
-    """Run the exchange and every projection (until Ctrl-C, or --until-idle)."""
-    with platform(bus, data_dir) as system:
+    """Run the exchange and every projection (until Ctrl-C, or --until-idle).
+
+    On a directory that holds no platform yet it starts one there (a new deployment)."""
+    with platform(bus, data_dir, creates=True) as system:
         _run(system, console(), until_idle, projection)
 
 
@@ -100,8 +103,8 @@ def _run(system: Platform, out: Console, until_idle: bool, only: list[str] | Non
     projections = system.projections()
     unknown = sorted(set(only or ()) - set(projections))
     if unknown:
-        out.print(f"[red]no projection {', '.join(unknown)}; known: {', '.join(projections)}[/]")
-        raise SystemExit(2)
+        known = ", ".join(projections)
+        fail("unknown_projection", f"no projection {', '.join(unknown)}; known: {known}", USAGE)
     runners = [system.runner(p) for n, p in projections.items() if not only or n in only]
     if until_idle:
         pipeline = Pipeline(runners, system.bus)

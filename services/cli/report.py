@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from services.cli.common import BusOption, DataDirOption, fail, platform
-from services.reports.programme import ProgrammeReportRequest, ReportError, programme_report
+from services.cli.common import USAGE, BusOption, DataDirOption, fail, platform
+from services.reports.programme import ProgrammeReportRequest, programme_report
 from services.reports.render import FORMATS, render
 
 report_app = typer.Typer(help="Reports for coordinators.")
@@ -33,15 +33,18 @@ def programme(
     """Activities, participants, agreements and services of the programme, and the case
     indicators of the same places and months (disclosure-controlled)."""
     if fmt not in FORMATS:
-        fail(f"--format {fmt!r}: one of {', '.join(FORMATS)}")
+        fail("unknown_format", f"--format {fmt!r}: one of {', '.join(FORMATS)}", USAGE)
     if lang not in ("sr", "en"):
-        fail(f"--lang {lang!r}: sr or en")
+        fail("unknown_lang", f"--lang {lang!r}: sr or en", USAGE)
     with platform(bus, data_dir) as system:
         system.create_tables()  # a report of a platform that never ran is an empty one
-        try:
-            report = programme_report(system, ProgrammeReportRequest(start, end, municipality))
-        except ReportError as error:
-            fail(f"{error.code}: {error}")
+        if municipality and not system.institutions.by_municipality(municipality):
+            fail(
+                "unknown_municipality",
+                f"no registered institution serves {municipality!r} (`povezimo institutions "
+                "list` shows where each serves)",
+            )
+        report = programme_report(system, ProgrammeReportRequest(start, end, municipality))
         document = render(report.to_json(), fmt, lang)
     if out is not None:
         out.write_bytes(document)

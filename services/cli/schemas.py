@@ -3,37 +3,38 @@
 from __future__ import annotations
 
 import typer
-from rich.table import Table
 
 from schemas import catalogue
-from services.cli.common import BusOption, DataDirOption, console, platform
+from services.cli.common import BusOption, DataDirOption, platform
+from services.cli.listing import Format, FormatOption, print_listing
 
 schemas_app = typer.Typer(help="The shared Avro schemas and the registry.")
 topics_app = typer.Typer(help="Topics of the bus.")
 
 
 @schemas_app.command("list")
-def schemas_list() -> None:
+def schemas_list(output: FormatOption = Format.table) -> None:
     """Every event type of the catalogue, with its registry subject."""
-    table = Table("event type", "subject", "fields")
-    for event in catalogue():
-        table.add_row(event.name, event.subject, str(len(event.schema["fields"])))
-    console().print(table)
+    rows = [(e.name, e.subject, len(e.schema["fields"])) for e in catalogue()]
+    print_listing(output, ("event_type", "subject", "fields"), rows, title="event schemas")
 
 
 @schemas_app.command("register")
-def schemas_register(data_dir: DataDirOption = None) -> None:
-    """Register every event schema in the configured registry (idempotent)."""
-    out = console()
-    with platform(data_dir=data_dir) as system:
-        for name, schema_id in sorted(system.codec.register_all().items()):
-            out.print(f"{schema_id:>5}  {name}")
+def schemas_register(data_dir: DataDirOption = None, output: FormatOption = Format.table) -> None:
+    """Register every event schema in the configured registry (idempotent).
+
+    An operator's first step: on a directory that holds no platform yet it starts one there."""
+    with platform(data_dir=data_dir, creates=True) as system:
+        registered = sorted(system.codec.register_all().items())
+    rows = [(schema_id, name) for name, schema_id in registered]
+    print_listing(output, ("schema_id", "name"), rows, title="registered schemas")
 
 
 @topics_app.command("list")
-def topics_list(bus: BusOption = None, data_dir: DataDirOption = None) -> None:
+def topics_list(
+    bus: BusOption = None, data_dir: DataDirOption = None, output: FormatOption = Format.table
+) -> None:
     """Topics on the bus."""
-    out = console()
     with platform(bus, data_dir) as system:
-        for topic in sorted(system.bus.list_topics()):
-            out.print(topic)
+        rows = [(topic,) for topic in sorted(system.bus.list_topics())]
+    print_listing(output, ("topic",), rows, title=f"topics ({len(rows)})")

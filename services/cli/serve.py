@@ -7,12 +7,20 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from schemas.institutions import PLATFORM_INSTITUTION
 from services.api.tokens import Role, TokenStore
 from services.bootstrap import Platform
-from services.cli.common import BusOption, DataDirOption, console, fail, platform
+from services.cli.common import (
+    USAGE,
+    BusOption,
+    DataDirOption,
+    console,
+    fail,
+    platform,
+    require_institution,
+)
+from services.cli.listing import Format, FormatOption, print_listing
 
 tokens_app = typer.Typer(help="Bearer tokens of the HTTP API: issue, list, revoke.")
 
@@ -31,8 +39,10 @@ def serve(
     bus: BusOption = None,
     data_dir: DataDirOption = None,
 ) -> None:
-    """Serve the HTTP API (ingest, institutions, inbox, registry, health and metrics)."""
-    with platform(bus, data_dir) as system:
+    """Serve the HTTP API (ingest, institutions, inbox, registry, health and metrics).
+
+    On a directory that holds no platform yet it starts one there (a new deployment)."""
+    with platform(bus, data_dir, creates=True) as system:
         run_server(system, console(), host=host, port=port, with_pipeline=with_pipeline)
 
 
@@ -81,17 +91,20 @@ def tokens_issue(
     """Issue a token; it is shown once and stored only as a hash."""
     if institution is None:
         if role is Role.INSTITUTION:
-            raise typer.BadParameter(
-                "an institution token names its institution (povezimo institutions list)",
-                param_hint="--institution",
+            fail(
+                "missing_institution",
+                "an institution token names its --institution (`povezimo institutions list` "
+                "lists them)",
+                USAGE,
             )
         institution = PLATFORM_INSTITUTION
     with platform(data_dir=data_dir) as system:
-        known = system.institutions.get(institution)
-        if known is None:
-            fail(f"{institution!r} is not a registered institution (see povezimo institutions)")
+        known = require_institution(system, institution)
         if role is Role.INSTITUTION and (not known.active or known.kind == "PLATFORM"):
-            fail(f"{institution} cannot hold an institution token (inactive or the platform)")
+            fail(
+                "not_a_token_holder",
+                f"{institution} cannot hold an institution token (inactive or the platform)",
+            )
         issued = TokenStore(system.views_engine).issue(
             institution, role, now=dt.datetime.now(dt.UTC), label=label
         )
@@ -102,21 +115,15 @@ def tokens_issue(
 
 
 @tokens_app.command("list")
-def tokens_list(data_dir: DataDirOption = None) -> None:
-    """Issued tokens (ids, never the secrets)."""
+def tokens_list(data_dir: DataDirOption = None, output: FormatOption = Format.table) -> None:
+    """Issued tokens (ids, never the secrets); times in UTC."""
     with platform(data_dir=data_dir) as system:
         found = TokenStore(system.views_engine).list()
-    table = Table("token id", "institution", "role", "label", "issued (UTC)", "revoked (UTC)")
-    for token in found:
-        table.add_row(
-            token.token_id,
-            token.institution,
-            token.role.value,
-            token.label or "",
-            f"{token.issued_at:%Y-%m-%d %H:%M}",
-            f"{token.revoked_at:%Y-%m-%d %H:%M}" if token.revoked_at else "",
-        )
-    console().print(table)
+    columns = ("token_id", "institution", "role", "label", "issued_at", "revoked_at")
+    rows = [
+        (t.token_id, t.institution, t.role.value, t.label, t.issued_at, t.revoked_at) for t in found
+    ]
+    print_listing(output, columns, rows, title=f"tokens ({len(found)})")
 
 
 @tokens_app.command("revoke")
@@ -128,5 +135,8 @@ def tokens_revoke(
     with platform(data_dir=data_dir) as system:
         revoked = TokenStore(system.views_engine).revoke(token_id, now=dt.datetime.now(dt.UTC))
     if not revoked:
-        fail(f"no single token with id {token_id!r}")
+        fail(
+            "unknown_token",
+            f"no single token with id {token_id!r} (`povezimo tokens list` lists them)",
+        )
     console().print(f"revoked {token_id}")

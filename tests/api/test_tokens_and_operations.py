@@ -20,10 +20,16 @@ from tests.api.world import NGO, NOW, World, as_json, case_opened
 runner = CliRunner()
 
 
+def data_dir_of(platform: Platform) -> str:
+    """The platform's data directory, holding its registry as every started platform does."""
+    assert platform.institutions.get(NGO) is not None
+    return str(platform.settings.data_dir)
+
+
 def test_a_token_is_shown_once_stored_as_a_hash_and_revocable(
     tmp_path: Path, platform: Platform
 ) -> None:
-    data = str(platform.settings.data_dir)
+    data = data_dir_of(platform)
     issued = runner.invoke(
         cli, ["tokens", "issue", "--institution", NGO, "--role", "institution", "--data-dir", data]
     )
@@ -54,7 +60,7 @@ def test_a_token_is_shown_once_stored_as_a_hash_and_revocable(
 
 
 def test_tokens_are_refused_for_unknown_institutions_and_roles(platform: Platform) -> None:
-    data = str(platform.settings.data_dir)
+    data = data_dir_of(platform)
     unknown = runner.invoke(
         cli,
         [
@@ -68,13 +74,15 @@ def test_tokens_are_refused_for_unknown_institutions_and_roles(platform: Platfor
             data,
         ],
     )
-    assert unknown.exit_code == 2 and "not a registered institution" in unknown.output
+    assert unknown.exit_code == 1
+    assert unknown.stderr.startswith("error: unknown_institution: 'csr.atlantis' is not a regis")
+    assert "povezimo institutions list" in unknown.stderr
     bad_role = runner.invoke(
         cli, ["tokens", "issue", "--institution", NGO, "--role", "superuser", "--data-dir", data]
     )
     assert bad_role.exit_code != 0
     missing = runner.invoke(cli, ["tokens", "revoke", str(uuid.uuid4()), "--data-dir", data])
-    assert missing.exit_code == 2
+    assert missing.exit_code == 1 and "error: unknown_token:" in missing.stderr
 
 
 def test_metrics_count_events_in_rejections_lag_and_projection_positions(
@@ -152,10 +160,11 @@ def test_an_unexpected_failure_answers_json_with_a_code_and_no_stack_trace(
 def test_platform_tokens_need_no_institution_and_an_institution_token_does(
     platform: Platform,
 ) -> None:
-    data = str(platform.settings.data_dir)
+    data = data_dir_of(platform)
     for role in ("coordinator", "auditor", "admin"):
         issued = runner.invoke(cli, ["tokens", "issue", "--role", role, "--data-dir", data])
         assert issued.exit_code == 0, issued.output
         assert f"({role} of platform.povezimo)" in issued.output
     unnamed = runner.invoke(cli, ["tokens", "issue", "--role", "institution", "--data-dir", data])
-    assert unnamed.exit_code == 2 and "institutions list" in unnamed.output
+    assert unnamed.exit_code == 2 and "error: missing_institution:" in unnamed.stderr
+    assert "institutions list" in unnamed.stderr

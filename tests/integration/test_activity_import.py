@@ -76,5 +76,6 @@ def test_only_an_ngo_or_a_local_government_imports_activities(tmp_path: Path) ->
         app, ["import", "activities", str(SAMPLE), "--institution", "csr.golubac",
               "--data-dir", str(tmp_path)],
     )  # fmt: skip
-    assert result.exit_code == 2
-    assert "not a registered NGO or local government" in result.output
+    assert result.exit_code == 1
+    assert "error: unknown_institution: 'csr.golubac' is not a registered NGO" in result.stderr
+    assert "povezimo institutions list" in result.stderr

@@ -200,35 +200,43 @@ cli.add_typer(institutions_app, name="institutions")
 runner = CliRunner()
 
 
-def test_cli_lists_the_seed_network_as_json(tmp_path: Path) -> None:
-    result = runner.invoke(cli, ["institutions", "list", "--json", "--data-dir", str(tmp_path)])
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    """A directory that holds a platform: its registry, seeded as every platform's is."""
+    InstitutionRegistry.for_data_dir(tmp_path)
+    return tmp_path
+
+
+def test_cli_lists_the_seed_network_as_json(data_dir: Path) -> None:
+    result = runner.invoke(
+        cli, ["institutions", "list", "--format", "json", "--data-dir", str(data_dir)]
+    )
     assert result.exit_code == 0, result.output
     ids = {i["id"] for i in json.loads(result.stdout)["institutions"]}
     assert {"csr.lazarevac", "ngo.azc", PLATFORM_INSTITUTION} <= ids
-    assert (tmp_path / "institutions.json").exists()
 
 
-def test_cli_filters_by_kind_and_municipality(tmp_path: Path) -> None:
-    args = ["institutions", "list", "--json", "--data-dir", str(tmp_path)]
+def test_cli_filters_by_kind_and_municipality(data_dir: Path) -> None:
+    args = ["institutions", "list", "--format", "json", "--data-dir", str(data_dir)]
     result = runner.invoke(cli, [*args, "--kind", "court", "--municipality", "cuprija"])
     assert result.exit_code == 0, result.output
     assert [i["id"] for i in json.loads(result.stdout)["institutions"]] == ["court.os-paracin"]
-    table = runner.invoke(cli, ["institutions", "list", "--data-dir", str(tmp_path)])
+    table = runner.invoke(cli, ["institutions", "list", "--data-dir", str(data_dir)])
     assert table.exit_code == 0 and "police.pu-beograd.lazarevac" in table.stdout
 
 
-def test_cli_adds_an_institution_and_keeps_it(tmp_path: Path) -> None:
+def test_cli_adds_an_institution_and_keeps_it(data_dir: Path) -> None:
     result = runner.invoke(
         cli,
         [
-            "institutions", "add", "--data-dir", str(tmp_path), "--id", "school.os-golubac",
+            "institutions", "add", "--data-dir", str(data_dir), "--id", "school.os-golubac",
             "--kind", "school", "--name", "OŠ „Vuk Karadžić“ Golubac", "--municipality", "golubac",
             "--district", "branicevski", "--serves", "golubac", "--serves", "veliko-gradiste",
         ],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "added school.os-golubac (SCHOOL)" in result.stdout
-    school = InstitutionRegistry.load(tmp_path / "institutions.json").get("school.os-golubac")
+    school = InstitutionRegistry.load(data_dir / "institutions.json").get("school.os-golubac")
     assert school is not None and school.serves == ["golubac", "veliko-gradiste"]
     assert not school.may_publish("ServiceProvided")
 
