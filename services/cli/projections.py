@@ -11,7 +11,9 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from consumers.blue_green import rebuild_if_changed
 from consumers.pipeline import Pipeline, partitions_of
+from consumers.runner import ProjectionRunner
 from schemas.topics import CASE_EVENTS
 from services.bootstrap import Platform
 from services.cli.common import BusOption, DataDirOption, console, platform
@@ -104,6 +106,8 @@ def _run(system: Platform, out: Console, until_idle: bool, only: list[str] | Non
         raise SystemExit(2)
     runners = [system.runner(p) for n, p in projections.items() if not only or n in only]
     if until_idle:
+        for runner in runners:
+            rebuild_if_changed(runner)
         pipeline = Pipeline(runners, system.bus)
         applied = pipeline.drain(timeout=3600)
         pipeline.close()
@@ -116,7 +120,9 @@ def _run(system: Platform, out: Console, until_idle: bool, only: list[str] | Non
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     threads = [
-        threading.Thread(target=r.run, args=(stop.is_set,), name=r.projection.name, daemon=True)
+        threading.Thread(
+            target=_rebuilt_then_run, args=(r, stop), name=r.projection.name, daemon=True
+        )
         for r in runners
     ]
     for thread in threads:
@@ -131,3 +137,9 @@ def _run(system: Platform, out: Console, until_idle: bool, only: list[str] | Non
         thread.join(timeout=10)
     for runner in runners:
         runner.close()
+
+
+def _rebuilt_then_run(runner: ProjectionRunner, stop: threading.Event) -> None:
+    """A projection of another version is rebuilt beside the old one first, which serves."""
+    rebuild_if_changed(runner, stop.is_set)
+    runner.run(stop.is_set)

@@ -1,0 +1,201 @@
+"""Blue/green rebuilds: a projection whose version changed is rebuilt beside the old one.
+
+When a runner starts and finds its projection's stored rows built by another version
+(``consumers.versions``), it rebuilds the projection from offset 0 into a new SQLite file beside
+the live database, while the old tables keep answering readers (as they were: the old version's
+rows are not written to meanwhile). Once the new file has caught up with the log, one writer's
+transaction on the live database replaces the old tables and the projection's stored offsets
+with the new file's, and records the new version. Readers of SQLite's write-ahead log see either
+the old tables or the new ones, never a half-built table; the live runner then goes on from the
+new stored offsets. As in Marten's projection versions, nothing is migrated by hand.
+
+A database that is not SQLite (PostgreSQL) has no second file to build into yet: there the
+projection's tables are dropped, made anew and replayed in place, and readers see them fill up.
+
+Only the member holding the projection's lease rebuilds (``consumers.lease``); it renews the lease
+while it builds and fences the switch, so a member that lost the lease switches nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine, delete
+
+from consumers.event_projection import EventProjection
+from consumers.lease import Lease, LeaseLost
+from consumers.pipeline import partitions_of
+from consumers.runner import (
+    ProjectionRunner,
+    applied_table,
+    case_events_table,
+    failures_table,
+    offsets_table,
+    projection_version,
+    version_changed,
+)
+from consumers.versions import record_version
+from services.bus import TopicPartition
+from services.platform.sql import sql_engine, write_transaction
+
+log = logging.getLogger(__name__)
+
+# The runner's rows that belong to one projection; they move with its tables.
+_RUNNER_TABLES = (offsets_table, applied_table, case_events_table, failures_table)
+_BUILD = "povezimo_build"  # the schema name the new file is attached under for the switch
+
+
+def rebuild_if_changed(runner: ProjectionRunner, stop: Callable[[], bool] = lambda: False) -> bool:
+    """Rebuild ``runner``'s projection if its stored version is not its code's; True if done.
+
+    Call it before ``runner.run``: the live runner must not write the old tables meanwhile.
+    Returns False at once when the version is current, and when ``stop()`` comes first.
+    """
+    projection = runner.projection
+    if not projection.replayable or not version_changed(projection, runner.engine):
+        return False
+    lease = runner.lease
+    while lease is not None and not lease.try_acquire():
+        if stop():
+            return False
+        time.sleep(lease.retry_interval_s)
+        if not version_changed(projection, runner.engine):
+            return False  # the member that held the lease rebuilt it
+    version = projection_version(projection)
+    log.warning(
+        "%s: stored rows are of another version; rebuilding version %s", runner.group, version[:12]
+    )
+    if runner.engine.dialect.name != "sqlite":
+        _rebuild_in_place(runner, version)
+        return True
+    return _rebuild_beside(runner, version, stop)
+
+
+def build_file(live: Engine, projection: str, version: str) -> Path:
+    """Where the new version of ``projection`` is built, beside the live SQLite database."""
+    database = live.url.database
+    if not database or database == ":memory:":
+        raise ValueError("a blue/green rebuild needs the live database in a file")
+    path = Path(database)
+    return path.with_name(f"{path.stem}.{projection}-{version[:12]}.build{path.suffix}")
+
+
+def _rebuild_beside(runner: ProjectionRunner, version: str, stop: Callable[[], bool]) -> bool:
+    projection, live = runner.projection, runner.engine
+    path = build_file(live, projection.name, version)
+    _remove(path)  # what an interrupted build left: it starts over
+    build = sql_engine(f"sqlite:///{path}")
+    publishing = getattr(projection, "publishing", None)
+    if isinstance(projection, EventProjection):
+        projection.publishing = False  # a rebuild pushes no message a second time
+    try:
+        builder = ProjectionRunner(
+            projection,
+            runner.bus,
+            build,
+            session_timeout_ms=runner.session_timeout_ms,
+            max_records=runner.max_records,
+            group=f"{runner.group}.build-{version[:12]}",
+        )
+        try:
+            # To the log's end, then to the end of what came meanwhile; the live runner
+            # applies what comes after the switch, from the offsets the switch stores.
+            for _pass in range(2):
+                ends = runner.bus.end_offsets(partitions_of(runner.bus, projection.topics))
+                if not _catch_up(builder, ends, runner.lease, stop):
+                    return False
+        finally:
+            builder.close_consumer()
+    finally:
+        build.dispose()
+        if isinstance(projection, EventProjection):
+            projection.publishing = bool(publishing)
+            projection.forget_rows()  # rows read from the new file; the live one is read next
+    _switch(live, path, runner, version)
+    _remove(path)
+    log.warning("%s: switched to version %s", runner.group, version[:12])
+    return True
+
+
+def _catch_up(
+    builder: ProjectionRunner,
+    ends: dict[TopicPartition, int],
+    lease: Lease | None,
+    stop: Callable[[], bool],
+) -> bool:
+    while not builder.caught_up(ends):
+        if stop():
+            return False
+        builder.step(publish=False)
+        if lease is not None and lease.due() and not lease.try_acquire():
+            raise LeaseLost(f"{builder.group}: the lease went to another member mid-rebuild")
+    return True
+
+
+def _switch(live: Engine, path: Path, runner: ProjectionRunner, version: str) -> None:
+    """Replace the live tables and stored offsets with the new file's, in one transaction."""
+    # SQLite attaches a file only outside a transaction: the connection begins its own.
+    with live.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql(f"ATTACH DATABASE ? AS {_BUILD}", (str(path),))
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                if runner.lease is not None:
+                    runner.lease.fence(conn)  # a member that lost the lease switches nothing
+                _copy_projection(conn, runner, version)
+            except BaseException:
+                conn.exec_driver_sql("ROLLBACK")
+                raise
+            conn.exec_driver_sql("COMMIT")
+        finally:
+            conn.exec_driver_sql(f"DETACH DATABASE {_BUILD}")
+
+
+def _copy_projection(conn: Connection, runner: ProjectionRunner, version: str) -> None:
+    projection = runner.projection
+    quote = conn.dialect.identifier_preparer.quote
+    for table in projection.tables:
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS main.{quote(table.name)}")
+    for table in projection.tables:
+        table.create(conn)  # the new definition, indexes included, in the live database
+        columns = ", ".join(quote(c.name) for c in table.columns)
+        conn.exec_driver_sql(
+            f"INSERT INTO main.{quote(table.name)} ({columns}) "
+            f"SELECT {columns} FROM {_BUILD}.{quote(table.name)}"
+        )
+    for table in _RUNNER_TABLES:
+        conn.execute(delete(table).where(table.c.projection == projection.name))
+        columns = ", ".join(quote(c.name) for c in table.columns)
+        conn.exec_driver_sql(
+            f"INSERT INTO main.{quote(table.name)} ({columns}) "
+            f"SELECT {columns} FROM {_BUILD}.{quote(table.name)} WHERE projection = ?",
+            (projection.name,),
+        )
+    record_version(conn, projection.name, version)
+
+
+def _rebuild_in_place(runner: ProjectionRunner, version: str) -> None:
+    """Drop the projection's tables and offsets, make them anew, record the version: the live
+    runner then replays from offset 0 into them."""
+    projection = runner.projection
+    with write_transaction(runner.engine) as tx:
+        if runner.lease is not None:
+            runner.lease.fence(tx)
+        for table in projection.tables:
+            table.drop(tx, checkfirst=True)
+        for table in projection.tables:
+            table.create(tx)
+        for table in _RUNNER_TABLES:
+            tx.execute(delete(table).where(table.c.projection == projection.name))
+        record_version(tx, projection.name, version)
+    runner.reset()  # forgets what it knew of its own offsets; rows are gone already
+
+
+def _remove(path: Path) -> None:
+    for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
+        with contextlib.suppress(FileNotFoundError):
+            name.unlink()

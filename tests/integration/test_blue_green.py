@@ -1,0 +1,136 @@
+"""A projection whose definition changed is rebuilt at start beside the old one, which serves.
+
+``povezimo serve``'s pipeline finds the views stored by another version (here: the code version
+raised, as a change to what the projection writes does), rebuilds them from offset 0 into a new
+file while ``/v1/cases`` keeps answering from the old tables, and switches in one transaction: a
+reader sees the old answer or the new one, never a table half built.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, delete, func, select
+
+from consumers import views
+from consumers.blue_green import build_file, rebuild_if_changed
+from consumers.pipeline import partitions_of
+from consumers.runner import projection_version, version_changed
+from consumers.versions import stored_version
+from schemas.topics import CASE_EVENTS
+from services.api.app import create_app
+from services.api.background import BackgroundPipeline
+from services.api.tokens import Role, TokenStore
+from services.bench.sample_events import EventSet
+from services.bench.workspace import append_case_log
+from services.bootstrap import Platform
+from services.platform.settings import Settings
+from tests.support.brokers import TEST_SESSION_TIMEOUT_MS
+
+NOW = dt.datetime(2026, 12, 7, 10, tzinfo=dt.UTC)
+HIDDEN = 10  # cases the old version's rows leave out for the institution (what tells them apart)
+
+
+def _platform(settings: Settings) -> Platform:
+    return Platform(settings, session_timeout_ms=TEST_SESSION_TIMEOUT_MS)
+
+
+def _views_built_by_the_previous_version(system: Platform) -> tuple[str, int]:
+    """The views of the whole log, then changed so that the old rows are recognisable: the
+    busiest institution's list lacks ``HIDDEN`` cases. Returns it and its full count."""
+    runner = system.runner(system.projections()["views"])
+    runner.run_until(system.bus.end_offsets(partitions_of(system.bus, [CASE_EVENTS])))
+    runner.close()
+    p = views.participants
+    with system.views_engine.begin() as tx:
+        institution, count = tx.execute(
+            select(p.c.institution, func.count(func.distinct(p.c.case_id)))
+            .group_by(p.c.institution)
+            .order_by(func.count(func.distinct(p.c.case_id)).desc())
+            .limit(1)
+        ).one()
+        hidden = tx.execute(
+            select(p.c.case_id).where(p.c.institution == institution).distinct().limit(HIDDEN)
+        ).scalars()
+        tx.execute(
+            delete(p).where(p.c.institution == institution).where(p.c.case_id.in_(list(hidden)))
+        )
+    return institution, count
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    settings = Settings(data_dir=tmp_path / "data")
+    system = _platform(settings)
+    append_case_log(system.bus, EventSet.build(4000, seed=5, codec=system.codec))
+    system.close()
+    return settings
+
+
+def test_views_of_another_version_rebuild_at_start_while_cases_keep_answering(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    system = _platform(settings)
+    institution, everything = _views_built_by_the_previous_version(system)
+    secret = TokenStore(system.views_engine).issue(institution, Role.INSTITUTION, now=NOW).secret
+
+    # The new release: what the views write changed (its code version rose). Its batches are
+    # slowed down so that the rebuild lasts long enough for readers to come meanwhile.
+    monkeypatch.setattr(views.InstitutionViews, "code_version", 2)
+    apply_batch = views.InstitutionViews.apply_batch
+
+    def slowly(self: views.InstitutionViews, *args: Any) -> None:
+        time.sleep(0.2)
+        apply_batch(self, *args)
+
+    monkeypatch.setattr(views.InstitutionViews, "apply_batch", slowly)
+    new_version = projection_version(system.projections()["views"])
+    assert version_changed(system.projections()["views"], system.views_engine)
+    building = build_file(system.views_engine, "views", new_version)
+
+    background = BackgroundPipeline(settings, session_timeout_ms=TEST_SESSION_TIMEOUT_MS)
+    answers: list[tuple[int, bool]] = []  # (cases listed, whether the new file was being built)
+    with TestClient(create_app(system, background=background)) as client:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            was_building = building.exists()
+            reply = client.get("/v1/cases", headers={"Authorization": f"Bearer {secret}"})
+            assert reply.status_code == 200, reply.text
+            answers.append((len(reply.json()), was_building))
+            if answers[-1][0] == everything and not building.exists():
+                break
+    counts = [count for count, _ in answers]
+    # Only ever the old answer or the new one: no reader saw a table half built.
+    assert set(counts) <= {everything - HIDDEN, everything}
+    # The old tables answered while the new file was being built, then the new ones.
+    assert (everything - HIDDEN, True) in answers
+    assert counts[-1] == everything
+    with system.views_engine.connect() as conn:
+        assert stored_version(conn, "views") == new_version
+    assert not building.exists()
+    system.close()
+
+
+def test_a_current_version_is_left_alone(settings: Settings) -> None:
+    system = _platform(settings)
+    runner = system.runner(system.projections()["views"])
+    runner.run_until(system.bus.end_offsets(partitions_of(system.bus, [CASE_EVENTS])))
+    assert not rebuild_if_changed(runner)
+    runner.close()
+    system.close()
+
+
+def test_a_store_from_before_versions_is_adopted(tmp_path: Path) -> None:
+    system = _platform(Settings(data_dir=tmp_path))
+    engine: Engine = system.views_engine
+    views.metadata.create_all(engine)  # as the release before versions made them
+    runner = system.runner(system.projections()["views"])
+    with engine.connect() as conn:
+        assert stored_version(conn, "views") == projection_version(runner.projection)
+    runner.close()
+    system.close()
