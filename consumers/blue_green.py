@@ -24,12 +24,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, delete
+from sqlalchemy import Connection, Engine, delete, update
 
 from consumers.event_projection import EventProjection
-from consumers.lease import Lease, LeaseLost
+from consumers.lease import Lease, LeaseLost, leases_table
 from consumers.pipeline import partitions_of
 from consumers.runner import (
+    Projection,
     ProjectionRunner,
     applied_table,
     case_events_table,
@@ -39,7 +40,7 @@ from consumers.runner import (
     version_changed,
 )
 from consumers.versions import record_version
-from services.bus import TopicPartition
+from services.bus import Bus, TopicPartition
 from services.platform.sql import sql_engine, write_transaction
 
 log = logging.getLogger(__name__)
@@ -85,9 +86,41 @@ def build_file(live: Engine, projection: str, version: str) -> Path:
 
 
 def _rebuild_beside(runner: ProjectionRunner, version: str, stop: Callable[[], bool]) -> bool:
-    projection, live = runner.projection, runner.engine
-    path = build_file(live, projection.name, version)
-    _remove(path)  # what an interrupted build left: it starts over
+    path = build_file(runner.engine, runner.projection.name, version)
+    remove_build(path)  # what an interrupted build left: it starts over
+    built = build_and_switch(
+        runner.projection,
+        runner.engine,
+        path,
+        runner.bus,
+        lease=runner.lease,
+        session_timeout_ms=runner.session_timeout_ms,
+        max_records=runner.max_records,
+        stop=stop,
+    )
+    remove_build(path)
+    return built
+
+
+def build_and_switch(
+    projection: Projection,
+    live: Engine,
+    path: Path,
+    bus: Bus,
+    *,
+    lease: Lease | None = None,
+    session_timeout_ms: int | None = None,
+    max_records: int = 500,
+    stop: Callable[[], bool] = lambda: False,
+) -> bool:
+    """Bring ``projection`` in the SQLite file ``path`` to the log's end from its stored offsets
+    there (0 in a new file), then switch the live database to it; False if ``stop()`` came first.
+
+    With ``lease`` (held: the caller is the live runner) the switch is fenced by it; without,
+    the switch takes the lease from whoever holds it, so a live runner elsewhere (``serve``
+    while ``povezimo replay`` runs) stands by and goes on from the new stored offsets.
+    """
+    version = projection_version(projection)
     build = sql_engine(f"sqlite:///{path}")
     publishing = getattr(projection, "publishing", None)
     if isinstance(projection, EventProjection):
@@ -95,18 +128,18 @@ def _rebuild_beside(runner: ProjectionRunner, version: str, stop: Callable[[], b
     try:
         builder = ProjectionRunner(
             projection,
-            runner.bus,
+            bus,
             build,
-            session_timeout_ms=runner.session_timeout_ms,
-            max_records=runner.max_records,
-            group=f"{runner.group}.build-{version[:12]}",
+            session_timeout_ms=session_timeout_ms,
+            max_records=max_records,
+            group=f"projection.{projection.name}.build-{version[:12]}",
         )
         try:
             # To the log's end, then to the end of what came meanwhile; the live runner
             # applies what comes after the switch, from the offsets the switch stores.
             for _pass in range(2):
-                ends = runner.bus.end_offsets(partitions_of(runner.bus, projection.topics))
-                if not _catch_up(builder, ends, runner.lease, stop):
+                ends = bus.end_offsets(partitions_of(bus, projection.topics))
+                if not _catch_up(builder, ends, lease, stop):
                     return False
         finally:
             builder.close_consumer()
@@ -115,9 +148,8 @@ def _rebuild_beside(runner: ProjectionRunner, version: str, stop: Callable[[], b
         if isinstance(projection, EventProjection):
             projection.publishing = bool(publishing)
             projection.forget_rows()  # rows read from the new file; the live one is read next
-    _switch(live, path, runner, version)
-    _remove(path)
-    log.warning("%s: switched to version %s", runner.group, version[:12])
+    _switch(live, path, projection, version, lease)
+    log.warning("projection.%s: switched to version %s", projection.name, version[:12])
     return True
 
 
@@ -136,7 +168,9 @@ def _catch_up(
     return True
 
 
-def _switch(live: Engine, path: Path, runner: ProjectionRunner, version: str) -> None:
+def _switch(
+    live: Engine, path: Path, projection: Projection, version: str, lease: Lease | None
+) -> None:
     """Replace the live tables and stored offsets with the new file's, in one transaction."""
     # SQLite attaches a file only outside a transaction: the connection begins its own.
     with live.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
@@ -144,9 +178,11 @@ def _switch(live: Engine, path: Path, runner: ProjectionRunner, version: str) ->
         try:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
             try:
-                if runner.lease is not None:
-                    runner.lease.fence(conn)  # a member that lost the lease switches nothing
-                _copy_projection(conn, runner, version)
+                if lease is not None:
+                    lease.fence(conn)  # a member that lost the lease switches nothing
+                else:
+                    _vacate_lease(conn, projection.name)
+                _copy_projection(conn, projection, version)
             except BaseException:
                 conn.exec_driver_sql("ROLLBACK")
                 raise
@@ -155,8 +191,17 @@ def _switch(live: Engine, path: Path, runner: ProjectionRunner, version: str) ->
             conn.exec_driver_sql(f"DETACH DATABASE {_BUILD}")
 
 
-def _copy_projection(conn: Connection, runner: ProjectionRunner, version: str) -> None:
-    projection = runner.projection
+def _vacate_lease(conn: Connection, projection: str) -> None:
+    """A new epoch with no holder: the member that held the lease fails its next fence, stands
+    by, takes the lease again and seeks to the stored offsets the switch wrote."""
+    conn.execute(
+        update(leases_table)
+        .where(leases_table.c.projection == projection)
+        .values(holder="", epoch=leases_table.c.epoch + 1, expires_at_ms=0)
+    )
+
+
+def _copy_projection(conn: Connection, projection: Projection, version: str) -> None:
     quote = conn.dialect.identifier_preparer.quote
     for table in projection.tables:
         conn.exec_driver_sql(f"DROP TABLE IF EXISTS main.{quote(table.name)}")
@@ -195,7 +240,8 @@ def _rebuild_in_place(runner: ProjectionRunner, version: str) -> None:
     runner.reset()  # forgets what it knew of its own offsets; rows are gone already
 
 
-def _remove(path: Path) -> None:
+def remove_build(path: Path) -> None:
+    """A build file and what SQLite keeps beside it."""
     for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
         with contextlib.suppress(FileNotFoundError):
             name.unlink()

@@ -167,9 +167,11 @@ def create_tables(projection: Projection, engine: Engine) -> None:
     """The projection's tables with their indexes, and the runner's own (offsets, failures,
     leases, versions).
 
-    A store from before versions is adopted as today's version. A store of another version is
-    left as it is but for what its readers need meanwhile (new tables, nullable columns): the
-    blue/green rebuild replaces it (``consumers.blue_green``).
+    A store from before versions is adopted as today's version. A replayable projection's store
+    of another version is left as it is but for what its readers need meanwhile (new tables,
+    nullable columns): the blue/green rebuild replaces it (``consumers.blue_green``). One that
+    is not replayable (the exchange's decisions, the archive) cannot be rebuilt from the log: it
+    takes its new nullable columns in place and the new version is recorded.
     """
     # As a writer: processes starting at once on a new file queue instead of failing.
     with write_transaction(engine) as conn:
@@ -178,13 +180,14 @@ def create_tables(projection: Projection, engine: Engine) -> None:
         versions_metadata.create_all(conn)
         stored = stored_version(conn, projection.name)
         current = projection_version(projection)
+        rebuilt = projection.replayable and stored not in {None, current}
         for table in projection.tables:
             table.create(conn, checkfirst=True)
             # A column added since the table was made; a required one comes with the rebuild.
-            add_missing_columns(conn, table, required=stored in {None, current})
+            add_missing_columns(conn, table, required=not rebuilt)
             for index in table.indexes:  # a table created before an index was added gets it
                 index.create(conn, checkfirst=True)
-        if stored is None:
+        if stored != current and not rebuilt:
             record_version(conn, projection.name, current)
 
 

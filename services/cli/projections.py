@@ -17,7 +17,7 @@ from consumers.runner import ProjectionRunner
 from schemas.topics import CASE_EVENTS
 from services.bootstrap import Platform
 from services.cli.common import BusOption, DataDirOption, console, platform
-from services.operations.replay import ShareDone, rebuild
+from services.operations.replay import ShareDone, rebuild_online
 
 
 def replay(
@@ -37,7 +37,7 @@ def replay(
     bus: BusOption = None,
     data_dir: DataDirOption = None,
 ) -> None:
-    """Drop projections and rebuild them from offset 0, with progress and events/s."""
+    """Rebuild projections from offset 0 beside the live ones, which keep serving, then switch."""
     with platform(bus, data_dir) as system:
         _replay(system, console(), projection, all_, workers)
 
@@ -63,7 +63,7 @@ def _replay(
     shares: list[ShareDone] = []
     with Progress(*columns, console=out) as progress:
         tasks = {name: progress.add_task(name, total=sum(ends.values())) for name in chosen}
-        rebuilt = rebuild(
+        rebuilt = rebuild_online(
             system,
             chosen,
             lambda name, n: progress.advance(tasks[name], n),

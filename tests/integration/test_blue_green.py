@@ -9,6 +9,7 @@ reader sees the old answer or the new one, never a table half built.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from sqlalchemy import Engine, delete, func, select
 
 from consumers import views
 from consumers.blue_green import build_file, rebuild_if_changed
+from consumers.lease import leases_table
 from consumers.pipeline import partitions_of
 from consumers.runner import projection_version, version_changed
 from consumers.versions import stored_version
@@ -29,8 +31,10 @@ from services.api.tokens import Role, TokenStore
 from services.bench.sample_events import EventSet
 from services.bench.workspace import append_case_log
 from services.bootstrap import Platform
+from services.operations.replay import rebuild_online
 from services.platform.settings import Settings
 from tests.support.brokers import TEST_SESSION_TIMEOUT_MS
+from tests.support.checksums import checksums
 
 NOW = dt.datetime(2026, 12, 7, 10, tzinfo=dt.UTC)
 HIDDEN = 10  # cases the old version's rows leave out for the institution (what tells them apart)
@@ -134,3 +138,58 @@ def test_a_store_from_before_versions_is_adopted(tmp_path: Path) -> None:
         assert stored_version(conn, "views") == projection_version(runner.projection)
     runner.close()
     system.close()
+
+
+def test_replay_online_switches_under_a_live_runner_that_goes_on_from_the_new_offsets(
+    tmp_path: Path,
+) -> None:
+    """``povezimo replay --projection views`` while ``serve``'s runner holds the lease and events
+    keep coming: after the switch the live runner stands by, takes the lease again and applies
+    what came since from the switched offsets, ending with the rows a clean run builds."""
+    shared = {"bus_url": f"sqlite:///{tmp_path / 'bus.db'}"}
+    settings = Settings(data_dir=tmp_path / "data", lease_ms=2000, **shared)  # type: ignore[arg-type]
+    # Three platforms, as three processes would have: serve's runner, a producer, the replay.
+    serve, producer, system = _platform(settings), _platform(settings), _platform(settings)
+    append_case_log(system.bus, EventSet.build(2000, seed=7, codec=system.codec))
+    live = serve.runner(serve.projections()["views"])
+    stop = threading.Event()
+    serving = threading.Thread(target=live.run, args=(stop.is_set,), daemon=True)
+    serving.start()
+    more = EventSet.build(1500, seed=8, codec=producer.codec)
+    arriving = threading.Thread(target=append_case_log, args=(producer.bus, more), daemon=True)
+    arriving.start()  # events keep coming while the replay builds and switches
+
+    rebuilt = rebuild_online(system, ["views"], lambda _name, _n: None, workers=1)
+
+    arriving.join()
+    # And after the switch: the live runner applies them to the new tables.
+    append_case_log(producer.bus, EventSet.build(500, seed=9, codec=producer.codec))
+    ends = system.bus.end_offsets(partitions_of(system.bus, [CASE_EVENTS]))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        # What the database holds, not what the live runner remembers committing before.
+        stored = live.stored_offsets({CASE_EVENTS})
+        with system.views_engine.connect() as conn:
+            epoch = conn.execute(
+                select(leases_table.c.epoch).where(leases_table.c.projection == "views")
+            ).scalar_one()
+        if epoch == 3 and all(stored.get(tp, 0) >= end for tp, end in ends.items()):
+            break
+        time.sleep(0.1)
+    stop.set()
+    serving.join(10)
+    live.close()
+    assert rebuilt and rebuilt[0].name == "views"
+    # The switch took the lease: the live runner stood by and took it again (epoch 1, 2, 3).
+    assert epoch == 3
+
+    clean = _platform(Settings(data_dir=tmp_path / "clean", **shared))  # type: ignore[arg-type]
+    reference = clean.runner(clean.projections()["views"])
+    reference.run_until(ends)
+    reference.close()
+    tables = system.projections()["views"].tables
+    assert checksums(system.views_engine, tables) == checksums(clean.views_engine, tables)
+    assert not list((tmp_path / "data").glob("*.build.db"))
+    clean.close()
+    for platform in (serve, producer, system):
+        platform.close()
