@@ -193,3 +193,29 @@ def test_replay_online_switches_under_a_live_runner_that_goes_on_from_the_new_of
     clean.close()
     for platform in (serve, producer, system):
         platform.close()
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_projection_of_another_version_is_replayed_in_place(
+    tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No second file to build into there yet: the tables are made anew and replayed."""
+    system = _platform(Settings(data_dir=tmp_path / "data", views_url=postgres_url))
+    append_case_log(system.bus, EventSet.build(1000, seed=5, codec=system.codec))
+    ends = system.bus.end_offsets(partitions_of(system.bus, [CASE_EVENTS]))
+    runner = system.runner(system.projections()["views"])
+    runner.run_until(ends)
+    runner.close()
+    tables = system.projections()["views"].tables
+    before = checksums(system.views_engine, tables)
+
+    monkeypatch.setattr(views.InstitutionViews, "code_version", 2)
+    runner = system.runner(system.projections()["views"])
+    assert rebuild_if_changed(runner)
+    with system.views_engine.connect() as conn:
+        assert stored_version(conn, "views") == projection_version(runner.projection)
+        assert conn.execute(select(func.count()).select_from(views.cases)).scalar_one() == 0
+    runner.run_until(ends)
+    runner.close()
+    assert checksums(system.views_engine, tables) == before
+    system.close()
