@@ -35,6 +35,7 @@ from consumers.runner import (
     applied_table,
     case_events_table,
     failures_table,
+    is_outage,
     offsets_table,
     projection_version,
     version_changed,
@@ -70,10 +71,24 @@ def rebuild_if_changed(runner: ProjectionRunner, stop: Callable[[], bool] = lamb
     log.warning(
         "%s: stored rows are of another version; rebuilding version %s", runner.group, version[:12]
     )
-    if runner.engine.dialect.name != "sqlite":
-        _rebuild_in_place(runner, version)
-        return True
-    return _rebuild_beside(runner, version, stop)
+    backoff = 0.5
+    while True:
+        try:
+            if runner.engine.dialect.name != "sqlite":
+                _rebuild_in_place(runner, version)
+                return True
+            return _rebuild_beside(runner, version, stop)
+        except LeaseLost:
+            return False  # the member that took the lease rebuilds; this one stands by
+        except Exception as error:
+            if not is_outage(error):
+                raise
+            # The database or the bus went away: the build starts over once they are back.
+            log.warning("%s: rebuild stopped (%s); again in %.1fs", runner.group, error, backoff)
+            time.sleep(backoff)
+            backoff = min(backoff * 2, 30.0)
+            if stop():
+                return False
 
 
 def build_file(live: Engine, projection: str, version: str) -> Path:
