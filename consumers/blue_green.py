@@ -1,19 +1,23 @@
 """Blue/green rebuilds: a projection whose version changed is rebuilt beside the old one.
 
 When a runner starts and finds its projection's stored rows built by another version
-(``consumers.versions``), it rebuilds the projection from offset 0 into a new SQLite file beside
-the live database, while the old tables keep answering readers (as they were: the old version's
-rows are not written to meanwhile). Once the new file has caught up with the log, one writer's
-transaction on the live database replaces the old tables and the projection's stored offsets
-with the new file's, and records the new version. Readers of SQLite's write-ahead log see either
-the old tables or the new ones, never a half-built table; the live runner then goes on from the
-new stored offsets. As in Marten's projection versions, nothing is migrated by hand.
+(``consumers.versions``), it rebuilds the projection from offset 0 beside the live database
+while the old tables keep answering readers (as they were: the old version's rows are not
+written to meanwhile), then switches in one transaction and records the new version. The live
+runner then goes on from the switched offsets. As in Marten's projection versions, nothing is
+migrated by hand.
 
-A database that is not SQLite (PostgreSQL) has no second file to build into yet: there the
-projection's tables are dropped, made anew and replayed in place, and readers see them fill up.
+- **SQLite**: the new version is built in a new file next to the live one; the switch attaches
+  it and copies its tables and the projection's stored offsets into the live database. Readers of
+  the write-ahead log see the old tables or the new ones, never a half-built table.
+- **PostgreSQL**: the new version is built in a schema of its own (its connections'
+  ``search_path``); the switch drops the old tables and moves the new ones into the live schema
+  (``ALTER TABLE … SET SCHEMA``). A reader waits for the switch's lock, then reads the new table.
 
-Only the member holding the projection's lease rebuilds (``consumers.lease``); it renews the lease
-while it builds and fences the switch, so a member that lost the lease switches nothing.
+Only the member holding the projection's lease rebuilds at start (``consumers.lease``); it renews
+the lease while it builds and fences the switch, so a member that lost the lease switches
+nothing. ``povezimo replay`` switches without holding it: the switch takes the lease, and the live
+runner stands by, takes it again and reads on from the new offsets.
 """
 
 from __future__ import annotations
@@ -22,9 +26,10 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, delete, update
+from sqlalchemy import Connection, Engine, delete, text, update
 
 from consumers.event_projection import EventProjection
 from consumers.lease import Lease, LeaseLost, leases_table
@@ -74,9 +79,6 @@ def rebuild_if_changed(runner: ProjectionRunner, stop: Callable[[], bool] = lamb
     backoff = 0.5
     while True:
         try:
-            if runner.engine.dialect.name != "sqlite":
-                _rebuild_in_place(runner, version)
-                return True
             return _rebuild_beside(runner, version, stop)
         except LeaseLost:
             return False  # the member that took the lease rebuilds; this one stands by
@@ -91,36 +93,66 @@ def rebuild_if_changed(runner: ProjectionRunner, stop: Callable[[], bool] = lamb
                 return False
 
 
-def build_file(live: Engine, projection: str, version: str) -> Path:
-    """Where the new version of ``projection`` is built, beside the live SQLite database."""
+@dataclass(frozen=True)
+class BuildPlace:
+    """Where a new version is built beside the live database: a SQLite file next to it, or a
+    PostgreSQL schema of the live database (its connections' ``search_path``)."""
+
+    url: str
+    file: Path | None = None
+    schema: str | None = None
+
+    def prepare(self, live: Engine) -> None:
+        """Empty: what an interrupted build left is thrown away, and the build starts over."""
+        self.discard(live)
+        if self.schema is not None:
+            with write_transaction(live) as tx:
+                tx.execute(text(f"CREATE SCHEMA {_quoted(live, self.schema)}"))
+
+    def discard(self, live: Engine) -> None:
+        if self.file is not None:
+            remove_build(self.file)
+        if self.schema is not None:
+            with write_transaction(live) as tx:
+                tx.execute(text(f"DROP SCHEMA IF EXISTS {_quoted(live, self.schema)} CASCADE"))
+
+
+def build_place(live: Engine, name: str, tag: str) -> BuildPlace:
+    """The place to build ``name`` (a projection, or several: ``replay``) tagged ``tag``."""
+    if live.dialect.name == "postgresql":
+        schema = f"pvz_build_{name}_{tag}"[:63].lower()
+        url = live.url.update_query_dict({"options": f"-csearch_path={schema}"})
+        return BuildPlace(url.render_as_string(hide_password=False), schema=schema)
     database = live.url.database
-    if not database or database == ":memory:":
-        raise ValueError("a blue/green rebuild needs the live database in a file")
+    if live.dialect.name != "sqlite" or not database or database == ":memory:":
+        raise ValueError(f"no blue/green rebuild on {live.url.render_as_string()}")
     path = Path(database)
-    return path.with_name(f"{path.stem}.{projection}-{version[:12]}.build{path.suffix}")
+    file = path.with_name(f"{path.stem}.{name}-{tag}.build{path.suffix}")
+    return BuildPlace(f"sqlite:///{file}", file=file)
 
 
 def _rebuild_beside(runner: ProjectionRunner, version: str, stop: Callable[[], bool]) -> bool:
-    path = build_file(runner.engine, runner.projection.name, version)
-    remove_build(path)  # what an interrupted build left: it starts over
-    built = build_and_switch(
-        runner.projection,
-        runner.engine,
-        path,
-        runner.bus,
-        lease=runner.lease,
-        session_timeout_ms=runner.session_timeout_ms,
-        max_records=runner.max_records,
-        stop=stop,
-    )
-    remove_build(path)
-    return built
+    place = build_place(runner.engine, runner.projection.name, version[:12])
+    place.prepare(runner.engine)
+    try:
+        return build_and_switch(
+            runner.projection,
+            runner.engine,
+            place,
+            runner.bus,
+            lease=runner.lease,
+            session_timeout_ms=runner.session_timeout_ms,
+            max_records=runner.max_records,
+            stop=stop,
+        )
+    finally:
+        place.discard(runner.engine)
 
 
 def build_and_switch(
     projection: Projection,
     live: Engine,
-    path: Path,
+    place: BuildPlace,
     bus: Bus,
     *,
     lease: Lease | None = None,
@@ -128,15 +160,15 @@ def build_and_switch(
     max_records: int = 500,
     stop: Callable[[], bool] = lambda: False,
 ) -> bool:
-    """Bring ``projection`` in the SQLite file ``path`` to the log's end from its stored offsets
-    there (0 in a new file), then switch the live database to it; False if ``stop()`` came first.
+    """Bring ``projection`` at ``place`` to the log's end from its stored offsets there (0 in a
+    new place), then switch the live database to it; False if ``stop()`` came first.
 
     With ``lease`` (held: the caller is the live runner) the switch is fenced by it; without,
     the switch takes the lease from whoever holds it, so a live runner elsewhere (``serve``
     while ``povezimo replay`` runs) stands by and goes on from the new stored offsets.
     """
     version = projection_version(projection)
-    build = sql_engine(f"sqlite:///{path}")
+    build = sql_engine(place.url)
     publishing = getattr(projection, "publishing", None)
     if isinstance(projection, EventProjection):
         projection.publishing = False  # a rebuild pushes no message a second time
@@ -163,7 +195,11 @@ def build_and_switch(
         if isinstance(projection, EventProjection):
             projection.publishing = bool(publishing)
             projection.forget_rows()  # rows read from the new file; the live one is read next
-    _switch(live, path, projection, version, lease)
+    if place.schema is not None:
+        _switch_schema(live, place.schema, projection, version, lease)
+    else:
+        assert place.file is not None
+        _switch(live, place.file, projection, version, lease)
     log.warning("projection.%s: switched to version %s", projection.name, version[:12])
     return True
 
@@ -206,6 +242,43 @@ def _switch(
             conn.exec_driver_sql(f"DETACH DATABASE {_BUILD}")
 
 
+def _switch_schema(
+    live: Engine, schema: str, projection: Projection, version: str, lease: Lease | None
+) -> None:
+    """Move the built tables into the live schema in place of the old ones, in one transaction.
+
+    A reader waits for the moment the old table is dropped (its lock), then reads the new one:
+    PostgreSQL looks a name up again once the lock it waited for is granted.
+    """
+    with write_transaction(live) as tx:
+        if lease is not None:
+            lease.fence(tx)
+        else:
+            _vacate_lease(tx, projection.name)
+        quote = tx.dialect.identifier_preparer.quote
+        here = quote(tx.execute(text("SELECT current_schema()")).scalar_one())
+        there = quote(schema)
+        for table in projection.tables:
+            tx.execute(text(f"DROP TABLE IF EXISTS {here}.{quote(table.name)}"))
+        for table in projection.tables:  # its indexes and keys move with it
+            tx.execute(text(f"ALTER TABLE {there}.{quote(table.name)} SET SCHEMA {here}"))
+        for table in _RUNNER_TABLES:
+            tx.execute(delete(table).where(table.c.projection == projection.name))
+            columns = ", ".join(quote(c.name) for c in table.columns)
+            tx.execute(
+                text(
+                    f"INSERT INTO {here}.{quote(table.name)} ({columns}) "
+                    f"SELECT {columns} FROM {there}.{quote(table.name)} WHERE projection = :name"
+                ),
+                {"name": projection.name},
+            )
+        record_version(tx, projection.name, version)
+
+
+def _quoted(engine: Engine, name: str) -> str:
+    return str(engine.dialect.identifier_preparer.quote(name))
+
+
 def _vacate_lease(conn: Connection, projection: str) -> None:
     """A new epoch with no holder: the member that held the lease fails its next fence, stands
     by, takes the lease again and seeks to the stored offsets the switch wrote."""
@@ -236,23 +309,6 @@ def _copy_projection(conn: Connection, projection: Projection, version: str) -> 
             (projection.name,),
         )
     record_version(conn, projection.name, version)
-
-
-def _rebuild_in_place(runner: ProjectionRunner, version: str) -> None:
-    """Drop the projection's tables and offsets, make them anew, record the version: the live
-    runner then replays from offset 0 into them."""
-    projection = runner.projection
-    with write_transaction(runner.engine) as tx:
-        if runner.lease is not None:
-            runner.lease.fence(tx)
-        for table in projection.tables:
-            table.drop(tx, checkfirst=True)
-        for table in projection.tables:
-            table.create(tx)
-        for table in _RUNNER_TABLES:
-            tx.execute(delete(table).where(table.c.projection == projection.name))
-        record_version(tx, projection.name, version)
-    runner.reset()  # forgets what it knew of its own offsets; rows are gone already
 
 
 def remove_build(path: Path) -> None:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from consumers.blue_green import build_and_switch, build_file, remove_build
+from consumers.blue_green import build_and_switch, build_place
 from consumers.event_projection import EventProjection
 from consumers.pipeline import partitions_of
 from consumers.rebuilder import Rebuilder, Share
@@ -131,44 +131,44 @@ def rebuild_online(
     """Rebuild ``names`` beside the live tables, which keep serving, then switch to them.
 
     The projections are rebuilt as ``rebuild`` does (partitions side by side) into new SQLite
-    files next to their live databases, brought up to the log's end, then each switched in one
-    transaction (``consumers.blue_green``): a live runner elsewhere goes on from the new
-    offsets. Where a projection's database is not SQLite, they are rebuilt in place.
+    files next to their live databases, or new PostgreSQL schemas of them, brought up to the
+    log's end, then each switched in one transaction (``consumers.blue_green``): a live runner
+    elsewhere goes on from the new offsets.
     """
     chosen = {name: system.projections()[name] for name in names}
     live = {name: system.engine_for(projection) for name, projection in chosen.items()}
-    if any(engine.dialect.name != "sqlite" for engine in live.values()):
-        return rebuild(system, names, progress, workers=workers, done=done)
     tag = uuid.uuid4().hex[:8]
-    builds = {engine: build_file(engine, "replay", tag) for engine in set(live.values())}
+    places = {engine: build_place(engine, "replay", tag) for engine in set(live.values())}
     urls = {"views_url": system.views_engine, "aggregate_url": system.aggregate_engine}
-    # The projections' databases are the new files; every other store stays the live one. Made
+    # The projections' databases are the new places; every other store stays the live one. Made
     # anew, not copied: a copy would keep the resolved URLs the settings cache.
     build_settings = Settings(
         **system.settings.model_dump()
-        | {key: f"sqlite:///{builds[e]}" for key, e in urls.items() if e in builds}
+        | {key: places[engine].url for key, engine in urls.items() if engine in places}
         | {
             "exchange_url": system.settings.resolved_exchange_url,
             "archive_url": system.settings.resolved_archive_url,
         }
     )
-    builder = Platform(build_settings, session_timeout_ms=system.session_timeout_ms)
+    for engine, place in places.items():
+        place.prepare(engine)
     try:
-        rebuilt = rebuild(builder, names, progress, workers=workers, done=done)
-    finally:
-        builder.close()
-    try:
+        builder = Platform(build_settings, session_timeout_ms=system.session_timeout_ms)
+        try:
+            rebuilt = rebuild(builder, names, progress, workers=workers, done=done)
+        finally:
+            builder.close()
         for name in chosen:
             build_and_switch(
-                system.projections()[name],  # a fresh instance: nothing cached of either file
+                system.projections()[name],  # a fresh instance: nothing cached of either place
                 live[name],
-                builds[live[name]],
+                places[live[name]],
                 system.bus,
                 session_timeout_ms=system.session_timeout_ms or system.settings.session_timeout_ms,
             )
     finally:
-        for path in builds.values():
-            remove_build(path)
+        for engine, place in places.items():
+            place.discard(engine)
     return rebuilt
 
 

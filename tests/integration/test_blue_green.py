@@ -2,8 +2,9 @@
 
 ``povezimo serve``'s pipeline finds the views stored by another version (here: the code version
 raised, as a change to what the projection writes does), rebuilds them from offset 0 into a new
-file while ``/v1/cases`` keeps answering from the old tables, and switches in one transaction: a
-reader sees the old answer or the new one, never a table half built.
+SQLite file or PostgreSQL schema while ``/v1/cases`` keeps answering from the old tables, and
+switches in one transaction: a reader sees the old answer or the new one, never a table half
+built.
 """
 
 from __future__ import annotations
@@ -11,15 +12,16 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Engine, delete, func, inspect, select
 
 from consumers import views
-from consumers.blue_green import build_file, rebuild_if_changed
+from consumers.blue_green import build_place, rebuild_if_changed
 from consumers.lease import leases_table
 from consumers.pipeline import partitions_of
 from consumers.runner import projection_version, version_changed
@@ -33,7 +35,7 @@ from services.bench.workspace import append_case_log
 from services.bootstrap import Platform
 from services.operations.replay import rebuild_online
 from services.platform.settings import Settings
-from tests.support.brokers import TEST_SESSION_TIMEOUT_MS
+from tests.support.brokers import TEST_SESSION_TIMEOUT_MS, postgres_schema
 from tests.support.checksums import checksums
 
 NOW = dt.datetime(2026, 12, 7, 10, tzinfo=dt.UTC)
@@ -67,13 +69,24 @@ def _views_built_by_the_previous_version(system: Platform) -> tuple[str, int]:
     return institution, count
 
 
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    settings = Settings(data_dir=tmp_path / "data")
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """The log on the embedded bus; the views in a SQLite file, or in a PostgreSQL schema."""
+    views_url = None
+    if request.param == "postgresql":
+        views_url = str(request.getfixturevalue("postgres_url"))
+    settings = Settings(data_dir=tmp_path / "data", views_url=views_url)
     system = _platform(settings)
     append_case_log(system.bus, EventSet.build(4000, seed=5, codec=system.codec))
     system.close()
     return settings
+
+
+@pytest.fixture
+def other_postgres_url() -> Iterator[str]:
+    """A second PostgreSQL schema, for the rows a clean run builds."""
+    with postgres_schema() as url:
+        yield url
 
 
 def test_views_of_another_version_rebuild_at_start_while_cases_keep_answering(
@@ -95,28 +108,34 @@ def test_views_of_another_version_rebuild_at_start_while_cases_keep_answering(
     monkeypatch.setattr(views.InstitutionViews, "apply_batch", slowly)
     new_version = projection_version(system.projections()["views"])
     assert version_changed(system.projections()["views"], system.views_engine)
-    building = build_file(system.views_engine, "views", new_version)
+    place = build_place(system.views_engine, "views", new_version[:12])
+
+    def building() -> bool:  # the new file, or the new schema, is there
+        if place.file is not None:
+            return place.file.exists()
+        with system.views_engine.connect() as conn:
+            return "pvz_build_" in " ".join(inspect(conn).get_schema_names())
 
     background = BackgroundPipeline(settings, session_timeout_ms=TEST_SESSION_TIMEOUT_MS)
-    answers: list[tuple[int, bool]] = []  # (cases listed, whether the new file was being built)
+    answers: list[tuple[int, bool]] = []  # (cases listed, whether the new one was being built)
     with TestClient(create_app(system, background=background)) as client:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
-            was_building = building.exists()
+            was_building = building()
             reply = client.get("/v1/cases", headers={"Authorization": f"Bearer {secret}"})
             assert reply.status_code == 200, reply.text
             answers.append((len(reply.json()), was_building))
-            if answers[-1][0] == everything and not building.exists():
+            if answers[-1][0] == everything and not building():
                 break
     counts = [count for count, _ in answers]
     # Only ever the old answer or the new one: no reader saw a table half built.
     assert set(counts) <= {everything - HIDDEN, everything}
-    # The old tables answered while the new file was being built, then the new ones.
+    # The old tables answered while the new ones were being built, then the new ones.
     assert (everything - HIDDEN, True) in answers
     assert counts[-1] == everything
     with system.views_engine.connect() as conn:
         assert stored_version(conn, "views") == new_version
-    assert not building.exists()
+    assert not building()
     system.close()
 
 
@@ -140,14 +159,26 @@ def test_a_store_from_before_versions_is_adopted(tmp_path: Path) -> None:
     system.close()
 
 
+@pytest.mark.parametrize(
+    "engine", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
 def test_replay_online_switches_under_a_live_runner_that_goes_on_from_the_new_offsets(
-    tmp_path: Path,
+    request: pytest.FixtureRequest, tmp_path: Path, engine: str
 ) -> None:
     """``povezimo replay --projection views`` while ``serve``'s runner holds the lease and events
     keep coming: after the switch the live runner stands by, takes the lease again and applies
     what came since from the switched offsets, ending with the rows a clean run builds."""
     shared = {"bus_url": f"sqlite:///{tmp_path / 'bus.db'}"}
-    settings = Settings(data_dir=tmp_path / "data", lease_ms=2000, **shared)  # type: ignore[arg-type]
+    views_url, clean_url = None, None
+    if engine == "postgresql":
+        views_url = str(request.getfixturevalue("postgres_url"))
+        clean_url = request.getfixturevalue("other_postgres_url")
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        lease_ms=2000,
+        views_url=views_url,
+        **shared,  # type: ignore[arg-type]
+    )
     # Three platforms, as three processes would have: serve's runner, a producer, the replay.
     serve, producer, system = _platform(settings), _platform(settings), _platform(settings)
     append_case_log(system.bus, EventSet.build(2000, seed=7, codec=system.codec))
@@ -183,7 +214,9 @@ def test_replay_online_switches_under_a_live_runner_that_goes_on_from_the_new_of
     # The switch took the lease: the live runner stood by and took it again (epoch 1, 2, 3).
     assert epoch == 3
 
-    clean = _platform(Settings(data_dir=tmp_path / "clean", **shared))  # type: ignore[arg-type]
+    clean = _platform(
+        Settings(data_dir=tmp_path / "clean", views_url=clean_url, **shared)  # type: ignore[arg-type]
+    )
     reference = clean.runner(clean.projections()["views"])
     reference.run_until(ends)
     reference.close()
@@ -193,29 +226,3 @@ def test_replay_online_switches_under_a_live_runner_that_goes_on_from_the_new_of
     clean.close()
     for platform in (serve, producer, system):
         platform.close()
-
-
-@pytest.mark.postgres
-def test_on_postgresql_a_projection_of_another_version_is_replayed_in_place(
-    tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """No second file to build into there yet: the tables are made anew and replayed."""
-    system = _platform(Settings(data_dir=tmp_path / "data", views_url=postgres_url))
-    append_case_log(system.bus, EventSet.build(1000, seed=5, codec=system.codec))
-    ends = system.bus.end_offsets(partitions_of(system.bus, [CASE_EVENTS]))
-    runner = system.runner(system.projections()["views"])
-    runner.run_until(ends)
-    runner.close()
-    tables = system.projections()["views"].tables
-    before = checksums(system.views_engine, tables)
-
-    monkeypatch.setattr(views.InstitutionViews, "code_version", 2)
-    runner = system.runner(system.projections()["views"])
-    assert rebuild_if_changed(runner)
-    with system.views_engine.connect() as conn:
-        assert stored_version(conn, "views") == projection_version(runner.projection)
-        assert conn.execute(select(func.count()).select_from(views.cases)).scalar_one() == 0
-    runner.run_until(ends)
-    runner.close()
-    assert checksums(system.views_engine, tables) == before
-    system.close()
