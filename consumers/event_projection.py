@@ -144,6 +144,9 @@ class EventProjection:
     database: ClassVar[Database] = "views"
     on_data_path: ClassVar[bool] = False
     replayable: ClassVar[bool] = True  # a projection of the log: dropped and rebuilt at will
+    # Raise it when the rows the code writes change while no table does: the stored rows are
+    # then rebuilt beside the old ones at the next start (``consumers.versions``).
+    code_version: ClassVar[int] = 1
     # Programme events (agreements, activities) share case-events but belong to no case: a case
     # projection passes them by, and the programme's projection reads nothing else.
     reads_programme: ClassVar[bool] = False

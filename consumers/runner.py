@@ -37,6 +37,8 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from consumers.lease import Lease, LeaseLost
 from consumers.lease import metadata as lease_metadata
+from consumers.versions import metadata as versions_metadata
+from consumers.versions import record_version, stored_version, version_of
 from schemas.registry import RegistryError
 from services.bus import Bus, BusError, Consumer, Headers, Record, TopicPartition
 from services.platform.sql import add_missing_columns, write_transaction
@@ -156,18 +158,44 @@ class Projection(Protocol):
         ...
 
 
+def projection_version(projection: Projection) -> str:
+    """The version of the rows ``projection``'s code builds (``consumers.versions``)."""
+    return version_of(projection.tables, getattr(projection, "code_version", 1))
+
+
 def create_tables(projection: Projection, engine: Engine) -> None:
     """The projection's tables with their indexes, and the runner's own (offsets, failures,
-    leases)."""
+    leases, versions).
+
+    A store from before versions is adopted as today's version. A replayable projection's store
+    of another version is left as it is but for what its readers need meanwhile (new tables,
+    nullable columns): the blue/green rebuild replaces it (``consumers.blue_green``). One that
+    is not replayable (the exchange's decisions, the archive) cannot be rebuilt from the log: it
+    takes its new nullable columns in place and the new version is recorded.
+    """
     # As a writer: processes starting at once on a new file queue instead of failing.
     with write_transaction(engine) as conn:
         metadata.create_all(conn)
         lease_metadata.create_all(conn)
+        versions_metadata.create_all(conn)
+        stored = stored_version(conn, projection.name)
+        current = projection_version(projection)
+        rebuilt = projection.replayable and stored not in {None, current}
         for table in projection.tables:
             table.create(conn, checkfirst=True)
-            add_missing_columns(conn, table)  # a column added since the table was made
+            # A column added since the table was made; a required one comes with the rebuild.
+            add_missing_columns(conn, table, required=not rebuilt)
             for index in table.indexes:  # a table created before an index was added gets it
                 index.create(conn, checkfirst=True)
+        if stored != current and not rebuilt:
+            record_version(conn, projection.name, current)
+
+
+def version_changed(projection: Projection, engine: Engine) -> bool:
+    """Whether the stored rows were built by another version than ``projection``'s code."""
+    with engine.connect() as conn:
+        stored = stored_version(conn, projection.name)
+    return stored is not None and stored != projection_version(projection)
 
 
 class ProjectionRunner:
@@ -187,8 +215,10 @@ class ProjectionRunner:
         max_records: int = 500,
         batch_interval: float = 0.0,
         lease: Lease | None = None,
+        group: str | None = None,
     ) -> None:
         self.projection = projection
+        self._group = group or f"projection.{projection.name}"  # a rebuild reads as its own
         self.lease = lease
         self._standby_told: str | None = None  # the holder last named in the log
         self.bus = bus
@@ -213,7 +243,7 @@ class ProjectionRunner:
 
     @property
     def group(self) -> str:
-        return f"projection.{self.projection.name}"
+        return self._group
 
     @property
     def consumer(self) -> Consumer:

@@ -49,7 +49,8 @@ from producers.submission import (
 from schemas import Codec
 from schemas.models import EventModel, model_for
 from services.bus import Bus, BusError, Headers
-from services.platform.sql import Bytes, create_schema, given_or_own
+from services.platform.migrations import upgrade as migrate
+from services.platform.sql import Bytes, given_or_own
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,8 @@ outbox_table = Table(
     Column("sent", Integer, nullable=False, default=0, index=True),
     Column("attempts", Integer, nullable=False, default=0),
     Column("sent_at_ms", BigInteger, nullable=True),
+    # Revision outbox_0002: rows written before it have none.
+    Column("submitted_at_ms", BigInteger, nullable=True),
 )
 
 
@@ -85,7 +88,7 @@ class Publisher:
         self.institution = institution
         self.codec = codec
         self.engine = engine
-        create_schema(engine, metadata)
+        migrate(engine, "outbox")
 
     def submit(self, event: EventModel | dict[str, Any], tx: Connection | None = None) -> uuid.UUID:
         """Validate, encode and write one event to the outbox; returns its ``event_id``."""
@@ -96,7 +99,8 @@ class Publisher:
     ) -> list[uuid.UUID]:
         """All or none: a single invalid event raises ``InvalidEvent`` and nothing is written."""
         models = [self._validated(event) for event in events]
-        rows = [self._row(model) for model in models]
+        now_ms = _now_ms()
+        rows = [self._row(model, now_ms) for model in models]
         if rows:
             with given_or_own(tx, self.engine.begin) as conn:  # theirs commits
                 # Submitting an event again (a retry after a crash) is harmless: one row per id.
@@ -117,7 +121,7 @@ class Publisher:
         except ValidationError as error:
             raise InvalidEvent(event_type, error.errors(include_url=False)) from None
 
-    def _row(self, event: EventModel) -> tuple[Any, ...]:
+    def _row(self, event: EventModel, submitted_at_ms: int) -> tuple[Any, ...]:
         """The outbox row, in ``_INSERT_COLUMNS`` order."""
         key, value = encode_submission(self.codec, event)
         return (
@@ -128,6 +132,7 @@ class Publisher:
             value,
             0,
             0,
+            submitted_at_ms,
         )
 
     def pending(self) -> int:
@@ -143,6 +148,17 @@ def pending(engine: Engine, institution: str | None = None) -> int:
         return int(conn.execute(query).scalar_one())
 
 
+def pending_since(engine: Engine, institution: str | None = None) -> int | None:
+    """When the oldest row not yet on the bus entered the outbox (ms since the epoch); None when
+    nothing waits, or when what waits was written before the outbox kept the time."""
+    query = select(func.min(outbox_table.c.submitted_at_ms)).where(outbox_table.c.sent == 0)
+    if institution is not None:
+        query = query.where(outbox_table.c.institution == institution)
+    with engine.connect() as conn:
+        found = conn.execute(query).scalar_one()
+    return None if found is None else int(found)
+
+
 def resend_sent(
     engine: Engine, *, since_ms: int | None = None, institution: str | None = None
 ) -> int:
@@ -152,7 +168,7 @@ def resend_sent(
     their original order. Copies the exchange already accepted are dropped there by
     ``event_id``, so resending more than was lost is harmless; resending less loses events.
     """
-    create_schema(engine, metadata)
+    migrate(engine, "outbox")
     query = update(outbox_table).where(outbox_table.c.sent == 1)
     if since_ms is not None:
         query = query.where(outbox_table.c.sent_at_ms >= since_ms)
@@ -172,7 +188,7 @@ class Relay:
     batch_size: int = 5000
 
     def __post_init__(self) -> None:
-        create_schema(self.engine, metadata)
+        migrate(self.engine, "outbox")
         # Built once per relay: the demo's relay runs every few milliseconds, and building these
         # cost more than running them.
         columns = outbox_table.c
@@ -268,7 +284,9 @@ class Relay:
             tx.execute(self._mark_attempt, {"first": first, "last": last})
 
 
-_INSERT_COLUMNS = ("event_id", "institution", "event_type", "key", "value", "sent", "attempts")
+_INSERT_COLUMNS = (
+    "event_id", "institution", "event_type", "key", "value", "sent", "attempts", "submitted_at_ms"
+)  # fmt: skip
 
 
 def _insert_new_statement(dialect: Any) -> Any:

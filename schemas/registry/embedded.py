@@ -38,11 +38,11 @@ from schemas.registry.port import (
 from schemas.registry.rules import RegistryRules
 from schemas.registry.tables import (
     deleted_versions_table,
-    metadata,
     schemas_table,
     versions_table,
 )
-from services.platform.sql import IMMEDIATE, create_schema, sql_engine
+from services.platform.migrations import upgrade as migrate
+from services.platform.sql import IMMEDIATE, sql_engine
 
 __all__ = ["DEFAULT_COMPATIBILITY", "EmbeddedRegistry"]
 
@@ -113,7 +113,7 @@ class EmbeddedRegistry:
         self.rules = RegistryRules(engine, compatibility)
         self._by_id: dict[int, str] = {}
         self._lock = threading.Lock()
-        create_schema(engine, metadata)
+        migrate(engine, "registry")
 
     @classmethod
     def from_url(cls, url: str) -> EmbeddedRegistry:

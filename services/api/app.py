@@ -35,7 +35,6 @@ from services.api.limits import BodyLimit, OpenWaits, WriteRate
 from services.api.metrics import Metrics
 from services.api.tokens import TokenStore
 from services.bootstrap import Platform
-from services.platform.sql import create_schema
 
 __all__ = ["create_app"]
 
@@ -100,5 +99,4 @@ def create_app(
 
 def _create_tables(platform: Platform) -> None:
     """Every table the routes read exists, even before the pipeline first ran."""
-    platform.create_tables()
-    create_schema(platform.views_engine, ingest.metadata)
+    platform.create_tables()  # ingest's api_submissions comes with the tokens (TokenStore)

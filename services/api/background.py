@@ -11,6 +11,7 @@ import logging
 import threading
 from dataclasses import dataclass, field
 
+from consumers.blue_green import rebuild_if_changed
 from consumers.runner import ProjectionRunner
 from services.bootstrap import Platform
 from services.platform.settings import Settings
@@ -46,6 +47,7 @@ class BackgroundPipeline:
 
     def _run(self, runner: ProjectionRunner) -> None:
         try:
+            rebuild_if_changed(runner, self._stop.is_set)  # the old rows serve meanwhile
             runner.run(self._stop.is_set)
         except Exception:  # the runner retries outages itself; anything else must be seen
             log.exception("%s stopped", runner.group)

@@ -17,7 +17,8 @@ from enum import StrEnum
 
 from sqlalchemy import Column, Engine, MetaData, String, Table, insert, select, update
 
-from services.platform.sql import UtcDateTime, create_schema, write_transaction
+from services.platform.migrations import upgrade as migrate
+from services.platform.sql import UtcDateTime, write_transaction
 
 PREFIX = "pvz_"
 
@@ -80,7 +81,7 @@ class TokenStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        create_schema(engine, metadata)
+        migrate(engine, "api")  # api_tokens and ingest's api_submissions
 
     def issue(
         self, institution: str, role: Role, *, now: dt.datetime, label: str | None = None

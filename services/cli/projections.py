@@ -11,11 +11,13 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from consumers.blue_green import rebuild_if_changed
 from consumers.pipeline import Pipeline, partitions_of
+from consumers.runner import ProjectionRunner
 from schemas.topics import CASE_EVENTS
 from services.bootstrap import Platform
 from services.cli.common import USAGE, BusOption, DataDirOption, console, fail, platform
-from services.operations.replay import ShareDone, rebuild
+from services.operations.replay import ShareDone, rebuild_online
 
 
 def replay(
@@ -35,7 +37,7 @@ def replay(
     bus: BusOption = None,
     data_dir: DataDirOption = None,
 ) -> None:
-    """Drop projections and rebuild them from offset 0, with progress and events/s."""
+    """Rebuild projections from offset 0 beside the live ones, which keep serving, then switch."""
     with platform(bus, data_dir) as system:
         _replay(system, console(), projection, all_, workers)
 
@@ -62,7 +64,7 @@ def _replay(
     shares: list[ShareDone] = []
     with Progress(*columns, console=out) as progress:
         tasks = {name: progress.add_task(name, total=sum(ends.values())) for name in chosen}
-        rebuilt = rebuild(
+        rebuilt = rebuild_online(
             system,
             chosen,
             lambda name, n: progress.advance(tasks[name], n),
@@ -107,6 +109,8 @@ def _run(system: Platform, out: Console, until_idle: bool, only: list[str] | Non
         fail("unknown_projection", f"no projection {', '.join(unknown)}; known: {known}", USAGE)
     runners = [system.runner(p) for n, p in projections.items() if not only or n in only]
     if until_idle:
+        for runner in runners:
+            rebuild_if_changed(runner)
         pipeline = Pipeline(runners, system.bus)
         applied = pipeline.drain(timeout=3600)
         pipeline.close()
@@ -119,7 +123,9 @@ def _run(system: Platform, out: Console, until_idle: bool, only: list[str] | Non
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     threads = [
-        threading.Thread(target=r.run, args=(stop.is_set,), name=r.projection.name, daemon=True)
+        threading.Thread(
+            target=_rebuilt_then_run, args=(r, stop), name=r.projection.name, daemon=True
+        )
         for r in runners
     ]
     for thread in threads:
@@ -134,3 +140,9 @@ def _run(system: Platform, out: Console, until_idle: bool, only: list[str] | Non
         thread.join(timeout=10)
     for runner in runners:
         runner.close()
+
+
+def _rebuilt_then_run(runner: ProjectionRunner, stop: threading.Event) -> None:
+    """A projection of another version is rebuilt beside the old one first, which serves."""
+    rebuild_if_changed(runner, stop.is_set)
+    runner.run(stop.is_set)

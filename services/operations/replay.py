@@ -14,10 +14,12 @@ import multiprocessing
 import os
 import queue
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from consumers.blue_green import build_and_switch, build_place
 from consumers.event_projection import EventProjection
 from consumers.pipeline import partitions_of
 from consumers.rebuilder import Rebuilder, Share
@@ -116,6 +118,58 @@ def rebuild(
         done.extend(finished)
     total = sum(share.events for share in shares)
     return [Rebuilt(name, total, elapsed) for name in names]
+
+
+def rebuild_online(
+    system: Platform,
+    names: Sequence[str],
+    progress: Callable[[str, int], object],
+    *,
+    workers: int | None = None,
+    done: list[ShareDone] | None = None,
+) -> list[Rebuilt]:
+    """Rebuild ``names`` beside the live tables, which keep serving, then switch to them.
+
+    The projections are rebuilt as ``rebuild`` does (partitions side by side) into new SQLite
+    files next to their live databases, or new PostgreSQL schemas of them, brought up to the
+    log's end, then each switched in one transaction (``consumers.blue_green``): a live runner
+    elsewhere goes on from the new offsets.
+    """
+    chosen = {name: system.projections()[name] for name in names}
+    live = {name: system.engine_for(projection) for name, projection in chosen.items()}
+    tag = uuid.uuid4().hex[:8]
+    places = {engine: build_place(engine, "replay", tag) for engine in set(live.values())}
+    urls = {"views_url": system.views_engine, "aggregate_url": system.aggregate_engine}
+    # The projections' databases are the new places; every other store stays the live one. Made
+    # anew, not copied: a copy would keep the resolved URLs the settings cache.
+    build_settings = Settings(
+        **system.settings.model_dump()
+        | {key: places[engine].url for key, engine in urls.items() if engine in places}
+        | {
+            "exchange_url": system.settings.resolved_exchange_url,
+            "archive_url": system.settings.resolved_archive_url,
+        }
+    )
+    for engine, place in places.items():
+        place.prepare(engine)
+    try:
+        builder = Platform(build_settings, session_timeout_ms=system.session_timeout_ms)
+        try:
+            rebuilt = rebuild(builder, names, progress, workers=workers, done=done)
+        finally:
+            builder.close()
+        for name in chosen:
+            build_and_switch(
+                system.projections()[name],  # a fresh instance: nothing cached of either place
+                live[name],
+                places[live[name]],
+                system.bus,
+                session_timeout_ms=system.session_timeout_ms or system.settings.session_timeout_ms,
+            )
+    finally:
+        for engine, place in places.items():
+            place.discard(engine)
+    return rebuilt
 
 
 def _rebuild_share(

@@ -204,15 +204,19 @@ def create_schema(engine: Engine, *schemas: MetaData) -> None:
             schema.create_all(conn)
 
 
-def add_missing_columns(conn: Connection, table: Table) -> None:
+def add_missing_columns(conn: Connection, table: Table, *, required: bool = True) -> None:
     """Add the nullable columns ``table`` gained since its stored copy was created.
 
     The one change a store made by an earlier release needs in place (a column that older rows
-    simply lack); anything else about a table's shape is a rebuild or a real migration.
+    simply lack); anything else about a table's shape is a rebuild or a real migration. A new
+    required column raises, unless ``required`` is False: then it is left out (a projection's
+    old table that keeps serving while its rebuild brings the new shape).
     """
     existing = {column["name"] for column in inspect(conn).get_columns(table.name)}
     for column in (c for c in table.columns if c.name not in existing):
         if not column.nullable:
+            if not required:
+                continue
             raise RuntimeError(f"{table.name}.{column.name} is new and required: migrate it")
         kind = column.type.compile(dialect=conn.dialect)
         name = conn.dialect.identifier_preparer.quote(column.name)

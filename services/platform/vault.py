@@ -35,7 +35,8 @@ from sqlalchemy import (
     select,
 )
 
-from services.platform.sql import UtcDateTime, create_schema, given_or_own
+from services.platform.migrations import upgrade as migrate
+from services.platform.sql import UtcDateTime, given_or_own
 
 ALGORITHM = "AES-256-GCM"
 
@@ -83,7 +84,7 @@ class KeyVault:
         self._shared = threading.local()  # this thread's transaction for many seals, if open
         if engine.dialect.name == "sqlite":
             _overwrite_deleted_keys(engine)
-        create_schema(engine, metadata)
+        migrate(engine, "vault")
 
     def seal(self, subject_id: uuid.UUID | str, data: PersonalData) -> dict[str, Any]:
         """A ``SealedData`` record of ``data`` under the subject's key (created on first use)."""

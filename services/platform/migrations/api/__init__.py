@@ -1,0 +1,1 @@
+"""Revisions of the api store (loaded by Alembic from this folder)."""

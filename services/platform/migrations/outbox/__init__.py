@@ -1,0 +1,1 @@
+"""Revisions of the outbox store (loaded by Alembic from this folder)."""

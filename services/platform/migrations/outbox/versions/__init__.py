@@ -1,0 +1,1 @@
+"""The outbox store's revisions, oldest first; each file names its ``down_revision``."""

@@ -1,0 +1,1 @@
+"""Revisions of the registry store (loaded by Alembic from this folder)."""

@@ -1,0 +1,1 @@
+"""The registry store's revisions, oldest first; each file names its ``down_revision``."""

@@ -1,0 +1,1 @@
+"""Revisions of the vault store (loaded by Alembic from this folder)."""

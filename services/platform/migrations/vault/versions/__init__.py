@@ -1,0 +1,1 @@
+"""The vault store's revisions, oldest first; each file names its ``down_revision``."""
