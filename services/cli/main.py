@@ -18,6 +18,7 @@ from services.cli import (
     restore,
     schemas,
     serve,
+    users,
 )
 from services.platform.files import owner_only_process
 
@@ -51,6 +52,7 @@ app.add_typer(importing.import_app, name="import")
 app.add_typer(deploy.deploy_app, name="deploy")
 app.add_typer(restore.outbox_app, name="outbox")
 app.add_typer(report.report_app, name="report")
+app.add_typer(users.users_app, name="users", help="Staff accounts of the web portal.")
 
 if __name__ == "__main__":
     app()
