@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import sqlite3
 
+from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from services.api.app import create_app
 from services.api.portal.accounts import StaffStore
 from services.bootstrap import Platform
 from services.cli.main import app as cli
@@ -48,6 +50,14 @@ def test_an_account_is_added_listed_and_disabled_and_its_password_stays_a_hash(
     disabled = runner.invoke(cli, ["users", "disable", "ana.petrovic", "--data-dir", data])
     assert disabled.exit_code == 0, disabled.output
     assert store.sign_in("ana.petrovic", PASSWORD, now=NOW) is None
+    with TestClient(create_app(platform)) as client:
+        form = client.get("/portal")
+        csrf = form.text.split('name="csrf" value="')[1].split('"')[0]
+        refused = client.post(
+            "/portal/login",
+            data={"username": "ana.petrovic", "password": PASSWORD, "csrf": csrf},
+        )
+    assert refused.status_code == 401
     listed = runner.invoke(cli, ["users", "list", "--data-dir", data])
     assert listed.output.count("ana.petrovic") == 1
 

@@ -21,6 +21,7 @@ from services.platform.sql import UtcDateTime, create_schema
 
 IDLE = dt.timedelta(minutes=30)
 LONGEST = dt.timedelta(hours=8)
+SEEN_EVERY = dt.timedelta(seconds=30)  # a write per page would queue behind the projections
 
 metadata = MetaData()
 sessions_table = Table(
@@ -71,20 +72,24 @@ class SessionStore:
     def find(self, session_id: str, *, now: dt.datetime) -> Session | None:
         """The live session of this id (and it counts as seen now); None if unknown or expired."""
         key = _hash(session_id)
-        with self.engine.begin() as tx:
-            row = tx.execute(
+        # Read first, then write by one statement each: the views' database is busy with the
+        # projections, and a transaction that read cannot become a writer on SQLite.
+        with self.engine.connect() as conn:
+            row = conn.execute(
                 select(sessions_table).where(sessions_table.c.session_hash == key)
             ).first()
-            if row is None:
-                return None
-            if now - row.seen_at > IDLE or now - row.started_at > LONGEST:
-                tx.execute(delete(sessions_table).where(sessions_table.c.session_hash == key))
-                return None
-            tx.execute(
-                update(sessions_table)
-                .where(sessions_table.c.session_hash == key)
-                .values(seen_at=now)
-            )
+        if row is None:
+            return None
+        if now - row.seen_at > IDLE or now - row.started_at > LONGEST:
+            self.end(session_id)
+            return None
+        if now - row.seen_at > SEEN_EVERY:
+            with self.engine.begin() as tx:
+                tx.execute(
+                    update(sessions_table)
+                    .where(sessions_table.c.session_hash == key)
+                    .values(seen_at=now)
+                )
         return Session(row.username, row.csrf)
 
     def end(self, session_id: str) -> None:

@@ -1,0 +1,118 @@
+"""The portal's words in Serbian (Latin script) and English.
+
+The language is the ``lang`` cookie if set (the links at the foot of each page set it), else the
+first of the two the browser's Accept-Language names, else Serbian: the people who use the portal
+are social workers, police officers and lawyers in Serbia.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Final
+
+LANGUAGES: Final = ("sr", "en")
+DEFAULT: Final = "sr"
+
+WORDS: Final[dict[str, dict[str, str]]] = {
+    "title": {"sr": "Povezimo — portal ustanova", "en": "Povezimo — institutions' portal"},
+    "sign_in": {"sr": "Prijava", "en": "Sign in"},
+    "username": {"sr": "Korisničko ime", "en": "Username"},
+    "password": {"sr": "Lozinka", "en": "Password"},
+    "sign_out": {"sr": "Odjava", "en": "Sign out"},
+    "wrong_password": {
+        "sr": "Pogrešno korisničko ime ili lozinka.",
+        "en": "Wrong username or password.",
+    },
+    "locked": {
+        "sr": "Previše neuspelih prijava. Pokušajte ponovo posle {until} (UTC).",
+        "en": "Too many failed sign-ins. Try again after {until} (UTC).",
+    },
+    "expired": {
+        "sr": "Sesija je istekla ili ste se odjavili. Prijavite se ponovo.",
+        "en": "Your session ended or you signed out. Please sign in again.",
+    },
+    "forbidden": {
+        "sr": "Obrazac je istekao ili nije poslat sa ovog portala. Otvorite stranicu ponovo.",
+        "en": "The form expired or was not sent from this portal. Open the page again.",
+    },
+    "unavailable": {
+        "sr": "Sistem je na trenutak nedostupan; ništa nije primljeno. Pokušajte ponovo.",
+        "en": "The system is unavailable for a moment; nothing was taken. Please try again.",
+    },
+    "not_found": {"sr": "Nije pronađeno.", "en": "Not found."},
+    "refused": {"sr": "Odgovor nije moguć", "en": "This answer is not possible"},
+    "inbox": {"sr": "Prijemno sanduče", "en": "Inbox"},
+    "signed_in_as": {"sr": "Prijavljeni ste kao", "en": "Signed in as"},
+    "received": {"sr": "Primljena upućivanja", "en": "Referrals received"},
+    "sent": {"sr": "Poslata upućivanja", "en": "Referrals sent"},
+    "updates": {"sr": "Najnovije poruke", "en": "Latest messages"},
+    "none": {"sr": "Nema ničega.", "en": "Nothing here."},
+    "case": {"sr": "Slučaj", "en": "Case"},
+    "from": {"sr": "Od", "en": "From"},
+    "to": {"sr": "Za", "en": "To"},
+    "service": {"sr": "Usluga", "en": "Service"},
+    "urgency": {"sr": "Hitnost", "en": "Urgency"},
+    "due": {"sr": "Rok (UTC)", "en": "Due (UTC)"},
+    "status": {"sr": "Status", "en": "Status"},
+    "answer": {"sr": "Odgovor", "en": "Answer"},
+    "accept": {"sr": "Prihvati", "en": "Accept"},
+    "decline": {"sr": "Odbij", "en": "Decline"},
+    "reason": {"sr": "Razlog", "en": "Reason"},
+    "event": {"sr": "Događaj", "en": "Event"},
+    "why": {"sr": "Zašto", "en": "Why"},
+    "when": {"sr": "Kada (UTC)", "en": "When (UTC)"},
+    "answer_sent": {
+        "sr": "Odgovor je poslat razmeni. Status se menja kada ga razmena prihvati.",
+        "en": "Your answer went to the exchange. The status changes once the exchange takes it.",
+    },
+    "back": {"sr": "Nazad na sanduče", "en": "Back to the inbox"},
+    "language": {"sr": "Jezik", "en": "Language"},
+    "status.sent": {"sr": "čeka odgovor", "en": "awaiting answer"},
+    "status.accepted": {"sr": "prihvaćeno", "en": "accepted"},
+    "status.declined": {"sr": "odbijeno", "en": "declined"},
+    "status.completed": {"sr": "završeno", "en": "completed"},
+    "status.revoked": {"sr": "povučeno", "en": "revoked"},
+    "status.expired": {"sr": "isteklo", "en": "expired"},
+    "decline.NOT_COMPETENT": {"sr": "Nismo nadležni", "en": "Not competent"},
+    "decline.OUTSIDE_TERRITORY": {"sr": "Van naše teritorije", "en": "Outside our territory"},
+    "decline.NO_CAPACITY": {"sr": "Nemamo kapaciteta", "en": "No capacity"},
+    "decline.SERVICE_NOT_OFFERED": {"sr": "Ne pružamo tu uslugu", "en": "Service not offered"},
+    "decline.ELIGIBILITY_NOT_MET": {"sr": "Uslovi nisu ispunjeni", "en": "Eligibility not met"},
+    "decline.NO_CONSENT": {"sr": "Nema pristanka", "en": "No consent"},
+    "decline.SUBJECT_DECLINED_SERVICE": {
+        "sr": "Osoba je odbila uslugu",
+        "en": "The person declined the service",
+    },
+    "decline.INSUFFICIENT_INFORMATION": {
+        "sr": "Nedovoljno informacija",
+        "en": "Insufficient information",
+    },
+    "decline.DUPLICATE": {"sr": "Dvostruko upućivanje", "en": "Duplicate"},
+    "decline.CONFLICT_OF_INTEREST": {"sr": "Sukob interesa", "en": "Conflict of interest"},
+    "decline.OTHER": {"sr": "Drugo", "en": "Other"},
+}
+
+
+def language(cookie: str | None, accept_language: str | None) -> str:
+    if cookie in LANGUAGES:
+        return cookie
+    for part in (accept_language or "").split(","):
+        tag = part.split(";")[0].strip().lower()
+        primary = tag.split("-")[0]
+        if primary in LANGUAGES:
+            return primary
+        if primary in {"hr", "bs", "sh", "cnr"}:  # neighbours read Serbian Latin
+            return "sr"
+    return DEFAULT
+
+
+def translator(lang: str) -> Callable[..., str]:
+    """``t(key, **values)``: the word in ``lang``; the key itself if there is none (a code
+    without a translation still shows, never an empty cell)."""
+
+    def t(key: str, **values: str) -> str:
+        found = WORDS.get(key)
+        text = found[lang] if found else key
+        return text.format(**values) if values else text
+
+    return t
