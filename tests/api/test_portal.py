@@ -95,6 +95,8 @@ def test_a_wrong_password_answers_401_with_the_form_and_the_right_one_opens_the_
     wrong = sign_in(portal, "ana", "not the password")
     assert wrong.status_code == 401
     assert 'action="/portal/login"' in wrong.text and "Pogrešno korisničko ime" in wrong.text
+    # One browser, two tabs: both forms hold the same token, so either may sign in.
+    assert csrf_of(portal.get("/portal")) == csrf_of(portal.get("/portal"))
     unknown = sign_in(portal, "nobody")
     assert unknown.status_code == 401 and unknown.text.count("Pogrešno") == 1
 
@@ -201,11 +203,14 @@ def test_accepting_a_referral_goes_through_the_exchange_as_the_account_and_its_r
         follow_redirects=False,
     )
     assert accepted.status_code == 303
-    assert accepted.headers["location"].startswith("/portal/inbox?answered=accepted")
+    assert accepted.headers["location"].startswith("/portal/inbox?done=accepted")
+    waiting = referral_item(portal.get(accepted.headers["location"]), world.referral_x)
+    assert "čeka se odluka razmene" in waiting and "Prihvati" not in waiting  # no second answer
     pipeline.drain()
     after = portal.get(accepted.headers["location"])
     assert 'data-status="accepted"' in referral_item(after, world.referral_x)
     assert "prihvaćeno" in after.text and "Odgovor je poslat razmeni" in after.text
+    assert re.search(r'data-decision="accepted"><td>[^<]+</td><td>ana</td>', after.text)
 
     # The same event an API caller's answer makes, in the account's staff role (never its name).
     events = decoded(platform, read_topic(platform, CASE_EVENTS, settle=0.2))
@@ -315,3 +320,23 @@ def test_a_bus_down_for_a_moment_is_a_page_asking_to_try_again(
     assert answer.status_code == 503 and answer.headers["retry-after"] == "5"
     assert answer.headers["content-type"].startswith("text/html")
     assert "Pokušajte ponovo" in answer.text and "content-security-policy" in answer.headers
+
+
+def test_an_answer_the_exchange_rejects_is_shown_with_its_reason(
+    portal: TestClient, world: World, pipeline: Pipeline, clock: Clock
+) -> None:
+    sign_in(portal, "ana")
+    csrf = csrf_of(portal.get("/portal/inbox"))
+    path = f"/portal/referrals/{world.referral_x}"
+    assert portal.post(f"{path}/accept", data={"csrf": csrf}).status_code == 200
+    clock.advance(seconds=5)
+    # A colleague's decline crossing it: both reach the exchange, which takes the first only.
+    declined = portal.post(f"{path}/decline", data={"csrf": csrf, "reason_code": "NO_CAPACITY"})
+    assert declined.status_code == 200
+    pipeline.drain()
+    page = portal.get("/portal/inbox?lang=en")
+    rows = re.findall(r'<tr class="answer" data-event="[^"]+" data-decision="(\w+)">(.*?)</tr>',
+                      page.text)  # fmt: skip
+    assert [decision for decision, _ in rows] == ["rejected", "accepted"]  # newest first
+    assert "rejected by the exchange: " in rows[0][1] and "declined" in rows[0][1]
+    assert 'data-status="accepted"' in referral_item(page, world.referral_x)

@@ -98,6 +98,17 @@ class StaffAccount:
 
 
 @dataclass(frozen=True, slots=True)
+class Action:
+    """An answer a person sent from the portal."""
+
+    event_id: str
+    event_type: str
+    referral_id: str | None
+    at: dt.datetime
+    username: str
+
+
+@dataclass(frozen=True, slots=True)
 class Locked:
     """Too many failed sign-ins: none is checked until ``until``."""
 
@@ -201,6 +212,18 @@ class StaffStore:
             ).all()
         return [(r.event_id, r.event_type, r.referral_id, r.at) for r in rows]
 
+    def answers_of(self, institution: str, limit: int = 20) -> list[Action]:
+        """The latest answers the institution's people sent from the portal, newest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(actions_table, staff_table.c.username)
+                .join(staff_table, staff_table.c.account_id == actions_table.c.account_id)
+                .where(staff_table.c.institution == institution)
+                .order_by(actions_table.c.at.desc(), actions_table.c.event_id)
+                .limit(limit)
+            ).all()
+        return [Action(r.event_id, r.event_type, r.referral_id, r.at, r.username) for r in rows]
+
     def sign_in(
         self, username: str, password: str, *, now: dt.datetime
     ) -> StaffAccount | Locked | None:
@@ -225,6 +248,8 @@ class StaffStore:
             verified = False
         if not verified or row is None or row.disabled_at is not None:
             with self.engine.begin() as tx:
+                # Only the window counts: older failures (of any name, real or not) go.
+                tx.execute(delete(failures_table).where(failures_table.c.at <= since))
                 tx.execute(insert(failures_table).values(username=username[:64], at=now))
             return None
         with self.engine.begin() as tx:  # a success ends the count

@@ -11,6 +11,7 @@ field must agree; there is no session yet), the signed-in pages their session's 
 
 from __future__ import annotations
 
+import re
 import secrets
 import uuid
 from importlib.resources import files
@@ -21,6 +22,7 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 
 from consumers import queries
+from consumers.decisions import decision
 from schemas.topics import inbox_topic
 from services.api.access import Reader
 from services.api.context import api_context
@@ -55,6 +57,7 @@ from services.bus import TopicPartition
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
 
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")  # what secrets.token_urlsafe(32) gives
 LONGEST_PASSWORD = 1024  # hashing a megabyte "password" would be a cheap way to load the server
 LATEST_MESSAGES = 50
 DECLINE_REASONS = [reason.value for reason in DeclineReason]  # type: ignore[attr-defined]
@@ -66,7 +69,9 @@ DECLINE_REASONS = [reason.value for reason in DeclineReason]  # type: ignore[att
 def _sign_in_page(
     request: Request, status: int = 200, message: str = "", username: str = ""
 ) -> Response:
-    token = secrets.token_urlsafe(32)
+    # The browser's token while it holds one, so a second tab's form stays good.
+    held = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    token = held if _TOKEN.fullmatch(held) else secrets.token_urlsafe(32)
     response = page(
         request, "login.html", status, csrf=token, message=message, username=username, staff=None
     )
@@ -147,7 +152,7 @@ def _latest_messages(reader: Reader, count: int) -> list[InboxMessage]:
 
 @router.get("/inbox")
 @outages_as_pages
-def inbox(request: Request, answered: str | None = None) -> Response:
+def inbox(request: Request, done: str | None = None) -> Response:
     signed = signed_in(request)
     if signed is None:
         return redirect(request, "/portal")
@@ -160,6 +165,15 @@ def inbox(request: Request, answered: str | None = None) -> Response:
         sent = queries.referrals_for(conn, reader.institution, direction="sent")
     reader.record("referral-list", (r["case_id"] for r in [*received, *sent]))
     updates = _latest_messages(reader, LATEST_MESSAGES)
+    answers = portal_of(request).staff.answers_of(reader.institution)
+    with context.platform.exchange_engine.connect() as conn:
+        decided = {a.event_id: decision(conn, a.event_id, reader.institution) for a in answers}
+    # An answer the exchange has not refused stands: no second one while the views catch up.
+    answered = {
+        a.referral_id
+        for a in answers
+        if (found := decided[a.event_id]) is None or found.status != "rejected"
+    }
     t = translator(lang_of(request))
     return page(
         request,
@@ -170,7 +184,9 @@ def inbox(request: Request, answered: str | None = None) -> Response:
         sent=sent,
         updates=updates,
         decline_reasons=DECLINE_REASONS,
-        notice=t("answer_sent") if answered in {"accepted", "declined"} else "",
+        answers=[(a, decided[a.event_id]) for a in answers],
+        answered=answered,
+        notice=t("answer_sent") if done in {"accepted", "declined"} else "",
     )
 
 
@@ -215,7 +231,7 @@ def _answer(
         now=context.clock(),
     )  # fmt: skip
     outcome = "accepted" if event_type == "ReferralAccepted" else "declined"
-    return redirect(request, f"/portal/inbox?answered={outcome}#referral-{referral}")
+    return redirect(request, f"/portal/inbox?done={outcome}#referral-{referral}")
 
 
 @router.post("/referrals/{referral_id}/accept")

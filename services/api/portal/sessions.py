@@ -58,6 +58,13 @@ class SessionStore:
         """A new session's id (for the cookie); only its hash is kept."""
         session_id = secrets.token_urlsafe(32)
         with self.engine.begin() as tx:
+            # Sessions nobody came back to are forgotten here, not left to pile up.
+            tx.execute(
+                delete(sessions_table).where(
+                    (sessions_table.c.seen_at < now - IDLE)
+                    | (sessions_table.c.started_at < now - LONGEST)
+                )
+            )
             tx.execute(
                 insert(sessions_table).values(
                     session_hash=_hash(session_id),
