@@ -20,7 +20,7 @@ from services.api.portal import routes
 from services.api.portal.accounts import LOCK_AFTER, StaffAccount, StaffStore
 from services.bootstrap import Platform
 from services.bus import BusError
-from tests.api.world import FOREIGN, NGO, NOW, World
+from tests.api.world import FOREIGN, NGO, NOW, OWNER, World
 from tests.support.hostile import BIG_CHARS, LOOKALIKES, UNREGISTERED
 from tests.support.pipeline import decoded, read_topic
 
@@ -57,6 +57,7 @@ def staff(platform: Platform, world: World) -> dict[str, StaffAccount]:
     return {
         "ana": store.add("ana", PASSWORD, institution=NGO, role="NGO_COUNSELLOR", now=NOW),
         "marko": store.add("marko", PASSWORD, institution=FOREIGN, role="SOCIAL_WORKER", now=NOW),
+        "jelena": store.add("jelena", PASSWORD, institution=OWNER, role="CASE_MANAGER", now=NOW),
     }
 
 
@@ -340,3 +341,56 @@ def test_an_answer_the_exchange_rejects_is_shown_with_its_reason(
     assert [decision for decision, _ in rows] == ["rejected", "accepted"]  # newest first
     assert "rejected by the exchange: " in rows[0][1] and "declined" in rows[0][1]
     assert 'data-status="accepted"' in referral_item(page, world.referral_x)
+
+
+def test_an_accepted_referral_is_completed_with_its_outcome(
+    portal: TestClient, world: World, pipeline: Pipeline
+) -> None:
+    sign_in(portal, "ana")
+    path = f"/portal/referrals/{world.referral_x}"
+    portal.post(f"{path}/accept", data={"csrf": csrf_of(portal.get("/portal/inbox"))})
+    pipeline.drain()
+    inbox = portal.get("/portal/inbox")
+    item = referral_item(inbox, world.referral_x)
+    assert f'action="{path}/complete"' in item and "Cilj postignut" in item
+    csrf = csrf_of(inbox)
+    wrong = portal.post(f"{path}/complete", data={"csrf": csrf, "outcome": "VICTORY"})
+    assert wrong.status_code == 422
+    done = portal.post(
+        f"{path}/complete", data={"csrf": csrf, "outcome": "GOAL_ACHIEVED"}, follow_redirects=False
+    )
+    assert done.status_code == 303 and "done=completed" in done.headers["location"]
+    pipeline.drain()
+    item = referral_item(portal.get("/portal/inbox"), world.referral_x)
+    assert 'data-status="completed"' in item and "<form" not in item
+
+
+def test_only_the_sender_withdraws_a_referral_and_the_recipient_sees_it_withdrawn(
+    portal: TestClient, world: World, pipeline: Pipeline
+) -> None:
+    sign_in(portal, "ana")  # the recipient cannot withdraw it
+    refused = portal.post(
+        f"/portal/referrals/{world.referral_x}/revoke",
+        data={"csrf": csrf_of(portal.get("/portal/inbox")), "reason": "REDIRECTED"},
+    )
+    assert refused.status_code == 404
+    portal.cookies.clear()
+    sign_in(portal, "jelena")
+    sent = portal.get("/portal/inbox")
+    row = re.search(rf'<tr class="sent-referral" id="referral-{world.referral_x}".*?</tr>',
+                    sent.text, re.S)  # fmt: skip
+    assert row and 'data-status="sent"' in row.group(0) and "Povuci" in row.group(0)
+    withdrawn = portal.post(
+        f"/portal/referrals/{world.referral_x}/revoke",
+        data={"csrf": csrf_of(sent), "reason": "REDIRECTED"},
+    )
+    assert withdrawn.status_code == 200
+    pipeline.drain()
+    assert (
+        f'id="referral-{world.referral_x}" data-status="revoked"'
+        in portal.get("/portal/inbox").text
+    )
+    portal.cookies.clear()
+    sign_in(portal, "ana")
+    item = referral_item(portal.get("/portal/inbox"), world.referral_x)
+    assert 'data-status="revoked"' in item and "<form" not in item

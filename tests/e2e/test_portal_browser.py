@@ -1,7 +1,8 @@
 """The portal in headless Chromium, as a person uses it: after a simulated run, the centre in
 Lazarevac refers a new case to the NGO over the API; a counsellor of the NGO signs in with only a
 browser, finds the referral in her inbox, presses Accept, and sees it accepted, as does the
-centre. Screenshots at a phone's and a desktop's width are kept under the test's directory."""
+centre; then she reports the service completed. Screenshots at a phone's and a desktop's width
+are kept under the test's directory."""
 
 from __future__ import annotations
 
@@ -86,7 +87,7 @@ def shoot(page: Page, directory: Path, name: str, at: str | None = None) -> None
         assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 5_000
 
 
-def test_a_counsellor_signs_in_accepts_a_referral_and_sees_it_accepted(tmp_path: Path) -> None:
+def test_a_counsellor_signs_in_accepts_and_completes_a_referral(tmp_path: Path) -> None:
     path, why_absent = _browser()
     if path is None:
         pytest.skip(why_absent)
@@ -158,6 +159,20 @@ def test_a_counsellor_signs_in_accepts_a_referral_and_sees_it_accepted(tmp_path:
             shoot(page, shots, "accepted", at=item)
             # The sender sees the answer too, through the API.
             assert referral_status(url, centre_token, case_id) == "accepted"
+
+            # The service given, she reports it completed (the first outcome: goal achieved).
+            page.click(f"{item} button.complete")
+
+            def completed() -> str | None:
+                """the referral shows as completed"""
+                html = page.html()
+                if f'id="referral-{referral_id}" data-status="completed"' in html:
+                    return html
+                page.reload()
+                return None
+
+            eventually(completed)
+            assert referral_status(url, centre_token, case_id) == "completed"
             assert page.console_errors() == []  # the policy blocked nothing the page needs
 
             page.click("header form button[type=submit]")  # sign out

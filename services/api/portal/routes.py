@@ -30,8 +30,12 @@ from services.api.errors import ApiError
 from services.api.inbox import InboxMessage, read_inbox
 from services.api.institutions import (
     AcceptReferral,
+    CompleteReferral,
     DeclineReason,
     DeclineReferral,
+    Outcome,
+    RevokeReason,
+    RevokeReferral,
     answer_referral,
 )
 from services.api.portal.accounts import Locked
@@ -61,6 +65,15 @@ _TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")  # what secrets.token_urlsafe(32) give
 LONGEST_PASSWORD = 1024  # hashing a megabyte "password" would be a cheap way to load the server
 LATEST_MESSAGES = 50
 DECLINE_REASONS = [reason.value for reason in DeclineReason]  # type: ignore[attr-defined]
+OUTCOMES = [outcome.value for outcome in Outcome]  # type: ignore[attr-defined]
+REVOKE_REASONS = [reason.value for reason in RevokeReason]  # type: ignore[attr-defined]
+# What a referral becomes when the exchange takes each answer.
+STATUS_AFTER = {
+    "ReferralAccepted": "accepted",
+    "ReferralDeclined": "declined",
+    "ReferralCompleted": "completed",
+    "ReferralRevoked": "revoked",
+}
 
 
 # -- signing in and out ------------------------------------------------------------------------
@@ -168,11 +181,14 @@ def inbox(request: Request, done: str | None = None) -> Response:
     answers = portal_of(request).staff.answers_of(reader.institution)
     with context.platform.exchange_engine.connect() as conn:
         decided = {a.event_id: decision(conn, a.event_id, reader.institution) for a in answers}
-    # An answer the exchange has not refused stands: no second one while the views catch up.
+    # While an answer waits for the exchange, or the views have not caught up with one it took,
+    # the referral offers no buttons: nobody answers it twice.
+    status = {r["referral_id"]: r["status"] for r in [*received, *sent]}
     answered = {
         a.referral_id
         for a in answers
-        if (found := decided[a.event_id]) is None or found.status != "rejected"
+        if (found := decided[a.event_id]) is None
+        or (found.status == "accepted" and status.get(a.referral_id) != STATUS_AFTER[a.event_type])
     }
     t = translator(lang_of(request))
     return page(
@@ -184,13 +200,15 @@ def inbox(request: Request, done: str | None = None) -> Response:
         sent=sent,
         updates=updates,
         decline_reasons=DECLINE_REASONS,
+        outcomes=OUTCOMES,
+        revoke_reasons=REVOKE_REASONS,
         answers=[(a, decided[a.event_id]) for a in answers],
         answered=answered,
-        notice=t("answer_sent") if done in {"accepted", "declined"} else "",
+        notice=t("answer_sent") if done in STATUS_AFTER.values() else "",
     )
 
 
-# -- answers to a referral received -------------------------------------------------------------
+# -- answers to a referral: the recipient's, and the sender's withdrawal ---------------------------
 
 
 def _guard(request: Request, csrf: str) -> SignedIn | Response:
@@ -209,7 +227,7 @@ def _answer(
     signed: SignedIn,
     referral_id: str,
     event_type: str,
-    answer: AcceptReferral | DeclineReferral,
+    answer: AcceptReferral | DeclineReferral | CompleteReferral | RevokeReferral,
     **fields: Any,
 ) -> Response:
     t = translator(lang_of(request))
@@ -230,8 +248,7 @@ def _answer(
         signed.account, str(receipt.event_id), event_type, referral_id=str(referral),
         now=context.clock(),
     )  # fmt: skip
-    outcome = "accepted" if event_type == "ReferralAccepted" else "declined"
-    return redirect(request, f"/portal/inbox?done={outcome}#referral-{referral}")
+    return redirect(request, f"/portal/inbox?done={STATUS_AFTER[event_type]}#referral-{referral}")
 
 
 @router.post("/referrals/{referral_id}/accept")
@@ -246,26 +263,57 @@ def accept(request: Request, referral_id: str, csrf: Annotated[str, Form()] = ""
     )  # fmt: skip
 
 
-@router.post("/referrals/{referral_id}/decline")
-@outages_as_pages
-def decline(
+def _coded(
     request: Request,
     referral_id: str,
-    csrf: Annotated[str, Form()] = "",
-    reason_code: Annotated[str, Form()] = "",
+    csrf: str,
+    event_type: str,
+    model: type[DeclineReferral | CompleteReferral | RevokeReferral],
+    field: str,
+    code: str,
+    **extra: Any,
 ) -> Response:
+    """An answer that carries a coded reason or outcome, chosen from a list on the page."""
     signed = _guard(request, csrf)
     if not isinstance(signed, SignedIn):
         return signed
     try:
-        answer = DeclineReferral(reason_code=reason_code)
+        answer = model.model_validate({field: code})
     except ValidationError:
         t = translator(lang_of(request))
-        return message(request, 422, t("refused"), f"{t('reason')}: {reason_code}", signed)
+        return message(request, 422, t("refused"), f"{t(field)}: {code}", signed)
     return _answer(
-        request, signed, referral_id, "ReferralDeclined", answer,
-        reason_code=answer.reason_code, reason_note=None, suggested_institution=None,
+        request, signed, referral_id, event_type, answer, **{field: getattr(answer, field)}, **extra
+    )
+
+
+Code = Annotated[str, Form()]
+
+
+@router.post("/referrals/{referral_id}/decline")
+@outages_as_pages
+def decline(
+    request: Request, referral_id: str, csrf: Code = "", reason_code: Code = ""
+) -> Response:
+    return _coded(
+        request, referral_id, csrf, "ReferralDeclined", DeclineReferral, "reason_code",
+        reason_code, reason_note=None, suggested_institution=None,
     )  # fmt: skip
+
+
+@router.post("/referrals/{referral_id}/complete")
+@outages_as_pages
+def complete(request: Request, referral_id: str, csrf: Code = "", outcome: Code = "") -> Response:
+    return _coded(
+        request, referral_id, csrf, "ReferralCompleted", CompleteReferral, "outcome", outcome
+    )
+
+
+@router.post("/referrals/{referral_id}/revoke")
+@outages_as_pages
+def revoke(request: Request, referral_id: str, csrf: Code = "", reason: Code = "") -> Response:
+    """The sender withdraws a referral it sent (404 for anyone else, as in the API)."""
+    return _coded(request, referral_id, csrf, "ReferralRevoked", RevokeReferral, "reason", reason)
 
 
 # -- the style sheet ---------------------------------------------------------------------------
