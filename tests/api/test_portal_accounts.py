@@ -4,13 +4,16 @@ not in the registry (saying where the valid ones are), a short password or a tak
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from services.api.app import create_app
-from services.api.portal.accounts import StaffStore
+from services.api.portal.accounts import LOCK_WINDOW, StaffStore, failures_table
+from services.api.portal.sessions import IDLE, LONGEST, SessionStore, sessions_table
 from services.bootstrap import Platform
 from services.cli.main import app as cli
 from tests.api.world import NGO, NOW
@@ -90,3 +93,28 @@ def test_accounts_are_refused_for_what_cannot_sign_in(platform: Platform) -> Non
     assert code == 2 and "already an account 'ana'" in output
     missing = runner.invoke(cli, ["users", "disable", "nobody", "--data-dir", data])
     assert missing.exit_code == 2 and "no account 'nobody'" in missing.output
+
+
+def test_old_failures_and_abandoned_sessions_do_not_pile_up(platform: Platform) -> None:
+    engine = platform.views_engine
+    store, sessions = StaffStore(engine), SessionStore(engine)
+    store.add("ana", PASSWORD, institution=NGO, role="OTHER", now=NOW)
+    for name in ("ana", "x1", "x2"):  # guesses at names, real or not
+        assert store.sign_in(name, "wrong", now=NOW) is None
+    later = NOW + LOCK_WINDOW + dt.timedelta(seconds=1)
+    assert store.sign_in("ana", "wrong again", now=later) is None
+    with engine.connect() as conn:
+        kept = conn.execute(select(failures_table.c.username, failures_table.c.at)).all()
+    assert [(name, at) for name, at in kept] == [("ana", later)]  # only the window's
+
+    abandoned = sessions.start("ana", now=NOW)
+    long_ago = sessions.start("ana", now=NOW - LONGEST)
+    start = NOW - LONGEST
+    for minutes in range(20, 8 * 60, 20):  # kept busy all day, it still ends after eight hours
+        assert sessions.find(long_ago, now=start + dt.timedelta(minutes=minutes)) is not None
+    assert sessions.find(long_ago, now=NOW + dt.timedelta(seconds=1)) is None
+    sessions.start("ana", now=NOW + IDLE + dt.timedelta(seconds=1))
+    with engine.connect() as conn:
+        left = conn.execute(select(sessions_table.c.started_at)).scalars().all()
+    assert NOW not in left and len(left) == 1  # the abandoned one is gone with the new start
+    assert sessions.find(abandoned, now=NOW + IDLE + dt.timedelta(seconds=2)) is None
