@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -394,3 +395,29 @@ def test_only_the_sender_withdraws_a_referral_and_the_recipient_sees_it_withdraw
     sign_in(portal, "ana")
     item = referral_item(portal.get("/portal/inbox"), world.referral_x)
     assert 'data-status="revoked"' in item and "<form" not in item
+
+
+def test_a_case_of_the_institution_opens_with_its_timeline_and_another_is_not_found(
+    portal: TestClient, world: World, platform: Platform, staff: dict[str, StaffAccount]
+) -> None:
+    sign_in(portal, "ana")
+    inbox = portal.get("/portal/inbox")
+    assert f'href="/portal/cases/{world.case_x}"' in inbox.text
+    case = portal.get(f"/portal/cases/{world.case_x}?lang=en")
+    assert case.status_code == 200 and "Timeline" in case.text
+    events = re.findall(r'data-event-type="(\w+)"', case.text)
+    assert events[:3] == ["CaseOpened", "SubjectRegistered", "ReferralSent"]
+    assert "lazarevac" in case.text and 'class="case-referral" data-status="sent"' in case.text
+    person = world.people[world.subject_x]
+    assert all(str(v) not in case.text for v in person.model_dump().values() if v)  # sealed
+    for elsewhere in (world.case_y, uuid.uuid4(), "not-a-case"):
+        refused = portal.get(f"/portal/cases/{elsewhere}")
+        assert refused.status_code == 404 and "Not found" in refused.text
+    # The case read is in the access log, as the account's, like an API read of it.
+    records = read_topic(platform, ACCESS_LOG, settle=0.2)
+    logged = [
+        (r.header(TOKEN_ID), d.record["resource"])
+        for r, d in zip(records, decoded(platform, records), strict=True)
+        if r.key == str(world.case_x).encode()
+    ]
+    assert (staff["ana"].account_id.encode(), "case") in logged

@@ -173,6 +173,12 @@ def test_a_counsellor_signs_in_accepts_and_completes_a_referral(tmp_path: Path) 
 
             eventually(completed)
             assert referral_status(url, centre_token, case_id) == "completed"
+            # The case opens from the referral, with its timeline.
+            page.click(f"{item} a.case-link")
+            case_page = page.html()
+            assert "Timeline" in case_page and page.url().endswith(f"/portal/cases/{case_id}")
+            assert 'data-event-type="ReferralCompleted"' in case_page
+            shoot(page, shots, "case")
             assert page.console_errors() == []  # the policy blocked nothing the page needs
 
             page.click("header form button[type=submit]")  # sign out

@@ -208,6 +208,32 @@ def inbox(request: Request, done: str | None = None) -> Response:
     )
 
 
+# -- a case --------------------------------------------------------------------------------------
+
+
+@router.get("/cases/{case_id}")
+@outages_as_pages
+def case(request: Request, case_id: str) -> Response:
+    """One case as the institution may see it, as ``GET /v1/cases/{id}`` shows it: 404 for a
+    case it takes no part in, exactly as for one that does not exist."""
+    signed = signed_in(request)
+    if signed is None:
+        return redirect(request, "/portal")
+    t = translator(lang_of(request))
+    try:
+        key = str(uuid.UUID(case_id))
+    except ValueError:
+        return message(request, 404, t("case"), t("not_found"), signed)
+    context = api_context(request)
+    reader = reader_for(context, signed.account)
+    with context.platform.views_engine.connect() as conn:
+        found = queries.case_view(conn, reader.institution, key)
+    if found is None:
+        return message(request, 404, t("case"), t("not_found"), signed)
+    reader.record("case", [key])
+    return page(request, "case.html", staff=signed.account, csrf=signed.session.csrf, case=found)
+
+
 # -- answers to a referral: the recipient's, and the sender's withdrawal ---------------------------
 
 
