@@ -122,6 +122,7 @@ def test_a_counsellor_signs_in_accepts_and_completes_a_referral(tmp_path: Path) 
             page = browser.new_page()
             page.open(f"{url}/portal?lang=en")
             assert "Sign in" in page.html()
+            assert page.accessibility_violations() == []
             shoot(page, shots, "sign-in")
             page.type("#username", "ana.petrovic")
             page.type("#password", PASSWORD)
@@ -139,6 +140,7 @@ def test_a_counsellor_signs_in_accepts_and_completes_a_referral(tmp_path: Path) 
             inbox = eventually(listed)
             assert "Signed in as" in inbox and "ana.petrovic" in inbox and CENTRE in inbox
             assert f'id="referral-{referral_id}" data-status="sent"' in inbox
+            assert page.accessibility_violations() == []
             shoot(page, shots, "inbox", at=item)
 
             page.click(f"{item} button.accept")
@@ -178,6 +180,7 @@ def test_a_counsellor_signs_in_accepts_and_completes_a_referral(tmp_path: Path) 
             case_page = page.html()
             assert "Timeline" in case_page and page.url().endswith(f"/portal/cases/{case_id}")
             assert 'data-event-type="ReferralCompleted"' in case_page
+            assert page.accessibility_violations() == []
             shoot(page, shots, "case")
             assert page.console_errors() == []  # the policy blocked nothing the page needs
 
