@@ -17,6 +17,7 @@ from markupsafe import escape
 from consumers.pipeline import Pipeline
 from schemas.topics import ACCESS_LOG, CASE_EVENTS, TOKEN_ID
 from services.api.app import create_app
+from services.api.limits import WriteRate
 from services.api.portal import routes
 from services.api.portal.accounts import LOCK_AFTER, StaffAccount, StaffStore
 from services.bootstrap import Platform
@@ -421,3 +422,16 @@ def test_a_case_of_the_institution_opens_with_its_timeline_and_another_is_not_fo
         if r.key == str(world.case_x).encode()
     ]
     assert (staff["ana"].account_id.encode(), "case") in logged
+
+
+def test_the_apis_write_rate_holds_for_each_account(
+    portal: TestClient, world: World, pipeline: Pipeline
+) -> None:
+    portal.app.state.context.writes = WriteRate(rate=0.01, burst=1)  # type: ignore[attr-defined]
+    sign_in(portal, "ana")
+    csrf = csrf_of(portal.get("/portal/inbox"))
+    path = f"/portal/referrals/{world.referral_x}"
+    assert portal.post(f"{path}/accept", data={"csrf": csrf}).status_code == 200
+    again = portal.post(f"{path}/decline", data={"csrf": csrf, "reason_code": "DUPLICATE"})
+    assert again.status_code == 429 and int(again.headers["retry-after"]) > 0
+    assert "Previše odgovora" in again.text

@@ -39,6 +39,10 @@ WORDS: Final[dict[str, dict[str, str]]] = {
         "sr": "Sistem je na trenutak nedostupan; ništa nije primljeno. Pokušajte ponovo.",
         "en": "The system is unavailable for a moment; nothing was taken. Please try again.",
     },
+    "too_fast": {
+        "sr": "Previše odgovora u kratkom roku. Pokušajte ponovo za {wait} s.",
+        "en": "Too many answers in a short time. Try again in {wait} s.",
+    },
     "not_found": {"sr": "Nije pronađeno.", "en": "Not found."},
     "refused": {"sr": "Odgovor nije moguć", "en": "This answer is not possible"},
     "inbox": {"sr": "Prijemno sanduče", "en": "Inbox"},

@@ -267,9 +267,15 @@ def _answer(
             reader_for(context, signed.account), referral, event_type, answer, None, **fields
         )
     except ApiError as refused:
-        # 404 for a referral not addressed to this institution, as the API answers.
-        text = t("not_found") if refused.status == 404 else refused.message
-        return message(request, refused.status, t("refused"), text, signed)
+        # 404 for a referral not addressed to this institution, as the API answers; the API's
+        # write rate holds per account (429), as it does per token.
+        wait = (refused.headers or {}).get("Retry-After", "")
+        text = {404: t("not_found"), 429: t("too_fast", wait=wait)}.get(
+            refused.status, refused.message
+        )
+        refusal = message(request, refused.status, t("refused"), text, signed)
+        refusal.headers.update(refused.headers or {})
+        return refusal
     portal_of(request).staff.record_action(
         signed.account, str(receipt.event_id), event_type, referral_id=str(referral),
         now=context.clock(),
