@@ -25,6 +25,7 @@ from services.api import (
     inbox,
     ingest,
     institutions,
+    portal,
     programme,
     registry,
 )
@@ -93,6 +94,7 @@ def create_app(
     app.include_router(dashboard.router)
     app.include_router(health.router)
     app.include_router(asyncapi.router)
+    portal.install(app, platform.views_engine)  # staff's pages: accounts beside the tokens
     registry.install(app, dependencies=[Depends(registry_guard)])
     return app
 

@@ -142,7 +142,7 @@ _ANSWER_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _answer(
+def answer_referral(
     reader: CaseReader,
     referral_id: uuid.UUID,
     event_type: str,
@@ -150,7 +150,8 @@ def _answer(
     at: dt.datetime | None,
     **fields: Any,
 ) -> Receipt:
-    """Publish the recipient's answer; ``at`` (default now) is when it happened."""
+    """Publish the recipient's (or, for a withdrawal, the sender's) answer; ``at`` (default now)
+    is when it happened. The routes below and the web portal both answer through here."""
     context: ApiContext = reader.context
     with context.platform.exchange_engine.connect() as conn:
         # The sender withdraws a referral; the recipient answers it. Anyone else: not found.
@@ -214,7 +215,7 @@ def accept_referral(
     """Accept a referral addressed to this institution (publishes ReferralAccepted). The body
     may be left out when the X-Actor-Role header says who accepts."""
     body = body or AcceptReferral()
-    return _answer(
+    return answer_referral(
         reader,
         referral_id,
         "ReferralAccepted",
@@ -233,7 +234,7 @@ def accept_referral(
 )
 def decline_referral(referral_id: uuid.UUID, body: DeclineReferral, reader: CaseReader) -> Receipt:
     """Decline a referral with a coded reason (publishes ReferralDeclined)."""
-    return _answer(
+    return answer_referral(
         reader,
         referral_id,
         "ReferralDeclined",
@@ -255,7 +256,7 @@ def complete_referral(
     referral_id: uuid.UUID, body: CompleteReferral, reader: CaseReader
 ) -> Receipt:
     """Report an accepted referral's service as completed (publishes ReferralCompleted)."""
-    return _answer(
+    return answer_referral(
         reader,
         referral_id,
         "ReferralCompleted",
@@ -273,6 +274,6 @@ def complete_referral(
 )
 def revoke_referral(referral_id: uuid.UUID, body: RevokeReferral, reader: CaseReader) -> Receipt:
     """Withdraw a referral this institution sent, with a coded reason (ReferralRevoked)."""
-    return _answer(
+    return answer_referral(
         reader, referral_id, "ReferralRevoked", body, body.revoked_at, reason=body.reason
     )

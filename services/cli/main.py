@@ -18,6 +18,7 @@ from services.cli import (
     restore,
     schemas,
     serve,
+    users,
 )
 from services.cli.common import answer_errors
 from services.platform.files import owner_only_process
@@ -52,6 +53,7 @@ app.add_typer(importing.import_app, name="import")
 app.add_typer(deploy.deploy_app, name="deploy")
 app.add_typer(restore.outbox_app, name="outbox")
 app.add_typer(report.report_app, name="report")
+app.add_typer(users.users_app, name="users", help="Staff accounts of the web portal.")
 answer_errors(app)  # last: every command registered above answers in the one error style
 
 if __name__ == "__main__":

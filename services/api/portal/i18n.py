@@ -1,0 +1,183 @@
+"""The portal's words in Serbian (Latin script) and English.
+
+The language is the ``lang`` cookie if set (the links at the foot of each page set it), else the
+first of the two the browser's Accept-Language names, else Serbian: the people who use the portal
+are social workers, police officers and lawyers in Serbia.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Final
+
+LANGUAGES: Final = ("sr", "en")
+DEFAULT: Final = "sr"
+
+WORDS: Final[dict[str, dict[str, str]]] = {
+    "title": {"sr": "Povezimo — portal ustanova", "en": "Povezimo — institutions' portal"},
+    "sign_in": {"sr": "Prijava", "en": "Sign in"},
+    "username": {"sr": "Korisničko ime", "en": "Username"},
+    "password": {"sr": "Lozinka", "en": "Password"},
+    "sign_out": {"sr": "Odjava", "en": "Sign out"},
+    "wrong_password": {
+        "sr": "Pogrešno korisničko ime ili lozinka.",
+        "en": "Wrong username or password.",
+    },
+    "locked": {
+        "sr": "Previše neuspelih prijava. Pokušajte ponovo posle {until} (UTC).",
+        "en": "Too many failed sign-ins. Try again after {until} (UTC).",
+    },
+    "expired": {
+        "sr": "Sesija je istekla ili ste se odjavili. Prijavite se ponovo.",
+        "en": "Your session ended or you signed out. Please sign in again.",
+    },
+    "forbidden": {
+        "sr": "Obrazac je istekao ili nije poslat sa ovog portala. Otvorite stranicu ponovo.",
+        "en": "The form expired or was not sent from this portal. Open the page again.",
+    },
+    "unavailable": {
+        "sr": "Sistem je na trenutak nedostupan; ništa nije primljeno. Pokušajte ponovo.",
+        "en": "The system is unavailable for a moment; nothing was taken. Please try again.",
+    },
+    "too_fast": {
+        "sr": "Previše odgovora u kratkom roku. Pokušajte ponovo za {wait} s.",
+        "en": "Too many answers in a short time. Try again in {wait} s.",
+    },
+    "not_found": {"sr": "Nije pronađeno.", "en": "Not found."},
+    "refused": {"sr": "Odgovor nije moguć", "en": "This answer is not possible"},
+    "inbox": {"sr": "Prijemno sanduče", "en": "Inbox"},
+    "signed_in_as": {"sr": "Prijavljeni ste kao", "en": "Signed in as"},
+    "received": {"sr": "Primljena upućivanja", "en": "Referrals received"},
+    "sent": {"sr": "Poslata upućivanja", "en": "Referrals sent"},
+    "updates": {"sr": "Najnovije poruke", "en": "Latest messages"},
+    "none": {"sr": "Nema ničega.", "en": "Nothing here."},
+    "case": {"sr": "Slučaj", "en": "Case"},
+    "from": {"sr": "Od", "en": "From"},
+    "to": {"sr": "Za", "en": "To"},
+    "service": {"sr": "Usluga", "en": "Service"},
+    "urgency": {"sr": "Hitnost", "en": "Urgency"},
+    "due": {"sr": "Rok (UTC)", "en": "Due (UTC)"},
+    "status": {"sr": "Status", "en": "Status"},
+    "answer": {"sr": "Odgovor", "en": "Answer"},
+    "accept": {"sr": "Prihvati", "en": "Accept"},
+    "decline": {"sr": "Odbij", "en": "Decline"},
+    "reason": {"sr": "Razlog", "en": "Reason"},
+    "event": {"sr": "Događaj", "en": "Event"},
+    "why": {"sr": "Zašto", "en": "Why"},
+    "when": {"sr": "Kada (UTC)", "en": "When (UTC)"},
+    "answer_sent": {
+        "sr": "Odgovor je poslat razmeni. Status se menja kada ga razmena prihvati.",
+        "en": "Your answer went to the exchange. The status changes once the exchange takes it.",
+    },
+    "answer_pending": {
+        "sr": "Odgovor je poslat; čeka se odluka razmene.",
+        "en": "An answer was sent; waiting for the exchange to decide.",
+    },
+    "answers": {"sr": "Odgovori poslati sa portala", "en": "Answers sent from the portal"},
+    "who": {"sr": "Ko", "en": "Who"},
+    "exchange": {"sr": "Odluka razmene", "en": "The exchange's decision"},
+    "answer.ReferralAccepted": {"sr": "prihvaćeno", "en": "accepted"},
+    "answer.ReferralDeclined": {"sr": "odbijeno", "en": "declined"},
+    "decision.pending": {"sr": "čeka se", "en": "pending"},
+    "decision.accepted": {"sr": "razmena je prihvatila", "en": "accepted by the exchange"},
+    "decision.rejected": {"sr": "razmena je odbacila", "en": "rejected by the exchange"},
+    "complete": {"sr": "Završi", "en": "Complete"},
+    "revoke": {"sr": "Povuci", "en": "Withdraw"},
+    "withdraw": {"sr": "Povlačenje", "en": "Withdrawal"},
+    "outcome": {"sr": "Ishod", "en": "Outcome"},
+    "reason_code": {"sr": "Razlog", "en": "Reason"},
+    "answer.ReferralCompleted": {"sr": "završeno", "en": "completed"},
+    "answer.ReferralRevoked": {"sr": "povučeno", "en": "withdrawn"},
+    "outcome.GOAL_ACHIEVED": {"sr": "Cilj postignut", "en": "Goal achieved"},
+    "outcome.PARTIALLY_ACHIEVED": {"sr": "Delimično postignut", "en": "Partially achieved"},
+    "outcome.NOT_ACHIEVED": {"sr": "Nije postignut", "en": "Not achieved"},
+    "outcome.SUBJECT_DECLINED": {"sr": "Osoba je odustala", "en": "The person declined"},
+    "outcome.SUBJECT_UNREACHABLE": {"sr": "Osoba nedostupna", "en": "The person unreachable"},
+    "outcome.NO_LONGER_NEEDED": {"sr": "Više nije potrebno", "en": "No longer needed"},
+    "outcome.TRANSFERRED": {"sr": "Preneto drugoj ustanovi", "en": "Transferred"},
+    "outcome.OTHER": {"sr": "Drugo", "en": "Other"},
+    "revoke.NO_LONGER_NEEDED": {"sr": "Više nije potrebno", "en": "No longer needed"},
+    "revoke.SENT_IN_ERROR": {"sr": "Poslato greškom", "en": "Sent in error"},
+    "revoke.CONSENT_WITHDRAWN": {"sr": "Pristanak povučen", "en": "Consent withdrawn"},
+    "revoke.REDIRECTED": {"sr": "Upućeno drugoj ustanovi", "en": "Redirected"},
+    "revoke.SUBJECT_MOVED": {"sr": "Osoba se preselila", "en": "The person moved"},
+    "revoke.CASE_CLOSED": {"sr": "Slučaj zatvoren", "en": "Case closed"},
+    "revoke.DUPLICATE": {"sr": "Dvostruko upućivanje", "en": "Duplicate"},
+    "revoke.OTHER": {"sr": "Drugo", "en": "Other"},
+    "case_status.open": {"sr": "otvoren", "en": "open"},
+    "case_status.closed": {"sr": "zatvoren", "en": "closed"},
+    "opened_by": {"sr": "Otvorio", "en": "Opened by"},
+    "opened_at": {"sr": "Otvoren (UTC)", "en": "Opened (UTC)"},
+    "municipality": {"sr": "Opština", "en": "Municipality"},
+    "risk": {"sr": "Procena rizika", "en": "Risk level"},
+    "violence": {"sr": "Vrste nasilja", "en": "Kinds of violence"},
+    "children": {"sr": "Prisutna deca", "en": "Children present"},
+    "yes": {"sr": "da", "en": "yes"},
+    "no": {"sr": "ne", "en": "no"},
+    "participants": {"sr": "Učesnici", "en": "Participants"},
+    "subjects": {"sr": "Osobe (bez identiteta)", "en": "People (no identity shown)"},
+    "role": {"sr": "Uloga", "en": "Role"},
+    "sex": {"sr": "Pol", "en": "Sex"},
+    "birth_year": {"sr": "Godina rođenja", "en": "Birth year"},
+    "referrals": {"sr": "Upućivanja", "en": "Referrals"},
+    "deadlines": {"sr": "Rokovi", "en": "Deadlines"},
+    "what": {"sr": "Šta", "en": "What"},
+    "done_at": {"sr": "Urađeno (UTC)", "en": "Done (UTC)"},
+    "measure_expires": {"sr": "mera ističe", "en": "measure expires"},
+    "extension_proposal": {"sr": "predlog produženja", "en": "extension proposal"},
+    "extension_decision": {"sr": "odluka o produženju", "en": "extension decision"},
+    "conference": {"sr": "Konferencija slučaja", "en": "Case conference"},
+    "plan_measure": {"sr": "Mera plana", "en": "Plan measure"},
+    "timeline": {"sr": "Tok slučaja", "en": "Timeline"},
+    "open_case": {"sr": "Otvori slučaj", "en": "Open the case"},
+    "back": {"sr": "Nazad na sanduče", "en": "Back to the inbox"},
+    "language": {"sr": "Jezik", "en": "Language"},
+    "status.sent": {"sr": "čeka odgovor", "en": "awaiting answer"},
+    "status.accepted": {"sr": "prihvaćeno", "en": "accepted"},
+    "status.declined": {"sr": "odbijeno", "en": "declined"},
+    "status.completed": {"sr": "završeno", "en": "completed"},
+    "status.revoked": {"sr": "povučeno", "en": "revoked"},
+    "status.expired": {"sr": "isteklo", "en": "expired"},
+    "decline.NOT_COMPETENT": {"sr": "Nismo nadležni", "en": "Not competent"},
+    "decline.OUTSIDE_TERRITORY": {"sr": "Van naše teritorije", "en": "Outside our territory"},
+    "decline.NO_CAPACITY": {"sr": "Nemamo kapaciteta", "en": "No capacity"},
+    "decline.SERVICE_NOT_OFFERED": {"sr": "Ne pružamo tu uslugu", "en": "Service not offered"},
+    "decline.ELIGIBILITY_NOT_MET": {"sr": "Uslovi nisu ispunjeni", "en": "Eligibility not met"},
+    "decline.NO_CONSENT": {"sr": "Nema pristanka", "en": "No consent"},
+    "decline.SUBJECT_DECLINED_SERVICE": {
+        "sr": "Osoba je odbila uslugu",
+        "en": "The person declined the service",
+    },
+    "decline.INSUFFICIENT_INFORMATION": {
+        "sr": "Nedovoljno informacija",
+        "en": "Insufficient information",
+    },
+    "decline.DUPLICATE": {"sr": "Dvostruko upućivanje", "en": "Duplicate"},
+    "decline.CONFLICT_OF_INTEREST": {"sr": "Sukob interesa", "en": "Conflict of interest"},
+    "decline.OTHER": {"sr": "Drugo", "en": "Other"},
+}
+
+
+def language(cookie: str | None, accept_language: str | None) -> str:
+    if cookie in LANGUAGES:
+        return cookie
+    for part in (accept_language or "").split(","):
+        tag = part.split(";")[0].strip().lower()
+        primary = tag.split("-")[0]
+        if primary in LANGUAGES:
+            return primary
+        if primary in {"hr", "bs", "sh", "cnr"}:  # neighbours read Serbian Latin
+            return "sr"
+    return DEFAULT
+
+
+def translator(lang: str) -> Callable[..., str]:
+    """``t(key, **values)``: the word in ``lang``; the key itself if there is none (a code
+    without a translation still shows, never an empty cell)."""
+
+    def t(key: str, **values: str) -> str:
+        found = WORDS.get(key)
+        text = found[lang] if found else key
+        return text.format(**values) if values else text
+
+    return t

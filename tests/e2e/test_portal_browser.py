@@ -1,0 +1,190 @@
+"""The portal in headless Chromium, as a person uses it: after a simulated run, the centre in
+Lazarevac refers a new case to the NGO over the API; a counsellor of the NGO signs in with only a
+browser, finds the referral in her inbox, presses Accept, and sees it accepted, as does the
+centre; then she reports the service completed. Screenshots at a phone's and a desktop's width
+are kept under the test's directory."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from services.cli.main import app as cli
+from tests.api.world import as_json, case_opened, referral_sent
+from tests.support.browser import chromium as find_chromium
+from tests.support.devtools import Page, headless_chromium
+from tests.support.serving import serving
+
+pytestmark = pytest.mark.browser
+_browser = functools.cache(find_chromium)
+RUN = ("--months", "3", "--scale", "0.1")
+CENTRE, NGO = "csr.lazarevac", "ngo.azc"
+PASSWORD = "correct horse battery staple"
+T = TypeVar("T")
+
+
+def _env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("POVEZIMO_")}
+
+
+def eventually(what: Callable[[], T | None], timeout: float = 60) -> T:
+    deadline = time.monotonic() + timeout
+    while (found := what()) is None:
+        assert time.monotonic() < deadline, what.__doc__
+        time.sleep(0.25)
+    return found
+
+
+def centre_refers_a_new_case(url: str, token: str) -> tuple[uuid.UUID, uuid.UUID]:
+    """A case opened and referred to the NGO, both accepted by the exchange."""
+    case_id, referral_id = uuid.uuid4(), uuid.uuid4()
+    now = dt.datetime.now(dt.UTC)
+    bearer = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=url, headers=bearer, timeout=30) as api:
+        for event in (
+            case_opened(CENTRE, case_id, "lazarevac", now),
+            referral_sent(CENTRE, case_id, referral_id, NGO, now),
+        ):
+            receipt = api.post("/v1/events", json=as_json(event))
+            assert receipt.status_code == 202, receipt.text
+
+            def decided(status_url: str = receipt.json()["status_url"]) -> str | None:
+                """the exchange decides on the event"""
+                status: str = api.get(status_url).json()["status"]
+                return status if status != "pending" else None
+
+            assert eventually(decided) == "accepted"
+    return case_id, referral_id
+
+
+def referral_status(url: str, token: str, case_id: uuid.UUID) -> str:
+    with httpx.Client(base_url=url, timeout=30) as api:
+        case: dict[str, Any] = api.get(
+            f"/v1/cases/{case_id}", headers={"Authorization": f"Bearer {token}"}
+        ).json()
+    [referral] = case["referrals"]
+    return str(referral["status"])
+
+
+def shoot(page: Page, directory: Path, name: str, at: str | None = None) -> None:
+    for label, width, height, mobile in (("phone", 390, 844, True), ("desktop", 1280, 900, False)):
+        shot = page.screenshot(
+            directory / f"portal-{name}-{label}.png",
+            width=width, height=height, mobile=mobile, at=at,
+        )  # fmt: skip
+        assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 5_000
+
+
+def test_a_counsellor_signs_in_accepts_and_completes_a_referral(tmp_path: Path) -> None:
+    path, why_absent = _browser()
+    if path is None:
+        pytest.skip(why_absent)
+    data_dir = tmp_path / "data"
+    demo = subprocess.run(
+        [sys.executable, "-m", "services.cli", "demo", *RUN, "--data-dir", str(data_dir)],
+        cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert demo.returncode == 0, demo.stderr
+    runner = CliRunner()
+    issued = runner.invoke(
+        cli,
+        ["tokens", "issue", "--institution", CENTRE, "--role", "institution",
+         "--data-dir", str(data_dir)],
+    )  # fmt: skip
+    assert issued.exit_code == 0, issued.output
+    centre_token = issued.output.strip().splitlines()[-1]
+    added = runner.invoke(
+        cli,
+        ["users", "add", "ana.petrovic", "--institution", NGO, "--role", "ngo-counsellor",
+         "--password-stdin", "--data-dir", str(data_dir)],
+        input=PASSWORD + "\n",
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+
+    with serving(tmp_path, data_dir) as url:
+        case_id, referral_id = centre_refers_a_new_case(url, centre_token)
+        item = f"#referral-{referral_id}"
+        with headless_chromium(path, tmp_path / "profile") as browser:
+            page = browser.new_page()
+            page.open(f"{url}/portal?lang=en")
+            assert "Sign in" in page.html()
+            assert page.accessibility_violations() == []
+            shoot(page, shots, "sign-in")
+            page.type("#username", "ana.petrovic")
+            page.type("#password", PASSWORD)
+            page.click("form.card button[type=submit]")
+            assert page.url().endswith("/portal/inbox"), page.html()[-2000:]
+
+            def listed() -> str | None:
+                """the NGO's inbox lists the new referral"""
+                html = page.html()
+                if f'id="referral-{referral_id}"' in html:
+                    return html
+                page.reload()
+                return None
+
+            inbox = eventually(listed)
+            assert "Signed in as" in inbox and "ana.petrovic" in inbox and CENTRE in inbox
+            assert f'id="referral-{referral_id}" data-status="sent"' in inbox
+            assert page.accessibility_violations() == []
+            shoot(page, shots, "inbox", at=item)
+
+            page.click(f"{item} button.accept")
+            assert "Your answer went to the exchange" in page.html()
+
+            def accepted() -> str | None:
+                """the referral shows as accepted"""
+                html = page.html()
+                if f'id="referral-{referral_id}" data-status="accepted"' in html:
+                    return html
+                page.reload()
+                return None
+
+            after = eventually(accepted)
+            block = after.split(f'id="referral-{referral_id}"')[1].split("</li>")[0]
+            assert 'class="accept"' not in block and "prihvaćeno" not in block  # English, done
+            assert "accepted" in block
+            shoot(page, shots, "accepted", at=item)
+            # The sender sees the answer too, through the API.
+            assert referral_status(url, centre_token, case_id) == "accepted"
+
+            # The service given, she reports it completed (the first outcome: goal achieved).
+            page.click(f"{item} button.complete")
+
+            def completed() -> str | None:
+                """the referral shows as completed"""
+                html = page.html()
+                if f'id="referral-{referral_id}" data-status="completed"' in html:
+                    return html
+                page.reload()
+                return None
+
+            eventually(completed)
+            assert referral_status(url, centre_token, case_id) == "completed"
+            # The case opens from the referral, with its timeline.
+            page.click(f"{item} a.case-link")
+            case_page = page.html()
+            assert "Timeline" in case_page and page.url().endswith(f"/portal/cases/{case_id}")
+            assert 'data-event-type="ReferralCompleted"' in case_page
+            assert page.accessibility_violations() == []
+            shoot(page, shots, "case")
+            assert page.console_errors() == []  # the policy blocked nothing the page needs
+
+            page.click("header form button[type=submit]")  # sign out
+            assert "Sign in" in page.html()
+            page.open(f"{url}/portal/inbox")
+            assert page.url().endswith("/portal"), "signed out, the inbox sends back to sign-in"
