@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from services.platform.files import owner_only_process
 from tests.support.brokers import (
     KAFKA_URL,
     TansuBroker,
@@ -14,6 +15,14 @@ from tests.support.brokers import (
     postgres_available,
     postgres_schema,
 )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def owner_only_files() -> None:
+    """What the tests create is its owner's alone, as every ``povezimo`` command makes it (the
+    command line's callback): without this, whether a test's store passed the loose-file check
+    depended on whether an earlier test had run a command in the same process."""
+    owner_only_process()
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from consumers.decisions import decision
 from services.bootstrap import Platform
-from services.platform.files import owner_only_process
 from tests.support.pipeline import pipeline_of, platform_for
 
 DOC = Path(__file__).parents[2] / "docs" / "api.md"
@@ -40,7 +39,6 @@ def as_run_here(example: str, platform: Platform, database: Path) -> str:
 
 
 def test_the_sdk_example_runs_as_written_and_its_case_is_accepted(tmp_path: Path) -> None:
-    owner_only_process()  # as every povezimo command does: the stores are the owner's alone
     platform = platform_for(tmp_path / "data", f"sqlite:///{tmp_path / 'bus.db'}")
     database = tmp_path / "cases.db"
     namespace: dict[str, object] = {}

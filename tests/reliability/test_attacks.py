@@ -50,11 +50,17 @@ NOBODY = 65534
 
 @pytest.fixture
 def shared_host_dir() -> Iterator[Path]:
-    """A directory other accounts may enter, as /srv or /var/lib would be (tmp_path is not)."""
+    """A directory other accounts may enter, as /srv or /var/lib would be (tmp_path is not), in
+    a process with the usual umask (022): the platform must protect its stores itself, not rely
+    on the command line's umask (which the test session sets for every other test)."""
     base = Path(tempfile.mkdtemp(prefix="povezimo-host-"))
     base.chmod(0o755)
-    yield base
-    shutil.rmtree(base, ignore_errors=True)
+    usual = os.umask(0o022)
+    try:
+        yield base
+    finally:
+        os.umask(usual)
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def _used_platform(data_dir: Path) -> Platform:
