@@ -313,11 +313,16 @@ def _noisy(
     def noise(counts: list[int]) -> list[int]:
         return privacy.noisy_counts(counts, share, bound)
 
+    limit = request.period()
+
     def closed(unit: object) -> bool:
-        dims = getattr(unit, "dims", {})
-        return str(dims.get("month", "")) <= horizon
+        month = str(getattr(unit, "dims", {}).get("month", ""))
+        return month <= horizon and (limit is None or limit.first <= month <= limit.last)
 
     published = tabulate(facts, request, noise=noise, bound=bound, keep=closed)
+    if limit is not None:
+        published.period_from = limit.first if request.period_from else None
+        published.period_to = limit.last if request.period_to else None
     privacy.charge(
         conn, uuid.uuid4().hex, request.indicator, published.by, request.epsilon or 0.0,
         settings.privacy_budget, published.to_json(),
@@ -335,5 +340,7 @@ def _entry(published: Release, caller: Caller, now: dt.datetime) -> dict[str, ob
         "grouping": list(published.by),
         "threshold": published.threshold,
         "epsilon": published.epsilon,
+        "period_from": published.period_from,
+        "period_to": published.period_to,
         "digest": hashlib.sha256(table.encode()).hexdigest(),
     }

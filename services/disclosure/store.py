@@ -7,7 +7,8 @@ replay of the aggregate rebuilds those, never these).
 - **Decisions.** Whether each cell of the cube is published or withheld, per threshold, decided
   once and kept: a published cell stays published, with its value.
 - **The ledger.** Every release: who, when, through which door, the indicator, its grouping,
-  threshold and epsilon, and a digest of the published table. Auditors list it.
+  threshold and epsilon, the months it was limited to, and a digest of the published table.
+  Auditors list it.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from sqlalchemy import (
 )
 
 from services.disclosure.cube import Cell, Var
-from services.platform.sql import UtcDateTime
+from services.platform.sql import UtcDateTime, add_missing_columns
 
 metadata = MetaData()
 
@@ -78,11 +79,15 @@ ledger = Table(
     Column("threshold", Integer, nullable=False),
     Column("epsilon", Float, nullable=True),
     Column("digest", String(64), nullable=False),
+    # The months a release was limited to (--from/--to); added in place to an older ledger.
+    Column("period_from", String(7), nullable=True),
+    Column("period_to", String(7), nullable=True),
 )
 
 
 def create(conn: Connection) -> None:
     metadata.create_all(conn)
+    add_missing_columns(conn, ledger)
 
 
 def frozen(conn: Connection, indicator: str) -> tuple[set[str], dict[Var, int]]:

@@ -17,7 +17,14 @@ from typing import Any
 
 from consumers.indicators import Indicator, Unit
 from services.disclosure.cube import ALL, SPINE, Cell, Cube, members
-from services.disclosure.model import PERIODS, TOTAL, Release, ReleaseRequest, branches_of
+from services.disclosure.model import (
+    PERIODS,
+    TOTAL,
+    PeriodRange,
+    Release,
+    ReleaseRequest,
+    branches_of,
+)
 
 Published = Mapping[Cell, bool]
 Medians = Callable[[Cell], float | None]
@@ -31,23 +38,46 @@ def view(
     request: ReleaseRequest,
     medians: Medians | None = None,
 ) -> Release:
-    """The table ``request`` asks for, each number as the cube decided it."""
+    """The table ``request`` asks for, each number as the cube decided it.
+
+    Limited to a period (``--from``/``--to``), it shows the periods of its period dimension that
+    lie wholly in the range, and as their total the cell of the range itself when the range is
+    one whole year, quarter or month of the cube; otherwise no period total, since a total over
+    any other range is a number the protection never decided (it and a published period could
+    give back a withheld one)."""
+    limit = request.period()
     out = Release(found.name, found.description, found.kind, by, request.threshold,
-                  request.epsilon, _measures(found.kind))  # fmt: skip
+                  request.epsilon, _measures(found.kind),
+                  period_from=limit.first if limit and request.period_from else None,
+                  period_to=limit.last if limit and request.period_to else None)  # fmt: skip
     if not cube.variables:
         return out
+    total = cube.everything if limit is None else _range_cell(cube, limit)
+    period_dim = next((d for d in by if d in PERIODS), None)
+    if total is None and period_dim is None:
+        return out  # the one period asked for is not released (not closed yet)
     row_dims, col_dims = by[:1], by[1:]
-    rows = [*itertools.product(*(_labels(cube, d) for d in row_dims))]
-    cols = [*itertools.product(*(_labels(cube, d) for d in col_dims))]
-    if len(rows) > 1 or not row_dims:
+    rows = [*itertools.product(*(_labels(cube, d, limit) for d in row_dims))]
+    cols = [*itertools.product(*(_labels(cube, d, limit) for d in col_dims))]
+    if (len(rows) > 1 or not row_dims) and (total or period_dim not in row_dims):
         rows.append((TOTAL,) * len(row_dims))
-    if len(cols) > 1 or not col_dims:
+    if (len(cols) > 1 or not col_dims) and (total or period_dim not in col_dims):
         cols.append((TOTAL,) * len(col_dims))
     for row in _unique(rows):
         for col in _unique(cols):
             labels = dict(zip(by, (*row, *col), strict=True))
-            out.rows.append(labels | _numbers(cube, published, by, labels, medians))
+            numbers = _numbers(cube, published, by, labels, medians, total or cube.everything)
+            out.rows.append(labels | numbers)
     return out
+
+
+def _range_cell(cube: Cube, limit: PeriodRange) -> str | None:
+    """The period of the cube's cell that is the whole range, if the range is one."""
+    single = limit.single
+    if single is None:
+        return None
+    level, period = single
+    return period if period in cube.periods(level) else None
 
 
 def _measures(kind: str) -> tuple[str, ...]:
@@ -56,11 +86,11 @@ def _measures(kind: str) -> tuple[str, ...]:
     return ("count", "median_hours") if kind == "median" else ("count",)
 
 
-def _labels(cube: Cube, dim: str) -> list[str]:
+def _labels(cube: Cube, dim: str, limit: PeriodRange | None = None) -> list[str]:
     if dim == "municipality":
         return cube.areas
     if dim in PERIODS:
-        return cube.periods(dim)
+        return [p for p in cube.periods(dim) if limit is None or limit.holds(p)]
     return cube.categories(dim)
 
 
@@ -68,8 +98,15 @@ def _unique(labels: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
     return list(dict.fromkeys(labels))
 
 
-def cell_of(cube: Cube, part: str, by: Sequence[str], labels: Mapping[str, str]) -> Cell:
-    """The cube's cell for one position of a table of ``by`` (a label ``*`` for a total)."""
+def cell_of(
+    cube: Cube,
+    part: str,
+    by: Sequence[str],
+    labels: Mapping[str, str],
+    total: str | None = None,
+) -> Cell:
+    """The cube's cell for one position of a table of ``by`` (a label ``*`` for a total; a
+    period total is ``total``, by default every period the cube holds)."""
     branches = branches_of(tuple(by))
     branch = branches[0] if branches else SPINE
     period_dim = next((d for d in by if d in PERIODS), None)
@@ -80,7 +117,7 @@ def cell_of(cube: Cube, part: str, by: Sequence[str], labels: Mapping[str, str])
         part,
         branch,
         ALL if area == TOTAL else area,
-        cube.everything if period == TOTAL else period,
+        (total or cube.everything) if period == TOTAL else period,
         ALL if category == TOTAL else category,
     )
     return cube.canonical(cell)
@@ -92,9 +129,10 @@ def _numbers(
     by: Sequence[str],
     labels: Mapping[str, str],
     medians: Medians | None,
+    total: str,
 ) -> dict[str, Any]:
     def shown(part: str) -> int | None:
-        cell = cell_of(cube, part, by, labels)
+        cell = cell_of(cube, part, by, labels, total)
         return cube.value(cell) if published.get(cell, False) else None
 
     if cube.kind == "rate":
@@ -108,7 +146,7 @@ def _numbers(
     count = shown("count")
     numbers: dict[str, Any] = {"count": count}
     if cube.kind == "median":
-        cell = cell_of(cube, "count", by, labels)
+        cell = cell_of(cube, "count", by, labels, total)
         numbers["median_hours"] = medians(cell) if count and medians else None
     return numbers
 
