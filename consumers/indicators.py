@@ -318,3 +318,49 @@ def services_delivered(facts: Facts, by: Sequence[str]) -> Iterable[Unit]:
         case = facts.cases[service.case_ps]
         dims = _case_dims(case, service.month) | {"service_type": service.service_type}
         yield Unit(_person(case), dims)
+
+
+# -- funnels: counts of the same units at successive stages, in one table ------------------------
+
+
+@dataclass(frozen=True)
+class Funnel:
+    """Counts of the same units at successive stages, side by side in one table. Each stage is
+    its own indicator, released as that indicator alone would be, so the table shows no number
+    its stages' releases would not."""
+
+    name: str
+    stages: tuple[tuple[str, str], ...]  # (measure, indicator), in the order of the funnel
+    description: str = ""
+    kind: str = "funnel"
+
+    @property
+    def allowed(self) -> tuple[str, ...]:
+        """The dimensions every stage has."""
+        first, *others = (INDICATORS[name].allowed for _, name in self.stages)
+        return tuple(d for d in first if all(d in other for other in others))
+
+    @property
+    def dimensions(self) -> tuple[str, ...]:
+        return tuple(d for d in self.allowed if d not in COMMON_DIMENSIONS)
+
+
+FUNNELS: dict[str, Funnel] = {
+    "referral_funnel": Funnel(
+        "referral_funnel",
+        (
+            ("sent", "referrals_sent"),
+            ("accepted", "referrals_accepted"),
+            ("declined", "referrals_declined"),
+            ("completed", "referrals_completed"),
+        ),
+        "Referrals sent, and of them those the recipient accepted, declined and completed, in "
+        "the month sent: referrals_sent, referrals_accepted, referrals_declined and "
+        "referrals_completed in one table.",
+    )
+}
+
+
+def releasable() -> list[Indicator | Funnel]:
+    """Every indicator and funnel a release may name, as ``--list`` shows them."""
+    return [*INDICATORS.values(), *FUNNELS.values()]

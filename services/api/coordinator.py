@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from consumers.indicators import INDICATORS
+from consumers.indicators import releasable
 from services.api.auth import require
 from services.api.context import ApiContext, api_context
 from services.api.errors import ApiError, ErrorBody
@@ -53,6 +53,8 @@ class ReleaseBody(BaseModel):
     epsilon: float | None
     measures: list[str]
     rows: list[dict[str, Any]]
+    period_from: str | None = None
+    period_to: str | None = None
 
 
 @router.get("/indicators", response_model=list[IndicatorInfo])
@@ -62,7 +64,7 @@ def indicators(_coordinator: Coordinator) -> list[IndicatorInfo]:
         IndicatorInfo(
             name=i.name, kind=i.kind, dimensions=list(i.allowed), description=i.description
         )
-        for i in INDICATORS.values()
+        for i in releasable()
     ]
 
 
@@ -73,6 +75,8 @@ def published(
     by: str,
     threshold: int | None,
     epsilon: float | None,
+    period_from: str | None = None,
+    period_to: str | None = None,
 ) -> Release:
     """A disclosure-controlled release, or the reason there is none as an ``ApiError``."""
     floor = context.platform.settings.disclosure_threshold
@@ -85,6 +89,8 @@ def published(
         by=tuple(d.strip() for d in by.split(",") if d.strip()),
         threshold=threshold or floor,
         epsilon=epsilon,
+        period_from=period_from,
+        period_to=period_to,
     )
     if not request.by:
         raise ApiError(422, "no_dimension", "name at least one dimension in by")
@@ -107,6 +113,10 @@ def as_csv(found: Release) -> str:
     for row in found.rows:
         writer.writerow(["" if row[c] is None else row[c] for c in columns])
     return buffer.getvalue()
+
+
+_FROM = "First period, inclusive: a year (2025), quarter (2025-Q1), month or a month's first day."
+_TO = "Last period, inclusive: a year, quarter, month, or a month's last day (2025-12-31)."
 
 
 @router.get(
@@ -136,9 +146,16 @@ def indicator_table(
         ),
     ] = None,
     format: Annotated[Literal["json", "csv"], Query()] = "json",
+    period_from: Annotated[
+        str | None, Query(alias="from", max_length=10, description=_FROM)
+    ] = None,
+    period_to: Annotated[str | None, Query(alias="to", max_length=10, description=_TO)] = None,
 ) -> Any:
-    """An indicator broken down by ``by``, disclosure-controlled (withheld values are null)."""
-    found = published(context, coordinator, indicator, by, threshold, epsilon)
+    """An indicator broken down by ``by``, disclosure-controlled (withheld values are null);
+    with ``from``/``to``, limited to whole periods of its period dimension."""
+    found = published(
+        context, coordinator, indicator, by, threshold, epsilon, period_from, period_to
+    )
     if format == "csv":
         return Response(
             as_csv(found),

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from consumers.indicators import INDICATORS
+from consumers.indicators import releasable
 from services.cli.common import USAGE, DataDirOption, console, fail, platform
 from services.disclosure.model import PERIODS
 from services.disclosure.privacy import BudgetExhausted
@@ -43,6 +43,16 @@ def aggregate(
     epsilon: Annotated[
         float | None, typer.Option("--epsilon", help="Add differentially private noise.")
     ] = None,
+    period_from: Annotated[
+        str | None,
+        typer.Option(
+            "--from", help="First period, inclusive: 2025, 2025-Q1, 2025-03 or 2025-03-01."
+        ),
+    ] = None,
+    period_to: Annotated[
+        str | None,
+        typer.Option("--to", help="Last period, inclusive: 2025, 2025-Q4, 2025-12 or 2025-12-31."),
+    ] = None,
     list_: Annotated[bool, typer.Option("--list", help="List the indicators.")] = False,
     data_dir: DataDirOption = None,
 ) -> None:
@@ -58,6 +68,8 @@ def aggregate(
             by=tuple(d.strip() for d in by.split(",") if d.strip()),
             threshold=threshold or system.settings.disclosure_threshold,
             epsilon=epsilon,
+            period_from=period_from,
+            period_to=period_to,
         )
         try:
             published = release(system, request, caller=Caller(f"cli:{getpass.getuser()}"))
@@ -105,7 +117,7 @@ def list_indicators(console: Console) -> None:
     """Every indicator with every dimension ``--by`` takes for it: one period, the
     municipality, and the indicator's own."""
     table = Table("indicator", "kind", "dimensions (--by)", "definition")
-    for found in INDICATORS.values():
+    for found in releasable():
         periods = ("year",) if found.kind == "distinct" else PERIODS  # a pseudonym's epoch
         dimensions = ", ".join([" | ".join(periods), "municipality", *found.dimensions])
         table.add_row(found.name, found.kind, dimensions, found.description)

@@ -7,7 +7,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from consumers.indicators import INDICATORS, Indicator
+from consumers.indicators import FUNNELS, INDICATORS, Indicator
 
 TOTAL = "*"
 PERIODS = ("month", "quarter", "year")
@@ -167,7 +167,8 @@ class ReleaseRequest:
         found = INDICATORS.get(self.indicator)
         if found is None:
             raise ReleaseError(
-                "unknown_indicator", f"no indicator {self.indicator!r}: {', '.join(INDICATORS)}"
+                "unknown_indicator",
+                f"no indicator {self.indicator!r}: {', '.join([*INDICATORS, *FUNNELS])}",
             )
         by = tuple(ALIASES.get(d, d) for d in self.by)
         for dim in by:

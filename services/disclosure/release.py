@@ -26,7 +26,7 @@ from sqlalchemy import Connection
 
 from consumers import generalise as g
 from consumers.indicators import INDICATORS, Facts, Indicator
-from services.disclosure import privacy, store
+from services.disclosure import funnel, privacy, store
 from services.disclosure.cube import SPINE, Cell, Cube, Var, continuous, count_units, from_counts
 from services.disclosure.model import (
     MAX_EPSILON,
@@ -80,8 +80,11 @@ def release(
     caller: Caller | None = None,
     now: dt.datetime | None = None,
 ) -> Release:
-    """Release ``request`` of the aggregate as of ``now`` under disclosure control."""
-    request.checked()
+    """Release ``request`` of the aggregate as of ``now`` under disclosure control (a funnel as
+    its stages' releases in one table, ``services.disclosure.funnel``)."""
+    stages = funnel.stages(request)
+    if stages is None:
+        request.checked()
     settings = platform.settings
     floor = settings.disclosure_threshold
     if request.threshold < floor:
@@ -99,10 +102,16 @@ def release(
     with _ONE_AT_A_TIME, write_transaction(platform.aggregate_engine) as conn:
         store.create(conn)
         facts = Facts.load(conn)
-        if request.epsilon is None:
-            published = protected_release(SqlState(conn), facts, request, floor, horizon)
+
+        def one(asked: ReleaseRequest) -> Release:
+            if asked.epsilon is None:
+                return protected_release(SqlState(conn), facts, asked, floor, horizon)
+            return _noisy(conn, facts, asked, platform, horizon)
+
+        if stages is None:
+            published = one(request)
         else:
-            published = _noisy(conn, facts, request, platform, horizon)
+            published = funnel.combine(request, [one(stage) for stage in stages])
         store.record(conn, _entry(published, caller or Caller(), now))
         return published
 
