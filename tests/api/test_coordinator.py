@@ -147,3 +147,108 @@ def test_every_release_is_in_the_ledger_auditors_read(
     assert [e["grouping"] for e in entries] == [["municipality"], ["municipality", "month"]]
     assert all(e["channel"] == "api" and "platform.povezimo" in e["released_by"] for e in entries)
     assert all(len(e["digest"]) == 64 and e["threshold"] == 5 for e in entries)
+
+
+def test_a_table_limited_to_a_period_shows_its_cells_as_the_whole_table_does(
+    client: TestClient, region: World
+) -> None:
+    headers = region.headers("coordinator")
+    path = "/v1/aggregate/indicators/reported_cases"
+    whole = client.get(path, params={"by": "municipality,month"}, headers=headers).json()
+    month = next(row["month"] for row in whole["rows"] if row["month"] != "*")
+    limited = client.get(
+        path, params={"by": "municipality,month", "from": month, "to": month}, headers=headers
+    )
+    assert limited.status_code == 200, limited.text
+    body = limited.json()
+    assert (body["period_from"], body["period_to"]) == (month, month)
+    assert body["rows"] == [row for row in whole["rows"] if row["month"] == month]
+    # Without a period in by, the one month is the period of every number.
+    alone = client.get(
+        path, params={"by": "municipality", "from": month, "to": f"{month}-31"}, headers=headers
+    )
+    if alone.status_code == 422:  # a month of 30 days or fewer: its last day is another
+        assert alone.json()["code"] == "period_not_whole"
+        alone = client.get(
+            path, params={"by": "municipality", "from": month, "to": month}, headers=headers
+        )
+    counts = {row["municipality"]: row["count"] for row in alone.json()["rows"]}
+    assert counts == {row["municipality"]: row["count"] for row in body["rows"]}
+    # A year not yet whole in the releases has no total: a sum of its months is a new number.
+    year = client.get(
+        path, params={"by": "municipality,month", "from": month[:4], "to": month[:4]},
+        headers=headers,
+    ).json()  # fmt: skip
+    assert year["rows"] and all(row["month"] != "*" for row in year["rows"])
+
+
+def test_a_period_the_door_cannot_cut_is_answered_with_its_code(
+    client: TestClient, region: World
+) -> None:
+    headers = region.headers("coordinator")
+    cases = {
+        ("month", "2025-13", None): "bad_period",
+        ("month", "2025-06", "2025-01"): "empty_period_range",
+        ("quarter", "2025-02", None): "period_not_whole",
+        ("municipality", "2025-01", "2025-06"): "period_not_whole",
+        ("month", "2025-01-15", None): "period_not_whole",
+        ("month", "2025-01-01T00:00:00", None): "string_too_long",
+    }
+    for (by, start, end), code in cases.items():
+        params = {"by": by} | ({"from": start} if start else {}) | ({"to": end} if end else {})
+        answer = client.get(
+            "/v1/aggregate/indicators/reported_cases", params=params, headers=headers
+        )
+        assert answer.status_code == 422, (params, answer.text)
+        body = answer.json()
+        found = [body["code"], *(p["code"] for p in body.get("problems", []))]
+        assert code in found, (params, body)
+
+
+def test_the_referral_funnel_is_one_table_of_four_counts(
+    client: TestClient, region: World, platform: Platform
+) -> None:
+    headers = region.headers("coordinator")
+    listed = client.get("/v1/aggregate/indicators", headers=headers).json()
+    (info,) = [i for i in listed if i["name"] == "referral_funnel"]
+    assert info["kind"] == "funnel"
+    assert {"service_type", "urgency", "recipient_kind", "month"} <= set(info["dimensions"])
+    assert "decline_reason" not in info["dimensions"]
+    answer = client.get(
+        "/v1/aggregate/indicators/referral_funnel",
+        params={"by": "municipality,quarter"},
+        headers=headers,
+    )
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["measures"] == ["sent", "accepted", "declined", "completed"]
+    door = release(
+        platform, ReleaseRequest("referrals_sent", ("municipality", "quarter"), 5), now=LATER
+    )
+    assert [row["sent"] for row in body["rows"]] == [row["count"] for row in door.rows]
+    as_csv = client.get(
+        "/v1/aggregate/indicators/referral_funnel",
+        params={"by": "municipality", "format": "csv"},
+        headers=headers,
+    )
+    assert as_csv.text.splitlines()[0] == "municipality,sent,accepted,declined,completed"
+    refused = client.get(
+        "/v1/aggregate/indicators/referral_funnel",
+        params={"by": "decline_reason"},
+        headers=headers,
+    )
+    assert (refused.status_code, refused.json()["code"]) == (422, "unknown_dimension")
+
+
+def test_a_limited_release_is_in_the_ledger_with_its_months(
+    client: TestClient, region: World
+) -> None:
+    coordinator = region.headers("coordinator")
+    answer = client.get(
+        "/v1/aggregate/indicators/reported_cases",
+        params={"by": "month", "from": "2025-Q3", "to": "2026"},
+        headers=coordinator,
+    )
+    assert answer.status_code == 200, answer.text
+    (entry,) = client.get("/v1/audit/releases", headers=region.headers("auditor")).json()
+    assert (entry["period_from"], entry["period_to"]) == ("2025-07", "2026-12")
