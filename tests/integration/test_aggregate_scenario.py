@@ -250,3 +250,44 @@ def test_a_release_cannot_lower_the_operator_threshold(platform: Platform) -> No
         assert release(strict, request, now=AFTER).rows
     finally:
         strict.close()
+
+
+def test_the_command_line_gives_the_referral_funnel_limited_to_a_period(
+    platform: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("POVEZIMO_DISCLOSURE_THRESHOLD", "1")
+    data_dir = str(platform.settings.data_dir)
+    common = ["aggregate", "--data-dir", data_dir, "--threshold", "1", "--format", "json"]
+    runner = CliRunner()
+    asked = [*common, "--indicator", "referral_funnel", "--by", "quarter"]
+    funnel = runner.invoke(app, [*asked, "--from", "2026-Q1", "--to", "2026-03-31"])
+    assert funnel.exit_code == 0, funnel.output
+    body = json.loads(funnel.output)
+    assert (body["period_from"], body["period_to"]) == ("2026-01", "2026-03")
+    assert body["rows"] == [
+        {"quarter": "2026-Q1", "sent": 5, "accepted": 4, "declined": 1, "completed": 0}
+    ]
+    listed = runner.invoke(app, ["aggregate", "--list"], terminal_width=250)
+    assert "referral_funnel" in listed.output and "recipient_kind" in listed.output
+    for args, code in (
+        (["--from", "2026-14"], "bad_period"),
+        (["--from", "2026-03", "--to", "2026-01"], "empty_period_range"),
+        (["--by", "quarter", "--from", "2026-02"], "period_not_whole"),
+    ):
+        refused = runner.invoke(app, [*common, *args])
+        assert refused.exit_code == 2 and code in refused.stderr, (args, refused.stderr)
+
+
+def test_a_noisy_table_limited_to_a_period_counts_that_period_alone(platform: Platform) -> None:
+    limited = ReleaseRequest(
+        "reported_cases", ("month",), threshold=1, epsilon=1.0, period_from="2026-02",
+        period_to="2026-02",
+    )  # fmt: skip
+    published = release(platform, limited, now=AFTER)
+    assert [row["month"] for row in published.rows] == ["2026-02"]
+    assert (published.period_from, published.period_to) == ("2026-02", "2026-02")
+    # A noisy funnel: each stage a noisy table with a quarter of the epsilon.
+    noisy = ReleaseRequest("referral_funnel", ("year",), threshold=1, epsilon=0.4)
+    funnel = release(platform, noisy, now=AFTER)
+    assert funnel.measures == ("sent", "accepted", "declined", "completed")
+    assert funnel.epsilon == 0.4 and [row["year"] for row in funnel.rows] == ["2026"]
