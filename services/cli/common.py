@@ -8,11 +8,12 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn, ParamSpec, TypeVar
+from typing import Annotated, Any, NoReturn, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
 from sqlalchemy.exc import OperationalError
+from typer.core import TyperGroup
 
 from schemas.institutions import Institution
 from schemas.registry.port import RegistryError
@@ -112,6 +113,39 @@ def answer_errors(app: typer.Typer) -> None:
     for group in app.registered_groups:
         if group.typer_instance is not None:
             answer_errors(group.typer_instance)
+
+
+def _click_refusal(error: BaseException) -> tuple[str, int] | None:
+    """The message and exit status of Click's own refusal (an unknown option or command, a
+    missing argument, a value not among the choices), which Typer raises from its bundled Click;
+    recognised by what it has, since that Click is not a public module."""
+    format_message = getattr(error, "format_message", None)
+    status = getattr(error, "exit_code", None)
+    if not callable(format_message) or not isinstance(status, int):
+        return None
+    return " ".join(str(format_message()).split()), status  # one line, as every error
+
+
+class OneErrorStyle(TyperGroup):
+    """The command line's group: Click's own refusals in the one style too, not in a box."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("standalone_mode", True) is False:
+            return super().main(*args, **kwargs)
+        try:
+            status = super().main(*args, **{**kwargs, "standalone_mode": False})
+        except typer.Abort:
+            typer.echo("error: aborted: stopped before it finished", err=True)
+            sys.exit(1)
+        except Exception as error:
+            refusal = _click_refusal(error)
+            if refusal is None:
+                raise
+            message, code = refusal
+            command = getattr(getattr(error, "ctx", None), "command_path", "povezimo")
+            typer.echo(f"error: usage: {message} (`{command} --help` shows the options)", err=True)
+            sys.exit(code)
+        sys.exit(status if isinstance(status, int) else 0)
 
 
 # -- the platform ------------------------------------------------------------------------------

@@ -20,10 +20,12 @@ from services.cli import (
     serve,
     users,
 )
-from services.cli.common import answer_errors
+from services.cli.common import OneErrorStyle, answer_errors
 from services.platform.files import owner_only_process
 
-app = typer.Typer(help="Povezimo: institutions acting together on domestic-violence cases.")
+app = typer.Typer(
+    cls=OneErrorStyle, help="Povezimo: institutions acting together on domestic-violence cases."
+)
 
 
 @app.callback()

@@ -62,7 +62,21 @@ def test_every_listing_prints_a_table_csv_or_json(data_dir: Path, args: tuple[st
     as_table = runner.invoke(app, [*command, "--format", "table"])
     assert as_table.exit_code == 0 and as_table.stdout
     unknown = runner.invoke(app, [*command, "--format", "text"])
-    assert unknown.exit_code == 2  # Click's own usage error
+    assert unknown.exit_code == 2  # Click's own usage error, in the one style
+    assert unknown.stderr.startswith("error: usage: Invalid value for '--format'"), unknown.stderr
+
+
+@pytest.mark.parametrize(
+    "words",
+    [["nosuch"], ["tokens", "list", "--nosuch"], ["aggregate", "--by"], ["tokens", "issue"]],
+    ids=["unknown command", "unknown option", "option without its value", "missing option"],
+)
+def test_clicks_own_refusals_are_one_line_in_the_one_style(words: list[str]) -> None:
+    refused = runner.invoke(app, words)
+    assert refused.exit_code == 2
+    lines = refused.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: usage: "), refused.stderr
+    assert "--help` shows the options" in lines[0]
 
 
 def test_a_listed_token_id_is_whole_and_revokes(data_dir: Path) -> None:
