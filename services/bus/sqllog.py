@@ -473,7 +473,8 @@ class FileChanges:
     An idle member used to read the log table every ``POLL_INTERVAL_S``: seven members of an idle
     ``serve`` made 350 queries a second. Now one thread per file asks SQLite's
     ``PRAGMA data_version`` (a counter, no table read) that often, only while someone waits, and
-    a publish in this process wakes the waiters at once.
+    a publish in this process wakes the waiters at once. A change that adds no record (a group's
+    heartbeat, an offset commit) wakes nobody.
     """
 
     def __init__(self, path: str) -> None:
@@ -503,6 +504,7 @@ class FileChanges:
         connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         try:
             last = connection.execute("PRAGMA data_version").fetchone()[0]
+            records = _records_mark(connection)
             # A change committed after a waiter's last look but before this baseline would
             # go unnoticed: wake every waiter once to look again.
             self.bump()
@@ -510,9 +512,14 @@ class FileChanges:
             while True:
                 time.sleep(POLL_INTERVAL_S)
                 version = connection.execute("PRAGMA data_version").fetchone()[0]
+                changed = version != last
+                if changed:
+                    # Heartbeats and offset commits change the file too, several a second on
+                    # an idle platform; only new records are worth waking every member for.
+                    last, before, records = version, records, _records_mark(connection)
+                    changed = records is None or records != before
                 with self._changed:
-                    if version != last:
-                        last = version
+                    if changed:
                         self.generation += 1
                         self._changed.notify_all()
                     if self._waiting:
@@ -526,6 +533,16 @@ class FileChanges:
                 self._changed.notify_all()  # the waiters fall back to looking themselves
         finally:
             connection.close()
+
+
+def _records_mark(connection: sqlite3.Connection) -> int | None:
+    """How many records the file's partitions have taken in all (None before the log exists):
+    it grows with every publish, and with nothing else."""
+    try:
+        row = connection.execute("SELECT coalesce(sum(next_offset), 0) FROM bus_partitions")
+    except sqlite3.OperationalError:
+        return None
+    return int(row.fetchone()[0])
 
 
 _FILE_CHANGES: dict[str, FileChanges] = {}
