@@ -95,15 +95,7 @@ def _coordinate(s: CaseScript, after: dt.datetime) -> None:
     legal_aid = serving(s.municipality, "LEGAL_AID")
     conference, plan, measure = s.new_id(), s.new_id(), s.new_id()
     scheduled, held = next(step), next(step)
-    members = [s.csr, s.police, NGO]
-    s.emit(s.prosecutor, "PUBLIC_PROSECUTOR", scheduled, "CaseConferenceScheduled",
-           conference_id=conference, scheduled_for=held,
-           chair_institution={"institution_id": s.prosecutor, "kind": "PROSECUTOR"},
-           invited_institution_ids=members, agenda_reason="IMMINENT_DANGER_REVIEW")  # fmt: skip
-    s.emit(s.prosecutor, "PUBLIC_PROSECUTOR", held, "CaseConferenceHeld",
-           conference_id=conference, held_at=held,
-           attending_institution_ids=[s.prosecutor, *members], victim_participated=True,
-           decisions=["PLAN_ADOPTED"])  # fmt: skip
+    s.conference(conference, scheduled, held, [s.csr, s.police, NGO])
     counselling = {
         "measure_id": measure, "kind": "SUPPORT", "description_code": "COUNSELLING",
         "service_type": "COUNSELLING",

@@ -96,6 +96,22 @@ class CaseScript:
         self.submissions.append(Submission(institution, event))
         return event
 
+    def conference(
+        self, conference_id: uuid.UUID, scheduled: dt.datetime, held: dt.datetime,
+        members: list[str],
+    ) -> None:  # fmt: skip
+        """The prosecutor schedules an imminent-danger case conference and holds it with
+        ``members``, the victim taking part, and a plan adopted."""
+        self.emit(self.prosecutor, "PUBLIC_PROSECUTOR", scheduled, "CaseConferenceScheduled",
+                  conference_id=conference_id, scheduled_for=held,
+                  chair_institution={"institution_id": self.prosecutor, "kind": "PROSECUTOR"},
+                  invited_institution_ids=members,
+                  agenda_reason="IMMINENT_DANGER_REVIEW")  # fmt: skip
+        self.emit(self.prosecutor, "PUBLIC_PROSECUTOR", held, "CaseConferenceHeld",
+                  conference_id=conference_id, held_at=held,
+                  attending_institution_ids=[self.prosecutor, *members],
+                  victim_participated=True, decisions=["PLAN_ADOPTED"])  # fmt: skip
+
     def register(
         self, institution: str, at: dt.datetime, subject_id: uuid.UUID, role: str, *, female: bool
     ) -> EventModel:
@@ -198,15 +214,7 @@ def urgent_measure_path(s: CaseScript, start: dt.datetime) -> dt.datetime:
 def _coordination_path(s: CaseScript, after: dt.datetime) -> None:
     conference_id, plan_id, measure_id = s.new_id(), s.new_id(), s.new_id()
     scheduled, held = after + HOUR, after + 3 * DAY
-    members = [s.csr, s.police, NGO, s.health]
-    s.emit(s.prosecutor, "PUBLIC_PROSECUTOR", scheduled, "CaseConferenceScheduled",
-           conference_id=conference_id, scheduled_for=held,
-           chair_institution={"institution_id": s.prosecutor, "kind": "PROSECUTOR"},
-           invited_institution_ids=members, agenda_reason="IMMINENT_DANGER_REVIEW")  # fmt: skip
-    s.emit(s.prosecutor, "PUBLIC_PROSECUTOR", held, "CaseConferenceHeld",
-           conference_id=conference_id, held_at=held,
-           attending_institution_ids=[s.prosecutor, *members], victim_participated=True,
-           decisions=["PLAN_ADOPTED"])  # fmt: skip
+    s.conference(conference_id, scheduled, held, [s.csr, s.police, NGO, s.health])
     measures = [
         _plan_measure(measure_id, "SUPPORT", "COUNSELLING", NGO, "NGO", held + 14 * DAY, s.victim),
         _plan_measure(
