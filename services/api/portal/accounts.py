@@ -10,6 +10,7 @@ the row: the access log and the events still name the account that acted.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -75,8 +76,14 @@ USERNAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-")
 MIN_PASSWORD = 12
 
 _hasher = PasswordHasher()  # Argon2id with the library's (RFC 9106 low-memory) parameters
-# Checked when the username is unknown, so a wrong name costs as long as a wrong password.
-_DUMMY_HASH = _hasher.hash("no such account, but as slow to refuse")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Checked when the username is unknown, so a wrong name costs as long as a wrong password.
+    Made at the first sign-in, not at import: hashing takes most of a second, and every CLI
+    command imports this module."""
+    return _hasher.hash("no such account, but as slow to refuse")
 
 
 class AccountError(ValueError):
@@ -242,7 +249,7 @@ class StaffStore:
         if recent[0] >= LOCK_AFTER:
             return Locked(until=recent[1] + LOCK_WINDOW)
         try:
-            _hasher.verify(row.password_hash if row is not None else _DUMMY_HASH, password)
+            _hasher.verify(row.password_hash if row is not None else _dummy_hash(), password)
             verified = row is not None
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             verified = False
