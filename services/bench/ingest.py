@@ -1,14 +1,15 @@
 """Ingest: how fast institutions' events get onto the bus, against hand-written kafka-python loops.
 
-The producer SDK's baseline is the loop a careful user would write by hand (issue 24): each
-event's Avro record encoded by fastavro (``schemaless_writer`` with the schema parsed once),
-framed the Confluent way (magic byte 0, the 4-byte schema id looked up once per type), and sent
-with kafka-python with the partition computed once per key, then one ``flush``; in submission
-order, each record as it is encoded (``hand``) or after encoding the whole batch
-(``hand_bulk``). Neither loop keeps anything: a record not yet acknowledged is lost if the
-process dies. An event the SDK accepted is in its SQLite outbox (WAL, ``synchronous=NORMAL``:
-it survives the process dying, not the machine losing power) before ``submit_many`` returns.
-The SDK's models and the hand loops' records are both built before the clock.
+The producer SDK's baseline is the loop a careful user would write by hand (issue 24): each event's
+Avro record encoded by fastavro (``schemaless_writer`` with the schema parsed once), framed the
+Confluent way (magic byte 0, the 4-byte schema id looked up once per type), and sent with
+kafka-python with the partition computed once per key, then one ``flush``; in submission order,
+each record as it is encoded (``hand``) or after encoding the whole batch (``hand_bulk``); or, as
+the relay sends, the encoded batch grouped partition by partition (``hand_grouped``, the grouping
+on the clock). No hand loop keeps anything: a record not yet acknowledged is lost if the process
+dies. An event the SDK accepted is in its SQLite outbox (WAL, ``synchronous=NORMAL``: it survives
+the process dying, not the machine losing power) before ``submit_many`` returns. The SDK's models
+and the hand loops' records are both built before the clock.
 
 The raw-bytes ceiling is kafka-python's own ``send()`` loop of the same records to the same
 topics, with the partition computed once per key (the submitted bytes as key and value, and the
@@ -37,9 +38,9 @@ import io
 import multiprocessing
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from fastavro import schemaless_writer
 
@@ -90,10 +91,21 @@ class Clock:
             gc.unfreeze()
 
 
-SIDES = ("raw", "raw_grouped", "hand", "hand_bulk", "port", "sdk", "sdk_thread", "sdk_process")
+SIDES = (
+    "raw",
+    "raw_grouped",
+    "hand",
+    "hand_bulk",
+    "hand_grouped",
+    "port",
+    "sdk",
+    "sdk_thread",
+    "sdk_process",
+)
 """raw: kafka-python's ``send()`` loop of the encoded bytes in submission order; hand: the loop a
 careful user writes (fastavro encode, framing, ``send``), the SDK's baseline; hand_bulk: the same
-with the whole batch encoded before the first send; raw_grouped: the same records sent
+with the whole batch encoded before the first send; hand_grouped: the encoded batch sent partition
+by partition, as the relay sends; raw_grouped: the same records sent
 partition by partition (the relay's order); port: ``Bus.publish``; sdk: submit, then the relay,
 in one thread; sdk_thread: the relay in a thread of its own; sdk_process: the relay in a process
 of its own (CPU: both processes)."""
@@ -141,7 +153,7 @@ class IngestRun:
                 found[side]["ratio"] = _rounded(self.ratio(side))
                 found[side]["cpu_ratio"] = _rounded(self.cpu_ratio(side))
             if side.startswith("sdk"):
-                for hand in ("hand", "hand_bulk"):
+                for hand in ("hand", "hand_bulk", "hand_grouped"):
                     found[side][f"{hand}_ratio"] = _rounded(self.ratio(side, hand))
                     found[side][f"{hand}_cpu_ratio"] = _rounded(self.cpu_ratio(side, hand))
         return found
@@ -171,6 +183,9 @@ def measure_ingest(workspace: Workspace, events: EventSet, repetition: int = 0) 
         "hand": lambda url: hand_send_seconds(url, workspace.codec, records, clocks["hand"]),
         "hand_bulk": lambda url: hand_send_seconds(
             url, workspace.codec, records, clocks["hand_bulk"], encode_first=True
+        ),
+        "hand_grouped": lambda url: hand_send_seconds(
+            url, workspace.codec, records, clocks["hand_grouped"], by_partition=True
         ),
         "port": lambda url: port_publish_seconds(url, messages, clocks["port"]),
     }
@@ -221,7 +236,10 @@ def hand_encode(schema: Any, frame: bytes, record: dict[str, Any]) -> bytes:
     return buffer.getvalue()
 
 
-def in_partition_order(messages: Sequence[Message], partitions: int) -> list[Message]:
+Keyed = TypeVar("Keyed", bound=tuple[Any, ...])  # a record that starts (topic, key, …)
+
+
+def in_partition_order(messages: Sequence[Keyed], partitions: int) -> list[Keyed]:
     """The same records grouped by topic and partition, each partition's in the order given:
     what ``KafkaBus.publish_all`` sends for a relay's batch."""
     return sorted(messages, key=lambda m: (m[0], partition_for(m[1], partitions) if m[1] else -1))
@@ -290,6 +308,7 @@ def hand_send_seconds(
     clock: Clock | None = None,
     *,
     encode_first: bool = False,
+    by_partition: bool = False,
 ) -> float:
     """The loop a careful user writes without our SDK: encode each record with fastavro, frame
     it, ``send()`` it with its partition computed once per key, and ``flush()`` at the end.
@@ -297,8 +316,10 @@ def hand_send_seconds(
     ``encode_first``: encode the whole batch, then send it (still in submission order). The
     sends then follow each other as fast as the raw loop's, and kafka-python fills fuller
     batches before ``linger_ms`` runs out; sending each record as it is encoded leaves the
-    client more, smaller batches. The SDK's outbox gets this for free, so its ratio is given
-    against both loops.
+    client more, smaller batches. ``by_partition``: encode the batch, then send it grouped
+    partition by partition as the relay does (the grouping on the clock), so kafka-python
+    fills one batch per partition at a time. The SDK gets both for free, so its ratio is given
+    against every loop.
 
     What such a user prepares once is prepared before the clock: each event type's parsed
     schema, schema id (the frame) and ``event-type`` header, and a connected producer with our
@@ -319,10 +340,14 @@ def hand_send_seconds(
     producer.flush()
     with clock.running():
         partition = functools.cache(lambda key: partition_for(key, PARTITIONS))
-        encoded = (
+        encoded: Iterable[tuple[str, bytes, str, bytes]] = (
             (topic, key, event_type, hand_encode(*prepared[event_type][:2], record))
             for topic, key, event_type, record in records
         )
+        if by_partition:
+            encoded = in_partition_order(list(encoded), PARTITIONS)
+        elif encode_first:
+            encoded = list(encoded)
         futures = [
             producer.send(
                 topic,
@@ -331,7 +356,7 @@ def hand_send_seconds(
                 headers=prepared[event_type][2],
                 partition=partition(key),
             )
-            for topic, key, event_type, value in (list(encoded) if encode_first else encoded)
+            for topic, key, event_type, value in encoded
         ]
         producer.flush()
     failed = sum(1 for f in futures if f.failed())

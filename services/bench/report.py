@@ -59,6 +59,12 @@ _INGEST_ROWS = (
         "hand_bulk",
         "≥ 0.9",
     ),
+    (
+        "ingest: producer SDK, one thread ÷ hand loop sending partition by partition (wall; CPU)",
+        "sdk",
+        "hand_grouped",
+        "≥ 0.9",
+    ),
     ("ingest: producer SDK, one thread ÷ raw kafka-python (wall; CPU)", "sdk", "raw", ""),
     (
         "ingest: raw kafka-python sent partition by partition ÷ as submitted (wall; CPU)",
