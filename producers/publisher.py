@@ -40,15 +40,11 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 
-from producers.submission import (
-    encode_submission,
-    id_text,
-    submission_headers,
-    submission_message,
-)
+from producers.submission import encode_submission, id_text, submission_headers
 from schemas import Codec
 from schemas.models import EventModel, model_for
-from services.bus import Bus, BusError, Headers
+from schemas.topics import submissions_topic
+from services.bus import Bus, BusError
 from services.platform.migrations import upgrade as migrate
 from services.platform.sql import Bytes, given_or_own
 
@@ -201,6 +197,12 @@ class Relay:
             .order_by(columns.seq)
             .limit(self.batch_size)
         )
+        # The same query as the driver's SQL and parameters, compiled once (see _next_rows).
+        compiled = self._pending.compile(dialect=sqlite.dialect())
+        self._pending_sql = (
+            str(compiled),
+            tuple(compiled.params[name] for name in compiled.positiontup or ()),
+        )
         in_range = columns.seq.between(bindparam("first"), bindparam("last"))
         self._mark_sent = (
             update(outbox_table)
@@ -221,12 +223,12 @@ class Relay:
             try:
                 self._publish(rows)
             except BusError:
-                self._count_attempt(rows[0].seq, rows[-1].seq)
+                self._count_attempt(rows[0][0], rows[-1][0])
                 raise
             # Published: mark sent. A crash before this line sends them again (harmless).
             with self.engine.begin() as tx:
                 tx.execute(
-                    self._mark_sent, {"first": rows[0].seq, "last": rows[-1].seq, "at": _now_ms()}
+                    self._mark_sent, {"first": rows[0][0], "last": rows[-1][0], "at": _now_ms()}
                 )
             delivered += len(rows)
             if len(rows) < self.batch_size:
@@ -265,18 +267,30 @@ class Relay:
         Each partition's rows go out in the outbox's order, so a case's events keep theirs; the
         engine may send different partitions' rows in another order (``Bus.publish_all``).
         """
-        # Headers repeat across rows: built once per event type.
-        headers: dict[str, Headers] = {}
-        for row in rows:
-            if row.event_type not in headers:
-                headers[row.event_type] = submission_headers(row.event_type)
+        # A row is (seq, institution, event_type, key, value). Topics and headers repeat across
+        # rows: each is built once per batch (headers as the list kafka-python takes, so the
+        # engine need not copy them), and per row only a tuple is made. Per-row calls and
+        # attribute lookups had cost about 5 µs of CPU an event (2026-12-07, 10,000 events).
+        topics: dict[str, str] = {}
+        headers: dict[str, list[tuple[str, bytes]]] = {}
+        for _seq, institution, event_type, _key, _value in rows:
+            if institution not in topics:
+                topics[institution] = submissions_topic(institution)
+            if event_type not in headers:
+                headers[event_type] = list(submission_headers(event_type))
         self.bus.publish_all(
-            submission_message(row.institution, row.key, row.value, headers[row.event_type])
-            for row in rows
+            [
+                (topics[institution], key, value, headers[event_type])
+                for _seq, institution, event_type, key, value in rows
+            ]
         )
 
     def _next_rows(self) -> Sequence[Any]:
+        """Up to ``batch_size`` unsent rows in order, as (seq, institution, event_type, key,
+        value); on SQLite the driver's own tuples (SQLAlchemy's ``Row`` cost ~1 µs a row)."""
         with self.engine.connect() as conn:
+            if conn.dialect.name == "sqlite":
+                return conn.exec_driver_sql(*self._pending_sql).fetchall()
             return conn.execute(self._pending).all()
 
     def _count_attempt(self, first: int, last: int) -> None:

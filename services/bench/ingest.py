@@ -1,11 +1,22 @@
-"""Ingest: how fast institutions' events get onto the bus, against a raw kafka-python loop.
+"""Ingest: how fast institutions' events get onto the bus, against hand-written kafka-python loops.
 
-The ceiling is kafka-python's own ``send()`` loop of the same records to the same topics, with
-the partition computed once per key as a careful hand loop does (the
-submitted bytes as key and value, and the ``event-type`` header the relay adds, so the same bytes
-go over the wire), with the producer settings our Kafka engine uses (idempotent, ``acks=all``,
-the same linger and batch), so the ratio measures our layers, not a durability difference. Each
-side gets a fresh tansu broker with the topics created beforehand.
+The producer SDK's baseline is the loop a careful user would write by hand (issue 24): each event's
+Avro record encoded by fastavro (``schemaless_writer`` with the schema parsed once), framed the
+Confluent way (magic byte 0, the 4-byte schema id looked up once per type), and sent with
+kafka-python with the partition computed once per key, then one ``flush``; in submission order,
+each record as it is encoded (``hand``) or after encoding the whole batch (``hand_bulk``); or, as
+the relay sends, the encoded batch grouped partition by partition (``hand_grouped``, the grouping
+on the clock). No hand loop keeps anything: a record not yet acknowledged is lost if the process
+dies. An event the SDK accepted is in its SQLite outbox (WAL, ``synchronous=NORMAL``: it survives
+the process dying, not the machine losing power) before ``submit_many`` returns. The SDK's models
+and the hand loops' records are both built before the clock.
+
+The raw-bytes ceiling is kafka-python's own ``send()`` loop of the same records to the same
+topics, with the partition computed once per key (the submitted bytes as key and value, and the
+``event-type`` header the relay adds, so the same bytes go over the wire). Every side uses the
+producer settings our Kafka engine uses (idempotent, ``acks=all``, the same linger and batch),
+so the ratios measure our layers, not a durability difference. Each side gets a fresh tansu
+broker with the topics created beforehand.
 
 Measured: the bus port (``Bus.publish`` + ``flush``, what the exchange and projections publish
 through) and, where it exists, the producer SDK (``producers.publisher``: validate, encode,
@@ -23,20 +34,27 @@ import contextlib
 import functools
 import gc
 import importlib.util
+import io
 import multiprocessing
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from schemas.topics import EVENT_TYPE, SUBMISSIONS_PARTITIONS
+from fastavro import schemaless_writer
+
+from schemas import Codec
+from schemas.codec import FRAME, MAGIC
+from schemas.topics import EVENT_TYPE, SUBMISSIONS_PARTITIONS, submissions_topic
 from services.bench.sample_events import EventSet
 from services.bench.workspace import Workspace
 from services.bus.kafka import KafkaBus, parse_kafka_url
 from services.bus.partitioning import partition_for
 
 Message = tuple[str, bytes, bytes, list[tuple[str, bytes]]]
+HandRecord = tuple[str, bytes, str, dict[str, Any]]
+"""What a user's system holds before encoding: topic, key, event type and the Avro record."""
 PARTITIONS = SUBMISSIONS_PARTITIONS  # of every submissions topic, as the platform creates them
 
 
@@ -73,8 +91,21 @@ class Clock:
             gc.unfreeze()
 
 
-SIDES = ("raw", "raw_grouped", "port", "sdk", "sdk_thread", "sdk_process")
-"""raw: kafka-python's ``send()`` loop in submission order; raw_grouped: the same records sent
+SIDES = (
+    "raw",
+    "raw_grouped",
+    "hand",
+    "hand_bulk",
+    "hand_grouped",
+    "port",
+    "sdk",
+    "sdk_thread",
+    "sdk_process",
+)
+"""raw: kafka-python's ``send()`` loop of the encoded bytes in submission order; hand: the loop a
+careful user writes (fastavro encode, framing, ``send``), the SDK's baseline; hand_bulk: the same
+with the whole batch encoded before the first send; hand_grouped: the encoded batch sent partition
+by partition, as the relay sends; raw_grouped: the same records sent
 partition by partition (the relay's order); port: ``Bus.publish``; sdk: submit, then the relay,
 in one thread; sdk_thread: the relay in a thread of its own; sdk_process: the relay in a process
 of its own (CPU: both processes)."""
@@ -121,6 +152,10 @@ class IngestRun:
             if side != "raw":
                 found[side]["ratio"] = _rounded(self.ratio(side))
                 found[side]["cpu_ratio"] = _rounded(self.cpu_ratio(side))
+            if side.startswith("sdk"):
+                for hand in ("hand", "hand_bulk", "hand_grouped"):
+                    found[side][f"{hand}_ratio"] = _rounded(self.ratio(side, hand))
+                    found[side][f"{hand}_cpu_ratio"] = _rounded(self.cpu_ratio(side, hand))
         return found
 
 
@@ -132,15 +167,26 @@ def sdk_available() -> bool:
     return importlib.util.find_spec("producers.publisher") is not None
 
 
-def measure_ingest(workspace: Workspace, events: EventSet) -> IngestRun:
-    """One repetition of every side, each against a fresh broker."""
+def measure_ingest(workspace: Workspace, events: EventSet, repetition: int = 0) -> IngestRun:
+    """One repetition of every side, each against a fresh broker.
+
+    Odd repetitions run the sides in the reverse order, so a machine that speeds up or slows
+    down during a run favours neither the baselines nor the SDK (A/B, then B/A)."""
     messages = submitted_records(events)
     topics = sorted({topic for topic, _key, _value, _headers in messages})
     clocks = {side: Clock() for side in SIDES}
     grouped = in_partition_order(messages, PARTITIONS)
+    records = hand_records(events)
     sides: dict[str, Callable[[str], float]] = {
         "raw": lambda url: raw_send_seconds(url, messages, clocks["raw"]),
         "raw_grouped": lambda url: raw_send_seconds(url, grouped, clocks["raw_grouped"]),
+        "hand": lambda url: hand_send_seconds(url, workspace.codec, records, clocks["hand"]),
+        "hand_bulk": lambda url: hand_send_seconds(
+            url, workspace.codec, records, clocks["hand_bulk"], encode_first=True
+        ),
+        "hand_grouped": lambda url: hand_send_seconds(
+            url, workspace.codec, records, clocks["hand_grouped"], by_partition=True
+        ),
         "port": lambda url: port_publish_seconds(url, messages, clocks["port"]),
     }
     if sdk_available():
@@ -153,7 +199,8 @@ def measure_ingest(workspace: Workspace, events: EventSet) -> IngestRun:
                 workspace, url, events, clocks["sdk_process"]
             ),
         }
-    for measure in sides.values():
+    order = list(sides.values())
+    for measure in reversed(order) if repetition % 2 else order:
         _on_fresh_broker(workspace, topics, measure)
     return IngestRun(len(messages), {side: clocks[side] for side in sides})
 
@@ -168,7 +215,31 @@ def submitted_records(events: EventSet) -> list[Message]:
     ]
 
 
-def in_partition_order(messages: Sequence[Message], partitions: int) -> list[Message]:
+def hand_records(events: EventSet) -> list[HandRecord]:
+    """Each submission as a user's system holds it before encoding: its Avro record (a dict)."""
+    return [
+        (
+            submissions_topic(submission.institution),
+            str(submission.case_id).encode(),
+            submission.event_type,
+            submission.event.to_avro(),
+        )
+        for submission in events.models()
+    ]
+
+
+def hand_encode(schema: Any, frame: bytes, record: dict[str, Any]) -> bytes:
+    """A careful user's encoder: the frame, then fastavro's Avro of ``record``."""
+    buffer = io.BytesIO()
+    buffer.write(frame)
+    schemaless_writer(buffer, schema, record)
+    return buffer.getvalue()
+
+
+Keyed = TypeVar("Keyed", bound=tuple[Any, ...])  # a record that starts (topic, key, …)
+
+
+def in_partition_order(messages: Sequence[Keyed], partitions: int) -> list[Keyed]:
     """The same records grouped by topic and partition, each partition's in the order given:
     what ``KafkaBus.publish_all`` sends for a relay's batch."""
     return sorted(messages, key=lambda m: (m[0], partition_for(m[1], partitions) if m[1] else -1))
@@ -227,6 +298,71 @@ def raw_send_seconds(url: str, messages: Sequence[Message], clock: Clock | None 
     producer.close()
     if failed:
         raise RuntimeError(f"raw producer: {failed} sends failed")
+    return clock.wall
+
+
+def hand_send_seconds(
+    url: str,
+    codec: Codec,
+    records: Sequence[HandRecord],
+    clock: Clock | None = None,
+    *,
+    encode_first: bool = False,
+    by_partition: bool = False,
+) -> float:
+    """The loop a careful user writes without our SDK: encode each record with fastavro, frame
+    it, ``send()`` it with its partition computed once per key, and ``flush()`` at the end.
+
+    ``encode_first``: encode the whole batch, then send it (still in submission order). The
+    sends then follow each other as fast as the raw loop's, and kafka-python fills fuller
+    batches before ``linger_ms`` runs out; sending each record as it is encoded leaves the
+    client more, smaller batches. ``by_partition``: encode the batch, then send it grouped
+    partition by partition as the relay does (the grouping on the clock), so kafka-python
+    fills one batch per partition at a time. The SDK gets both for free, so its ratio is given
+    against every loop.
+
+    What such a user prepares once is prepared before the clock: each event type's parsed
+    schema, schema id (the frame) and ``event-type`` header, and a connected producer with our
+    settings."""
+    clock = clock or Clock()
+    from kafka import KafkaProducer
+
+    prepared = {
+        event_type: (
+            codec.catalogue.record(event_type).parsed,
+            FRAME.pack(MAGIC, codec.schema_id(event_type)),
+            [(EVENT_TYPE, event_type.encode())],
+        )
+        for event_type in {event_type for _topic, _key, event_type, _record in records}
+    }
+    producer = KafkaProducer(**_producer_settings(url))
+    producer.send(records[0][0], key=b"warm-up", value=b"")  # connect before the clock
+    producer.flush()
+    with clock.running():
+        partition = functools.cache(lambda key: partition_for(key, PARTITIONS))
+        encoded: Iterable[tuple[str, bytes, str, bytes]] = (
+            (topic, key, event_type, hand_encode(*prepared[event_type][:2], record))
+            for topic, key, event_type, record in records
+        )
+        if by_partition:
+            encoded = in_partition_order(list(encoded), PARTITIONS)
+        elif encode_first:
+            encoded = list(encoded)
+        futures = [
+            producer.send(
+                topic,
+                key=key,
+                value=value,
+                headers=prepared[event_type][2],
+                partition=partition(key),
+            )
+            for topic, key, event_type, value in encoded
+        ]
+        producer.flush()
+    failed = sum(1 for f in futures if f.failed())
+    producer.close()
+    if failed:
+        raise RuntimeError(f"hand loop: {failed} sends failed")
     return clock.wall
 
 

@@ -144,7 +144,7 @@ def run_bench(options: BenchOptions, root: Path, console: Console) -> BenchResul
             sample = events.head(min(options.ingest_events, len(events)))
             task = progress.add_task(f"ingest ({len(sample):,} events)", total=options.repeat)
             for _ in range(options.repeat):
-                results.ingest.append(measure_ingest(workspace, sample))
+                results.ingest.append(measure_ingest(workspace, sample, len(results.ingest)))
                 progress.advance(task)
             progress.remove_task(task)
         if "http" in options.only:

@@ -275,3 +275,32 @@ def test_outbox_rows_hold_what_the_codec_writes_and_each_case_reaches_the_bus_in
     for key, values in by_case.items():
         assert values == [r.value for r in rows if r.key == key]  # each case in submission order
     platform.close()
+
+
+def test_a_relay_for_one_institution_sends_only_its_rows_of_a_shared_outbox(
+    tmp_path: Path, outbox_url: str
+) -> None:
+    """One database may hold several institutions' outboxes (the one-site demo): a relay given
+    an institution moves its rows only, and a relay given none moves the rest, each to its own
+    topic in the order submitted."""
+    platform = platform_for(tmp_path / "data")
+    outbox = sql_engine(outbox_url)
+    script = urgent_measure_case(random.Random(9), START)
+    by_institution: dict[str, list[Any]] = {}
+    for submission in script:
+        by_institution.setdefault(submission.institution, []).append(submission.event)
+    assert POLICE in by_institution and len(by_institution) > 2
+    for institution, events in by_institution.items():
+        Publisher(institution, platform.codec, outbox).submit_many(events)
+
+    assert Relay(outbox, platform.bus, POLICE).deliver() == len(by_institution[POLICE])
+    assert pending(outbox, POLICE) == 0
+    others = sum(len(e) for i, e in by_institution.items() if i != POLICE)
+    assert pending(outbox) == others
+    assert Relay(outbox, platform.bus).deliver() == others
+    assert pending(outbox) == 0
+    for institution, events in by_institution.items():
+        delivered = read_topic(platform, f"submissions.{institution}")
+        sent = [str(platform.codec.decode(r.value).record["header"]["event_id"]) for r in delivered]
+        assert sent == [str(e.header.event_id) for e in events]
+    platform.close()
