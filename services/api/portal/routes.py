@@ -11,6 +11,8 @@ field must agree; there is no session yet), the signed-in pages their session's 
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 import re
 import secrets
 import uuid
@@ -44,6 +46,7 @@ from services.api.portal.pages import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
     SignedIn,
+    client_address,
     forget_cookie,
     lang_of,
     message,
@@ -118,10 +121,17 @@ def sign_in(
     if not same_secret(csrf, request.cookies.get(LOGIN_CSRF_COOKIE)):
         return message(request, 403, t("sign_in"), t("forbidden"))
     portal, now = portal_of(request), api_context(request).clock()
-    name = username.strip().lower()
+    name, address = username.strip().lower(), client_address(request)
+    # Before any password is checked: refusing costs this address no Argon2 work either.
+    wait = portal.addresses.refusal(address, now=now)
+    if wait is not None:
+        return _too_many_from(request, wait, name[:64])
     if len(name) > 64 or len(password) > LONGEST_PASSWORD:
+        portal.addresses.failed(address, now=now)
         return _sign_in_page(request, 401, t("wrong_password"), name[:64])
     outcome = portal.staff.sign_in(name, password, now=now)
+    if outcome is None or isinstance(outcome, Locked):
+        portal.addresses.failed(address, now=now)
     if isinstance(outcome, Locked):
         return _sign_in_page(request, 429, t("locked", until=when(outcome.until)), name)
     if outcome is None:
@@ -131,6 +141,15 @@ def sign_in(
     set_cookie(request, response, SESSION_COOKIE, portal.sessions.start(outcome.username, now=now))
     forget_cookie(request, response, LOGIN_CSRF_COOKIE)
     return response
+
+
+def _too_many_from(request: Request, wait: dt.timedelta, username: str) -> Response:
+    seconds = max(1, math.ceil(wait.total_seconds()))
+    t = translator(lang_of(request))
+    text = t("address_locked", minutes=str(math.ceil(seconds / 60)))
+    refusal = _sign_in_page(request, 429, text, username)
+    refusal.headers["Retry-After"] = str(seconds)
+    return refusal
 
 
 @router.post("/logout")
