@@ -144,8 +144,15 @@ def signed_in(request: Request) -> SignedIn | None:
     session_id = request.cookies.get(SESSION_COOKIE)
     if not session_id:
         return None
+    return session_holder(request, session_id, seen=True)
+
+
+def session_holder(request: Request, session_id: str, *, seen: bool) -> SignedIn | None:
+    """The account behind a live session while it is active; ``seen`` says whether this counts
+    as the person's request (it keeps an idle session alive)."""
     portal, now = portal_of(request), api_context(request).clock()
-    session = portal.sessions.find(session_id, now=now)
+    look = portal.sessions.find if seen else portal.sessions.peek
+    session = look(session_id, now=now)
     if session is None:
         return None
     account = portal.staff.get(session.username)

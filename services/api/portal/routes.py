@@ -42,6 +42,7 @@ from services.api.institutions import (
 )
 from services.api.portal.accounts import Locked
 from services.api.portal.i18n import translator
+from services.api.portal.live import inbox_version
 from services.api.portal.pages import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
@@ -196,6 +197,8 @@ def inbox(request: Request, done: str | None = None) -> Response:
         received = sorted(received, key=lambda r: r["status"] != "sent")
         sent = queries.referrals_for(conn, reader.institution, direction="sent")
     reader.record("referral-list", (r["case_id"] for r in [*received, *sent]))
+    # Before the messages are read: one arriving meanwhile makes the page look older, not newer.
+    version = inbox_version(context.platform.bus, reader.institution, [*received, *sent])
     updates = _latest_messages(reader, LATEST_MESSAGES)
     answers = portal_of(request).staff.answers_of(reader.institution)
     with context.platform.exchange_engine.connect() as conn:
@@ -224,6 +227,7 @@ def inbox(request: Request, done: str | None = None) -> Response:
         answers=[(a, decided[a.event_id]) for a in answers],
         answered=answered,
         notice=t("answer_sent") if done in STATUS_AFTER.values() else "",
+        version=version,
     )
 
 
@@ -367,10 +371,14 @@ def revoke(request: Request, referral_id: str, csrf: Code = "", reason: Code = "
     return _coded(request, referral_id, csrf, "ReferralRevoked", RevokeReferral, "reason", reason)
 
 
-# -- the style sheet ---------------------------------------------------------------------------
+# -- the style sheet and script ------------------------------------------------------------------
 
 
-STATIC = {"portal.css": "text/css; charset=utf-8", "favicon.svg": "image/svg+xml"}
+STATIC = {
+    "portal.css": "text/css; charset=utf-8",
+    "favicon.svg": "image/svg+xml",
+    "live.js": "text/javascript; charset=utf-8",
+}
 
 
 @router.get("/static/{name}")
