@@ -58,6 +58,9 @@ WORDS: Final[dict[str, dict[str, str]]] = {
     "older": {"sr": "Starije", "en": "Older"},
     "newer": {"sr": "Novije", "en": "Newer"},
     "newest": {"sr": "Najnovije", "en": "Newest"},
+    "previous_page": {"sr": "Prethodna strana", "en": "Previous page"},
+    "next_page": {"sr": "Sledeća strana", "en": "Next page"},
+    "shown_of": {"sr": "{first}–{last} od {total}", "en": "{first}–{last} of {total}"},
     "live": {
         "sr": "Stranica se sama osvežava kada stigne nešto novo.",
         "en": "This page updates itself when something new arrives.",

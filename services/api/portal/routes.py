@@ -12,6 +12,7 @@ field must agree; there is no session yet), the signed-in pages their session's 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 import secrets
@@ -19,17 +20,14 @@ import uuid
 from importlib.resources import files
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
 from consumers import queries
 from consumers.decisions import decision
-from schemas.topics import inbox_topic
-from services.api.access import Reader
 from services.api.context import api_context
 from services.api.errors import ApiError
-from services.api.inbox import InboxMessage, read_inbox
 from services.api.institutions import (
     AcceptReferral,
     CompleteReferral,
@@ -60,14 +58,13 @@ from services.api.portal.pages import (
     signed_in,
     when,
 )
+from services.api.portal.paging import link, list_page, message_page
 from services.api.portal.sessions import same_secret
-from services.bus import TopicPartition
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
 
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")  # what secrets.token_urlsafe(32) gives
 LONGEST_PASSWORD = 1024  # hashing a megabyte "password" would be a cheap way to load the server
-LATEST_MESSAGES = 50
 DECLINE_REASONS = [reason.value for reason in DeclineReason]  # type: ignore[attr-defined]
 OUTCOMES = [outcome.value for outcome in Outcome]  # type: ignore[attr-defined]
 REVOKE_REASONS = [reason.value for reason in RevokeReason]  # type: ignore[attr-defined]
@@ -170,36 +167,40 @@ def sign_out(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
 # -- the inbox ---------------------------------------------------------------------------------
 
 
-def _latest_messages(reader: Reader, count: int) -> list[InboxMessage]:
-    """The newest ``count`` messages of the institution's inbox, newest first (access-logged)."""
-    bus = reader.context.platform.bus
-    topic = inbox_topic(reader.institution)
-    if topic not in bus.list_topics():
-        return []
-    partitions = [TopicPartition(topic, p) for p in range(bus.partitions_for(topic))]
-    ends = bus.end_offsets(partitions)
-    cursor = {tp.partition: max(0, ends[tp] - count) for tp in partitions}
-    messages = read_inbox(reader, cursor, count * len(partitions))
-    return sorted(messages, key=lambda m: (m.received_at, m.offset), reverse=True)[:count]
-
-
 @router.get("/inbox")
 @outages_as_pages
-def inbox(request: Request, done: str | None = None) -> Response:
+def inbox(
+    request: Request,
+    done: str | None = None,
+    before: Annotated[str | None, Query(max_length=2000)] = None,
+    after: Annotated[str | None, Query(max_length=2000)] = None,
+    received_from: Annotated[int, Query(ge=0, le=1_000_000, alias="received")] = 0,
+    sent_from: Annotated[int, Query(ge=0, le=1_000_000, alias="sent")] = 0,
+) -> Response:
     signed = signed_in(request)
     if signed is None:
         return redirect(request, "/portal")
     context = api_context(request)
     reader = reader_for(context, signed.account)
     with context.platform.views_engine.connect() as conn:
-        received = queries.referrals_for(conn, reader.institution, direction="received")
+        every_received = queries.referrals_for(conn, reader.institution, direction="received")
         # Those still waiting for an answer first (each group by due time, as queried).
-        received = sorted(received, key=lambda r: r["status"] != "sent")
-        sent = queries.referrals_for(conn, reader.institution, direction="sent")
-    reader.record("referral-list", (r["case_id"] for r in [*received, *sent]))
+        every_received = sorted(every_received, key=lambda r: r["status"] != "sent")
+        every_sent = queries.referrals_for(conn, reader.institution, direction="sent")
     # Before the messages are read: one arriving meanwhile makes the page look older, not newer.
-    version = inbox_version(context.platform.bus, reader.institution, [*received, *sent])
-    updates = _latest_messages(reader, LATEST_MESSAGES)
+    version = inbox_version(
+        context.platform.bus, reader.institution, [*every_received, *every_sent]
+    )
+    received_page = list_page(every_received, request.query_params, "received", received_from)
+    sent_page = list_page(every_sent, request.query_params, "sent", sent_from)
+    received, sent = received_page.rows, sent_page.rows
+    reader.record("referral-list", (r["case_id"] for r in [*received, *sent]))
+    try:
+        messages = message_page(reader, before, after)
+    except ApiError as refused:
+        t = translator(lang_of(request))
+        return message(request, refused.status, t("inbox"), refused.message, signed)
+    updates = messages.messages
     answers = portal_of(request).staff.answers_of(reader.institution)
     with context.platform.exchange_engine.connect() as conn:
         decided = {a.event_id: decision(conn, a.event_id, reader.institution) for a in answers}
@@ -228,6 +229,10 @@ def inbox(request: Request, done: str | None = None) -> Response:
         answered=answered,
         notice=t("answer_sent") if done in STATUS_AFTER.values() else "",
         version=version,
+        received_page=received_page,
+        sent_page=sent_page,
+        messages=messages,
+        link=functools.partial(link, request.query_params),
     )
 
 
