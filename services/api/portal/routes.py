@@ -167,6 +167,14 @@ def sign_out(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
 # -- the inbox ---------------------------------------------------------------------------------
 
 
+def _waiting_first(referrals: list[Any]) -> list[Any]:
+    """Those still waiting for an answer first, the most urgent on top; then the others, the
+    latest due first: one just answered stays on the first page, old ones go to later pages."""
+    waiting = [r for r in referrals if r["status"] == "sent"]  # as queried: by due time
+    others = [r for r in referrals if r["status"] != "sent"]
+    return [*waiting, *reversed(others)]
+
+
 @router.get("/inbox")
 @outages_as_pages
 def inbox(
@@ -183,10 +191,11 @@ def inbox(
     context = api_context(request)
     reader = reader_for(context, signed.account)
     with context.platform.views_engine.connect() as conn:
-        every_received = queries.referrals_for(conn, reader.institution, direction="received")
-        # Those still waiting for an answer first (each group by due time, as queried).
-        every_received = sorted(every_received, key=lambda r: r["status"] != "sent")
-        every_sent = queries.referrals_for(conn, reader.institution, direction="sent")
+        every_received = _waiting_first(
+            queries.referrals_for(conn, reader.institution, direction="received")
+        )
+        # The latest due first: one just sent is on the first page.
+        every_sent = queries.referrals_for(conn, reader.institution, direction="sent")[::-1]
     # Before the messages are read: one arriving meanwhile makes the page look older, not newer.
     version = inbox_version(
         context.platform.bus, reader.institution, [*every_received, *every_sent]
