@@ -13,7 +13,6 @@ from fastapi.testclient import TestClient
 from consumers.pipeline import Pipeline
 from services.api.portal.accounts import StaffAccount, StaffStore
 from services.bootstrap import Platform
-from services.platform.settings import Settings
 from tests.api.test_portal import (  # noqa: F401
     Clock,
     clock,
@@ -82,7 +81,8 @@ def test_one_account_opening_many_streams_is_refused_past_the_cap_and_nothing_el
     portal: TestClient,  # noqa: F811
     staff: dict[str, StaffAccount],  # noqa: F811
 ) -> None:
-    cap = Settings().api_waits_per_token
+    cap: int = portal.app.state.context.waits.per_token  # type: ignore[attr-defined]
+    assert cap >= 2
     sign_in(portal, "ana")
     streams = Streams()
     for _ in range(cap):
