@@ -135,6 +135,28 @@ def read_inbox(reader: Reader, cursor: Cursor, limit: int) -> list[InboxMessage]
     """The next messages of the caller's inbox, access-logged before they are returned."""
     platform = reader.context.platform
     records = _read(platform.bus, inbox_topic(reader.institution), cursor, limit)
+    return _as_messages(reader, records, cursor)
+
+
+def read_inbox_before(reader: Reader, before: Cursor, limit: int) -> list[InboxMessage]:
+    """The newest ``limit`` messages of the caller's inbox before ``before`` (a partition it
+    does not name: before its end), in order of arrival, access-logged; for reading backwards."""
+    bus = reader.context.platform.bus
+    topic = inbox_topic(reader.institution)
+    partitions = bus.partitions_for(topic) if topic in bus.list_topics() else 0
+    tps = [TopicPartition(topic, p) for p in range(partitions)]
+    ends = bus.end_offsets(tps)
+    bound = {tp: min(before.get(tp.partition, ends[tp]), ends[tp]) for tp in tps}
+    starts = {tp.partition: max(0, bound[tp] - limit) for tp in tps}
+    waiting = [tp for tp in tps if bound[tp] > starts[tp.partition]]
+    found = _read_partitions(bus, waiting, starts, bound, limit) if waiting else []
+    found = [r for r in found if r.offset < bound[r.topic_partition]]
+    found.sort(key=lambda r: (r.timestamp_ms, r.partition, r.offset))
+    return _as_messages(reader, found[-limit:], starts)
+
+
+def _as_messages(reader: Reader, records: list[Record], cursor: Cursor) -> list[InboxMessage]:
+    platform = reader.context.platform
     messages = []
     position = dict(cursor)
     for record in records:

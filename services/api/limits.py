@@ -56,6 +56,11 @@ class OpenWaits:
                 )
             self._open[token_id] = self._open.get(token_id, 0) + 1
 
+    def held(self, token_id: str) -> int:
+        """How many waits ``token_id`` holds open now."""
+        with self._lock:
+            return self._open.get(token_id, 0)
+
     def close(self, token_id: str) -> None:
         with self._lock:
             left = self._open[token_id] - 1

@@ -87,6 +87,41 @@ def shoot(page: Page, directory: Path, name: str, at: str | None = None) -> None
         assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 5_000
 
 
+def live_referral_appears_without_reload(page: Page, url: str, token: str) -> None:
+    """With the inbox open, a referral the centre sends over the API appears on the page by
+    itself: the page's script (allowed by the policy, nothing blocked) fetched it."""
+    page.send("Runtime.evaluate", expression="window.stillTheSamePage = true")
+    assert (
+        'id="live" class="live"' in page.html()
+        and " hidden" not in page.html().split('id="live"')[1].split(">")[0]
+    ), "the script runs and says the page is live"
+    _, second = centre_refers_a_new_case(url, token)
+
+    def appeared() -> str | None:
+        """the new referral appears on the open page, without a reload"""
+        html = page.html()
+        return html if f'id="referral-{second}" data-status="sent"' in html else None
+
+    html = eventually(appeared)
+    assert "Something new arrived." in html
+    same = page.send("Runtime.evaluate", expression="window.stillTheSamePage === true")
+    assert same["result"]["value"] is True, "the page was not reloaded"
+    assert page.console_errors() == []  # no Content-Security-Policy violation, no failed fetch
+
+
+def the_inbox_works_with_script_off(page: Page, url: str, referral_id: uuid.UUID) -> None:
+    """Another tab of the same browser, script off: the same inbox, its answers as forms, and
+    no claim that it updates itself."""
+    page.send("Emulation.setScriptExecutionDisabled", value=True)
+    page.open(f"{url}/portal/inbox?lang=en")
+    html = page.html()
+    assert f'id="referral-{referral_id}" data-status="sent"' in html
+    assert f'action="/portal/referrals/{referral_id}/accept"' in html
+    live = html.split('id="live"')[1].split(">")[0]
+    assert "hidden" in live, "without script the page does not say it is live"
+    page.send("Page.close")
+
+
 def test_a_counsellor_signs_in_accepts_and_completes_a_referral(tmp_path: Path) -> None:
     path, why_absent = _browser()
     if path is None:
@@ -140,6 +175,9 @@ def test_a_counsellor_signs_in_accepts_and_completes_a_referral(tmp_path: Path) 
             inbox = eventually(listed)
             assert "Signed in as" in inbox and "ana.petrovic" in inbox and CENTRE in inbox
             assert f'id="referral-{referral_id}" data-status="sent"' in inbox
+            live_referral_appears_without_reload(page, url, centre_token)
+            the_inbox_works_with_script_off(browser.new_page(), url, referral_id)
+            page.send("Page.bringToFront")  # a tab in the background draws no screenshot
             assert page.accessibility_violations() == []
             shoot(page, shots, "inbox", at=item)
 

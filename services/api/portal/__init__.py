@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
+from services.api.portal import live
 from services.api.portal.headers import PortalHeaders
 from services.api.portal.pages import Portal
 from services.api.portal.routes import router
@@ -18,3 +19,4 @@ def install(app: FastAPI, engine: Engine) -> None:
     app.state.portal = Portal.over(engine)
     app.add_middleware(PortalHeaders)
     app.include_router(router)
+    app.include_router(live.router)

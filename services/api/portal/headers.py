@@ -1,7 +1,8 @@
 """Headers on every answer under ``/portal``, whatever route (or error) produced it.
 
-The pages run no script at all, so the policy allows none: ``default-src 'none'`` covers
-``script-src``, and a string that slipped past escaping still could not run. Forms post only to
+The pages run only the portal's own script files (``script-src 'self'``; never inline script,
+an inline handler or ``eval``), which may talk only to this server (``connect-src 'self'``): a
+string that slipped past escaping still could not run. Forms post only to
 this server, no other site may frame a page (clickjacking an Accept button), and no page is
 kept in a shared computer's cache or sent as a referrer.
 """
@@ -13,7 +14,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 PREFIX = "/portal"
 POLICY = (
-    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; "
+    "img-src 'self'; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'"
 )
 HEADERS = {

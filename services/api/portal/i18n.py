@@ -27,6 +27,10 @@ WORDS: Final[dict[str, dict[str, str]]] = {
         "sr": "Previše neuspelih prijava. Pokušajte ponovo posle {until} (UTC).",
         "en": "Too many failed sign-ins. Try again after {until} (UTC).",
     },
+    "address_locked": {
+        "sr": "Previše neuspelih prijava sa ove adrese. Pokušajte ponovo za {minutes} min.",
+        "en": "Too many failed sign-ins from this address. Try again in {minutes} min.",
+    },
     "expired": {
         "sr": "Sesija je istekla ili ste se odjavili. Prijavite se ponovo.",
         "en": "Your session ended or you signed out. Please sign in again.",
@@ -51,6 +55,17 @@ WORDS: Final[dict[str, dict[str, str]]] = {
     "sent": {"sr": "Poslata upućivanja", "en": "Referrals sent"},
     "updates": {"sr": "Najnovije poruke", "en": "Latest messages"},
     "none": {"sr": "Nema ničega.", "en": "Nothing here."},
+    "older": {"sr": "Starije", "en": "Older"},
+    "newer": {"sr": "Novije", "en": "Newer"},
+    "newest": {"sr": "Najnovije", "en": "Newest"},
+    "previous_page": {"sr": "Prethodna strana", "en": "Previous page"},
+    "next_page": {"sr": "Sledeća strana", "en": "Next page"},
+    "shown_of": {"sr": "{first}–{last} od {total}", "en": "{first}–{last} of {total}"},
+    "live": {
+        "sr": "Stranica se sama osvežava kada stigne nešto novo.",
+        "en": "This page updates itself when something new arrives.",
+    },
+    "live_updated": {"sr": "Stiglo je nešto novo.", "en": "Something new arrived."},
     "case": {"sr": "Slučaj", "en": "Case"},
     "from": {"sr": "Od", "en": "From"},
     "to": {"sr": "Za", "en": "To"},

@@ -22,6 +22,7 @@ from consumers.runner import is_outage
 from services.api.access import Reader
 from services.api.context import ApiContext, api_context
 from services.api.portal.accounts import StaffAccount, StaffStore
+from services.api.portal.addresses import AddressLimit
 from services.api.portal.i18n import LANGUAGES, language, translator
 from services.api.portal.sessions import Session, SessionStore
 from services.api.tokens import Principal, Role
@@ -50,10 +51,11 @@ class Portal:
     staff: StaffStore
     sessions: SessionStore
     pages: Environment
+    addresses: AddressLimit  # failed sign-ins per client address, in this process
 
     @classmethod
     def over(cls, engine: Engine) -> Portal:
-        return cls(StaffStore(engine), SessionStore(engine), templates())
+        return cls(StaffStore(engine), SessionStore(engine), templates(), AddressLimit())
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,11 @@ def portal_of(request: Request) -> Portal:
 
 def over_tls(request: Request) -> bool:
     return request.url.scheme == "https"
+
+
+def client_address(request: Request) -> str:
+    """The address uvicorn gives the request: the peer's, or a trusted proxy's forwarded one."""
+    return request.client.host if request.client is not None else "unknown"
 
 
 def lang_of(request: Request) -> str:
@@ -137,8 +144,15 @@ def signed_in(request: Request) -> SignedIn | None:
     session_id = request.cookies.get(SESSION_COOKIE)
     if not session_id:
         return None
+    return session_holder(request, session_id, seen=True)
+
+
+def session_holder(request: Request, session_id: str, *, seen: bool) -> SignedIn | None:
+    """The account behind a live session while it is active; ``seen`` says whether this counts
+    as the person's request (it keeps an idle session alive)."""
     portal, now = portal_of(request), api_context(request).clock()
-    session = portal.sessions.find(session_id, now=now)
+    look = portal.sessions.find if seen else portal.sessions.peek
+    session = look(session_id, now=now)
     if session is None:
         return None
     account = portal.staff.get(session.username)

@@ -11,23 +11,23 @@ field must agree; there is no session yet), the signed-in pages their session's 
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
+import math
 import re
 import secrets
 import uuid
 from importlib.resources import files
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
 from consumers import queries
 from consumers.decisions import decision
-from schemas.topics import inbox_topic
-from services.api.access import Reader
 from services.api.context import api_context
 from services.api.errors import ApiError
-from services.api.inbox import InboxMessage, read_inbox
 from services.api.institutions import (
     AcceptReferral,
     CompleteReferral,
@@ -40,10 +40,12 @@ from services.api.institutions import (
 )
 from services.api.portal.accounts import Locked
 from services.api.portal.i18n import translator
+from services.api.portal.live import inbox_version
 from services.api.portal.pages import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
     SignedIn,
+    client_address,
     forget_cookie,
     lang_of,
     message,
@@ -56,14 +58,13 @@ from services.api.portal.pages import (
     signed_in,
     when,
 )
+from services.api.portal.paging import link, list_page, message_page
 from services.api.portal.sessions import same_secret
-from services.bus import TopicPartition
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
 
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")  # what secrets.token_urlsafe(32) gives
 LONGEST_PASSWORD = 1024  # hashing a megabyte "password" would be a cheap way to load the server
-LATEST_MESSAGES = 50
 DECLINE_REASONS = [reason.value for reason in DeclineReason]  # type: ignore[attr-defined]
 OUTCOMES = [outcome.value for outcome in Outcome]  # type: ignore[attr-defined]
 REVOKE_REASONS = [reason.value for reason in RevokeReason]  # type: ignore[attr-defined]
@@ -118,10 +119,17 @@ def sign_in(
     if not same_secret(csrf, request.cookies.get(LOGIN_CSRF_COOKIE)):
         return message(request, 403, t("sign_in"), t("forbidden"))
     portal, now = portal_of(request), api_context(request).clock()
-    name = username.strip().lower()
+    name, address = username.strip().lower(), client_address(request)
+    # Before any password is checked: refusing costs this address no Argon2 work either.
+    wait = portal.addresses.refusal(address, now=now)
+    if wait is not None:
+        return _too_many_from(request, wait, name[:64])
     if len(name) > 64 or len(password) > LONGEST_PASSWORD:
+        portal.addresses.failed(address, now=now)
         return _sign_in_page(request, 401, t("wrong_password"), name[:64])
     outcome = portal.staff.sign_in(name, password, now=now)
+    if outcome is None or isinstance(outcome, Locked):
+        portal.addresses.failed(address, now=now)
     if isinstance(outcome, Locked):
         return _sign_in_page(request, 429, t("locked", until=when(outcome.until)), name)
     if outcome is None:
@@ -131,6 +139,15 @@ def sign_in(
     set_cookie(request, response, SESSION_COOKIE, portal.sessions.start(outcome.username, now=now))
     forget_cookie(request, response, LOGIN_CSRF_COOKIE)
     return response
+
+
+def _too_many_from(request: Request, wait: dt.timedelta, username: str) -> Response:
+    seconds = max(1, math.ceil(wait.total_seconds()))
+    t = translator(lang_of(request))
+    text = t("address_locked", minutes=str(math.ceil(seconds / 60)))
+    refusal = _sign_in_page(request, 429, text, username)
+    refusal.headers["Retry-After"] = str(seconds)
+    return refusal
 
 
 @router.post("/logout")
@@ -150,34 +167,49 @@ def sign_out(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
 # -- the inbox ---------------------------------------------------------------------------------
 
 
-def _latest_messages(reader: Reader, count: int) -> list[InboxMessage]:
-    """The newest ``count`` messages of the institution's inbox, newest first (access-logged)."""
-    bus = reader.context.platform.bus
-    topic = inbox_topic(reader.institution)
-    if topic not in bus.list_topics():
-        return []
-    partitions = [TopicPartition(topic, p) for p in range(bus.partitions_for(topic))]
-    ends = bus.end_offsets(partitions)
-    cursor = {tp.partition: max(0, ends[tp] - count) for tp in partitions}
-    messages = read_inbox(reader, cursor, count * len(partitions))
-    return sorted(messages, key=lambda m: (m.received_at, m.offset), reverse=True)[:count]
+def _waiting_first(referrals: list[Any]) -> list[Any]:
+    """Those still waiting for an answer first, the most urgent on top; then the others, the
+    latest due first: one just answered stays on the first page, old ones go to later pages."""
+    waiting = [r for r in referrals if r["status"] == "sent"]  # as queried: by due time
+    others = [r for r in referrals if r["status"] != "sent"]
+    return [*waiting, *reversed(others)]
 
 
 @router.get("/inbox")
 @outages_as_pages
-def inbox(request: Request, done: str | None = None) -> Response:
+def inbox(
+    request: Request,
+    done: str | None = None,
+    before: Annotated[str | None, Query(max_length=2000)] = None,
+    after: Annotated[str | None, Query(max_length=2000)] = None,
+    received_from: Annotated[int, Query(ge=0, le=1_000_000, alias="received")] = 0,
+    sent_from: Annotated[int, Query(ge=0, le=1_000_000, alias="sent")] = 0,
+) -> Response:
     signed = signed_in(request)
     if signed is None:
         return redirect(request, "/portal")
     context = api_context(request)
     reader = reader_for(context, signed.account)
     with context.platform.views_engine.connect() as conn:
-        received = queries.referrals_for(conn, reader.institution, direction="received")
-        # Those still waiting for an answer first (each group by due time, as queried).
-        received = sorted(received, key=lambda r: r["status"] != "sent")
-        sent = queries.referrals_for(conn, reader.institution, direction="sent")
+        every_received = _waiting_first(
+            queries.referrals_for(conn, reader.institution, direction="received")
+        )
+        # The latest due first: one just sent is on the first page.
+        every_sent = queries.referrals_for(conn, reader.institution, direction="sent")[::-1]
+    # Before the messages are read: one arriving meanwhile makes the page look older, not newer.
+    version = inbox_version(
+        context.platform.bus, reader.institution, [*every_received, *every_sent]
+    )
+    received_page = list_page(every_received, request.query_params, "received", received_from)
+    sent_page = list_page(every_sent, request.query_params, "sent", sent_from)
+    received, sent = received_page.rows, sent_page.rows
     reader.record("referral-list", (r["case_id"] for r in [*received, *sent]))
-    updates = _latest_messages(reader, LATEST_MESSAGES)
+    try:
+        messages = message_page(reader, before, after)
+    except ApiError as refused:
+        t = translator(lang_of(request))
+        return message(request, refused.status, t("inbox"), refused.message, signed)
+    updates = messages.messages
     answers = portal_of(request).staff.answers_of(reader.institution)
     with context.platform.exchange_engine.connect() as conn:
         decided = {a.event_id: decision(conn, a.event_id, reader.institution) for a in answers}
@@ -205,6 +237,11 @@ def inbox(request: Request, done: str | None = None) -> Response:
         answers=[(a, decided[a.event_id]) for a in answers],
         answered=answered,
         notice=t("answer_sent") if done in STATUS_AFTER.values() else "",
+        version=version,
+        received_page=received_page,
+        sent_page=sent_page,
+        messages=messages,
+        link=functools.partial(link, request.query_params),
     )
 
 
@@ -348,10 +385,14 @@ def revoke(request: Request, referral_id: str, csrf: Code = "", reason: Code = "
     return _coded(request, referral_id, csrf, "ReferralRevoked", RevokeReferral, "reason", reason)
 
 
-# -- the style sheet ---------------------------------------------------------------------------
+# -- the style sheet and script ------------------------------------------------------------------
 
 
-STATIC = {"portal.css": "text/css; charset=utf-8", "favicon.svg": "image/svg+xml"}
+STATIC = {
+    "portal.css": "text/css; charset=utf-8",
+    "favicon.svg": "image/svg+xml",
+    "live.js": "text/javascript; charset=utf-8",
+}
 
 
 @router.get("/static/{name}")

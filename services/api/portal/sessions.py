@@ -14,8 +14,20 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Column, Engine, MetaData, String, Table, delete, insert, select, update
+from sqlalchemy import (
+    Column,
+    Engine,
+    MetaData,
+    Row,
+    String,
+    Table,
+    delete,
+    insert,
+    select,
+    update,
+)
 
 from services.platform.sql import UtcDateTime, create_schema
 
@@ -81,14 +93,8 @@ class SessionStore:
         key = _hash(session_id)
         # Read first, then write by one statement each: the views' database is busy with the
         # projections, and a transaction that read cannot become a writer on SQLite.
-        with self.engine.connect() as conn:
-            row = conn.execute(
-                select(sessions_table).where(sessions_table.c.session_hash == key)
-            ).first()
+        row = self._live_row(session_id, now)
         if row is None:
-            return None
-        if now - row.seen_at > IDLE or now - row.started_at > LONGEST:
-            self.end(session_id)
             return None
         if now - row.seen_at > SEEN_EVERY:
             with self.engine.begin() as tx:
@@ -98,6 +104,25 @@ class SessionStore:
                     .values(seen_at=now)
                 )
         return Session(row.username, row.csrf)
+
+    def peek(self, session_id: str, *, now: dt.datetime) -> Session | None:
+        """As ``find``, but not counting as seen: a stream a page holds open is no person's
+        request, and must not keep an idle session alive."""
+        row = self._live_row(session_id, now)
+        return Session(row.username, row.csrf) if row is not None else None
+
+    def _live_row(self, session_id: str, now: dt.datetime) -> Row[Any] | None:
+        """The session's row while it lives; an expired one is ended here."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(sessions_table).where(sessions_table.c.session_hash == _hash(session_id))
+            ).first()
+        if row is None:
+            return None
+        if now - row.seen_at > IDLE or now - row.started_at > LONGEST:
+            self.end(session_id)
+            return None
+        return row
 
     def end(self, session_id: str) -> None:
         with self.engine.begin() as tx:
