@@ -73,7 +73,7 @@ def _form_page(
 
 @router.get("/events")
 @outages_as_pages
-def event_types(request: Request) -> Response:
+def event_types(request: Request, case: str = "") -> Response:
     signed = signed_in(request)
     if signed is None:
         return redirect(request, "/portal")
@@ -83,7 +83,7 @@ def event_types(request: Request) -> Response:
         decided = [(s, decision(conn, s.event_id, institution)) for s in sent]
     return page(
         request, "events.html", staff=signed.account, csrf=signed.session.csrf,
-        event_types=_publishable(request, signed), submissions=decided,
+        event_types=_publishable(request, signed), submissions=decided, case_id=_case_id(case),
     )  # fmt: skip
 
 
@@ -96,14 +96,17 @@ def new_event(request: Request, event_type: str, case: str = "") -> Response:
     if event_type not in _publishable(request, signed):
         t = translator(lang_of(request))
         return message(request, 404, t("new_event"), t("not_found"), signed)
-    try:
-        case_id: str | None = str(uuid.UUID(case)) if case else None
-    except ValueError:
-        case_id = None
     form = event_form(event_type)
-    return _form_page(
-        request, signed, form, form.prefilled(case_id=case_id, now=api_context(request).clock())
-    )
+    now = api_context(request).clock()
+    return _form_page(request, signed, form, form.prefilled(case_id=_case_id(case), now=now))
+
+
+def _case_id(asked: str) -> str | None:
+    """The case a form is opened for (only filled in: the exchange decides whether it may)."""
+    try:
+        return str(uuid.UUID(asked)) if asked else None
+    except ValueError:
+        return None
 
 
 @router.post("/events/{event_type}")

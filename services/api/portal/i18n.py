@@ -144,6 +144,7 @@ WORDS: Final[dict[str, dict[str, str]]] = {
     "next_page": {"sr": "Sledeća", "en": "Next"},
     "new_event": {"sr": "Novi događaj", "en": "New event"},
     "event_types": {"sr": "Vrste događaja", "en": "Event types"},
+    "new_event_for_case": {"sr": "Novi događaj u ovom slučaju", "en": "New event in this case"},
     "event_types_intro": {
         "sr": "Događaji koje {institution} sme da pošalje razmeni:",
         "en": "The events {institution} may send to the exchange:",
