@@ -337,7 +337,7 @@ def event_body(
         "recorded_at": now.isoformat(),
         # As new_header does, one case reads as one story; a case id that is no id is said
         # once, at the case field, not again here.
-        "correlation_id": _uuid_or(stated.get("case_id"), event_id),
+        "correlation_id": _uuid_or(stated.get("case_id"), str(uuid.uuid4())),
         "actor_role": actor_role,
     }
     return body
