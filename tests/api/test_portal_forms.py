@@ -191,7 +191,12 @@ def test_an_event_the_exchange_rejects_shows_the_rejections_code_and_reason(
     found = re.search(r'rejected by the exchange: <code>(\w+)</code> — <span class="reason">'
                       r"([^<]+)</span>", decided.text)  # fmt: skip
     assert found, decided.text
-    assert found.group(1) and found.group(2)
+    assert found.group(1) == "unknown_case" and "takes part in" in found.group(2)
+    # A corrected event is a new one (a new event id): the rejected id is decided for good.
+    again = re.search(r'<a class="again" href="([^"]+)"', decided.text)
+    assert again and again.group(1) == f"/portal/events/RiskAssessed?case={world.case_y}"
+    fresh = form_values(portal.get(again.group(1)))
+    assert fresh["header.event_id"] != [sent.headers["location"].rsplit("/", 1)[1]]
 
 
 def test_a_wrong_field_comes_back_marked_with_everything_typed_kept(

@@ -173,6 +173,10 @@ WORDS: Final[dict[str, dict[str, str]]] = {
         "en": "The exchange has not decided yet.",
     },
     "look_again": {"sr": "Pogledajte ponovo", "en": "Look again"},
+    "send_corrected": {
+        "sr": "Novi obrazac za ispravljen događaj",
+        "en": "A new form for a corrected event",
+    },
     "identity": {"sr": "Identitet", "en": "Identity"},
     "purpose": {"sr": "Svrha uvida", "en": "Purpose of the access"},
     "unseal": {"sr": "Prikaži identitet", "en": "Show the identity"},
