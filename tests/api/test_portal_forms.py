@@ -242,6 +242,14 @@ def test_a_form_without_its_csrf_token_or_of_an_event_not_offered_is_refused(
     refused = portal.post("/portal/events/RiskAssessed", data={"csrf": csrf})
     assert refused.status_code == 404
     assert portal.post("/portal/events/AccessRecorded", data={"csrf": csrf}).status_code == 404
+    # The API's body limit holds for a form as for any request.
+    portal.cookies.clear()
+    sign_in(portal, "jelena")
+    values = form_values(portal.get("/portal/events/RiskAssessed"))
+    huge = portal.post(
+        "/portal/events/RiskAssessed", data={**values, "header.consent_ref": ["x" * 300_000]}
+    )
+    assert huge.status_code == 413 and huge.json()["code"] == "body_too_large"
 
 
 # The hostile corpus of the portal's tests, as a person might paste it into a name or address.

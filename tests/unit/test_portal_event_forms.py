@@ -61,6 +61,9 @@ def test_each_avro_type_has_its_control() -> None:
     assert isinstance(children, Field) and children.control == "yesno"
     danger = control(report.children, "immediate_danger_alleged")
     assert isinstance(danger, Field) and danger.control == "checkbox"
+    imposed = event_form("UrgentMeasureImposed")
+    hours = control(imposed.children, "duration_hours")  # the schema's default, shown
+    assert isinstance(hours, Field) and not hours.required and hours.default == "48"
     registered = event_form("SubjectRegistered")
     assert "identity.given_name" in registered.names and "sealed" not in registered.names
 

@@ -30,6 +30,7 @@ from typing import Any, Literal, Union
 
 from pydantic import AwareDatetime, BaseModel
 from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined
 
 from schemas.institutions import PUBLISHABLE
 from schemas.models import model_for
@@ -79,6 +80,7 @@ class Field:
     required: bool
     choices: tuple[str, ...] = ()
     description: str = ""
+    default: str = ""  # what the schema takes when the field is left blank (shown, not filled)
 
     @property
     def html_id(self) -> str:
@@ -192,7 +194,8 @@ def _control(name: str, info: FieldInfo, annotation: Any) -> Field | Group:
         # A yes/no the schema leaves open needs a third answer: not said.
         return Field(name, label, "yesno" if optional else "checkbox", required, (), doc)
     if inner in _SCALARS:
-        return Field(name, label, _SCALARS[inner], required, (), doc)
+        default = "" if info.default in (None, PydanticUndefined) else str(info.default)
+        return Field(name, label, _SCALARS[inner], required, (), doc, default)
     raise TypeError(f"no form control for {name}: {inner!r}")
 
 

@@ -153,6 +153,7 @@ WORDS: Final[dict[str, dict[str, str]]] = {
     "required": {"sr": "obavezno", "en": "required"},
     "choose": {"sr": "— izaberite —", "en": "— choose —"},
     "one_a_line": {"sr": "Jedna vrednost po redu.", "en": "One value a line."},
+    "default_is": {"sr": "Ako ostane prazno: {value}.", "en": "If left blank: {value}."},
     "blank_items_left_out": {
         "sr": "Prazni delovi se izostavljaju.",
         "en": "Blank parts are left out.",
