@@ -110,6 +110,9 @@ def test_every_event_type_a_kind_may_publish_has_a_form_that_renders(
             listed = client.get("/portal/events")
             offered = re.findall(r'class="event-type" href="/portal/events/(\w+)"', listed.text)
             assert offered == submittable(kind) and offered, kind
+            assert "A risk assessment of immediate danger" in listed.text or (
+                "RiskAssessed" not in offered
+            )  # each with what it says happened, from its schema
             for event_type in offered:
                 page = client.get(f"/portal/events/{event_type}")
                 assert page.status_code == 200, (kind, event_type)

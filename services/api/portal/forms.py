@@ -27,6 +27,7 @@ from services.api.portal.event_forms import (
     event_form,
     field_errors,
     submittable,
+    summary,
 )
 from services.api.portal.i18n import translator
 from services.api.portal.pages import (
@@ -83,7 +84,8 @@ def event_types(request: Request, case: str = "") -> Response:
         decided = [(s, decision(conn, s.event_id, institution)) for s in sent]
     return page(
         request, "events.html", staff=signed.account, csrf=signed.session.csrf,
-        event_types=_publishable(request, signed), submissions=decided, case_id=_case_id(case),
+        event_types=[(name, summary(name)) for name in _publishable(request, signed)],
+        submissions=decided, case_id=_case_id(case),
     )  # fmt: skip
 
 
