@@ -141,6 +141,8 @@ def test_a_generated_form_uses_the_schemas_types(portal: TestClient) -> None:
     opened = portal.get("/portal/events/CooperationAgreementSigned")
     assert opened.status_code == 404  # a centre for social work signs no programme agreement
     registered = portal.get("/portal/events/SubjectRegistered").text
+    assert '<label for="f-identity-family_name">Prezime' in registered  # the portal's words
+    assert '<label for="f-role">role' in registered  # the schema's name where it has none
     assert 'name="identity.given_name"' in registered and 'name="sealed' not in registered
     assert 'type="date"' in registered  # the birth date
 

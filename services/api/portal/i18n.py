@@ -179,6 +179,28 @@ WORDS: Final[dict[str, dict[str, str]]] = {
         "en": "A new form for a corrected event",
     },
     "identity": {"sr": "Identitet", "en": "Identity"},
+    "field.header": {"sr": "O događaju", "en": "About the event"},
+    "field.header.case_id": {"sr": "Slučaj (id)", "en": "Case (id)"},
+    "field.header.occurred_at": {
+        "sr": "Kada se dogodilo (UTC; prazno: sada)",
+        "en": "When it happened (UTC; blank: now)",
+    },
+    "field.header.legal_basis": {"sr": "Pravni osnov", "en": "Legal basis"},
+    "field.header.causation_id": {
+        "sr": "Događaj koji je ovo izazvao (id)",
+        "en": "The event that caused this (id)",
+    },
+    "field.header.consent_ref": {"sr": "Oznaka pristanka", "en": "Consent reference"},
+    "field.identity": {
+        "sr": "Identitet (platforma ga šifruje)",
+        "en": "Identity (sealed by the platform)",
+    },
+    "field.identity.given_name": {"sr": "Ime", "en": "Given name"},
+    "field.identity.family_name": {"sr": "Prezime", "en": "Family name"},
+    "field.identity.jmbg": {"sr": "JMBG", "en": "JMBG"},
+    "field.identity.birth_date": {"sr": "Datum rođenja", "en": "Birth date"},
+    "field.identity.address": {"sr": "Adresa", "en": "Address"},
+    "field.identity.phone": {"sr": "Telefon", "en": "Phone"},
     "purpose": {"sr": "Svrha uvida", "en": "Purpose of the access"},
     "unseal": {"sr": "Prikaži identitet", "en": "Show the identity"},
     "purpose_required": {
