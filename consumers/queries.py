@@ -39,17 +39,26 @@ def _case(row: Row) -> Row:
     return {**row, "violence_types": [kind for kind in kinds.split(",") if kind]}
 
 
-def cases_for(conn: Connection, institution: str, *, status: str | None = None) -> list[Row]:
-    """The cases ``institution`` takes part in, newest first."""
+def cases_for(
+    conn: Connection,
+    institution: str,
+    *,
+    status: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[Row]:
+    """The cases ``institution`` takes part in, newest first (``limit`` of them from ``offset``,
+    for a page; all by default)."""
     # Its participations first (an index by institution), then those cases by key: asked case
     # by case (``_participates``), the list read every case of the region.
     taking_part = select(participants.c.case_id).where(participants.c.institution == institution)
     query = select(cases).where(cases.c.case_id.in_(taking_part))
     if status:
         query = query.where(cases.c.status == status)
-    return [
-        _case(c) for c in _rows(conn, query.order_by(cases.c.opened_at.desc(), cases.c.case_id))
-    ]
+    query = query.order_by(cases.c.opened_at.desc(), cases.c.case_id).offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
+    return [_case(c) for c in _rows(conn, query)]
 
 
 def case_view(conn: Connection, institution: str, case_id: str) -> Row | None:

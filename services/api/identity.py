@@ -19,7 +19,12 @@ from services.platform.vault import PersonalData
 router = APIRouter(prefix="/v1", tags=["institutions"])
 
 # How each refusal of ``identify`` is answered; an unknown or foreign subject is one answer.
-_STATUS = {"unknown_subject": 404, "erased": 410, "not_archived": 409, "unknown_institution": 403}
+REFUSAL_STATUS = {
+    "unknown_subject": 404,
+    "erased": 410,
+    "not_archived": 409,
+    "unknown_institution": 403,
+}
 
 
 @router.get(
@@ -44,8 +49,11 @@ def subject_identity(subject_id: uuid.UUID, reader: CaseReader) -> PersonalData:
                 reader.purpose,
                 role=reader.actor_role,
                 now=context.clock(),
+                token_id=reader.principal.token_id,
             )
     except AccessRefused as refused:
         if refused.code == "unknown_subject":
             raise ApiError(404, "subject_not_found", "no such subject") from None
-        raise ApiError(_STATUS.get(refused.code, 422), refused.code, refused.reason) from None
+        raise ApiError(
+            REFUSAL_STATUS.get(refused.code, 422), refused.code, refused.reason
+        ) from None

@@ -296,6 +296,12 @@ def post_event(
     A ``SubjectRegistered`` may carry the subject's identifiers in clear as ``identity`` (given
     and family name, JMBG, birth date, address, phone) instead of ``sealed``: the platform seals
     them under a new key of the subject before anything is published."""
+    return submit_event(context, principal, body)
+
+
+def submit_event(context: ApiContext, principal: Principal, body: Any) -> Receipt:
+    """Validate a JSON event, seal its identity, publish it as ``principal``'s institution:
+    what ``POST /v1/events`` does, and what the web portal's event forms do."""
     try:
         body, person = take_identity(body)
         event = seal_identity(context, parse_event(body, principal), person)

@@ -21,7 +21,7 @@ from consumers.views import participants, subjects
 from producers.event_builder import new_event, new_header
 from schemas.catalogue import catalogue
 from schemas.institutions import PLATFORM_INSTITUTION
-from schemas.topics import ACCESS_LOG, EVENT_TYPE
+from schemas.topics import ACCESS_LOG, EVENT_TYPE, TOKEN_ID
 from services.audit.point_in_time import access_summary, archived
 from services.bootstrap import Platform
 from services.platform.vault import PersonalData
@@ -88,8 +88,11 @@ def identify(
     *,
     role: str = "OTHER",
     now: dt.datetime | None = None,
+    token_id: str | None = None,
 ) -> PersonalData:
-    """The subject's identifiers for ``reader``, recorded on ``access-log`` before returning."""
+    """The subject's identifiers for ``reader``, recorded on ``access-log`` before returning;
+    ``token_id`` (an API token's or a portal account's id, never a secret or a name) says
+    which of the institution's callers read them, as the record of any other read does."""
     subject = as_uuid(subject_id)
     if purpose not in symbols("AccessPurpose"):
         raise AccessRefused("unknown_purpose", f"{purpose!r} is not an AccessPurpose")
@@ -131,11 +134,14 @@ def identify(
         resource="subject-identity",
         identified=True,
     )
+    headers = [(EVENT_TYPE, b"AccessRecorded")]
+    if token_id is not None:
+        headers.append((TOKEN_ID, token_id.encode()))
     platform.bus.publish(
         ACCESS_LOG,
         case_id.encode(),
         platform.codec.encode("AccessRecorded", event.to_avro()),
-        [(EVENT_TYPE, b"AccessRecorded")],
+        headers,
     )
     platform.bus.flush()
     return person

@@ -14,6 +14,7 @@ from producers.scenario import Submission
 from services.api.app import create_app
 from services.api.tokens import Role, TokenStore
 from services.bootstrap import Platform
+from tests.api.test_portal import clock, portal, staff  # noqa: F401  (the portal's, for all)
 from tests.api.world import FOREIGN, NGO, NOW, OWNER, World
 from tests.support.pipeline import pipeline_of, platform_for, submit_in_order
 

@@ -67,6 +67,11 @@ class Page:
         self.send("DOM.focus", nodeId=self._node(selector))
         self.send("Input.insertText", text=text)
 
+    def choose(self, selector: str, value: str) -> None:
+        """Choose ``value`` in the select ``selector`` (as a person picks it; no page script)."""
+        option = self._node(f'{selector} option[value="{value}"]')
+        self.send("DOM.setAttributeValue", nodeId=option, name="selected", value="")
+
     def click(self, selector: str, *, navigates: bool = True, timeout: float = 30) -> None:
         node = self._node(selector)
         self.send("DOM.scrollIntoViewIfNeeded", nodeId=node)

@@ -19,7 +19,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import Engine
 
 from consumers.runner import is_outage
-from services.api.access import Reader
+from services.api.access import AccessPurpose, Reader
 from services.api.context import ApiContext, api_context
 from services.api.portal.accounts import StaffAccount, StaffStore
 from services.api.portal.addresses import AddressLimit
@@ -43,6 +43,8 @@ def templates() -> Environment:
         autoescape=select_autoescape(default=True, default_for_string=True),
     )
     pages.filters["when"] = when
+    # The purposes an unsealing may state, for the form on every case page.
+    pages.globals["purposes"] = [p.value for p in AccessPurpose]  # type: ignore[attr-defined]
     return pages
 
 
