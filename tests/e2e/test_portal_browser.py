@@ -7,15 +7,9 @@ are kept under the test's directory."""
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import os
-import subprocess
-import sys
-import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import pytest
@@ -23,28 +17,19 @@ from typer.testing import CliRunner
 
 from services.cli.main import app as cli
 from tests.api.world import as_json, case_opened, referral_sent
-from tests.support.browser import chromium as find_chromium
 from tests.support.devtools import Page, headless_chromium
+from tests.support.portal_browser import (
+    PASSWORD,
+    add_staff,
+    chromium_or_skip,
+    eventually,
+    shoot,
+    simulated_platform,
+)
 from tests.support.serving import serving
 
 pytestmark = pytest.mark.browser
-_browser = functools.cache(find_chromium)
-RUN = ("--months", "3", "--scale", "0.1")
 CENTRE, NGO = "csr.lazarevac", "ngo.azc"
-PASSWORD = "correct horse battery staple"
-T = TypeVar("T")
-
-
-def _env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("POVEZIMO_")}
-
-
-def eventually(what: Callable[[], T | None], timeout: float = 60) -> T:
-    deadline = time.monotonic() + timeout
-    while (found := what()) is None:
-        assert time.monotonic() < deadline, what.__doc__
-        time.sleep(0.25)
-    return found
 
 
 def centre_refers_a_new_case(url: str, token: str) -> tuple[uuid.UUID, uuid.UUID]:
@@ -76,15 +61,6 @@ def referral_status(url: str, token: str, case_id: uuid.UUID) -> str:
         ).json()
     [referral] = case["referrals"]
     return str(referral["status"])
-
-
-def shoot(page: Page, directory: Path, name: str, at: str | None = None) -> None:
-    for label, width, height, mobile in (("phone", 390, 844, True), ("desktop", 1280, 900, False)):
-        shot = page.screenshot(
-            directory / f"portal-{name}-{label}.png",
-            width=width, height=height, mobile=mobile, at=at,
-        )  # fmt: skip
-        assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 5_000
 
 
 def live_referral_appears_without_reload(page: Page, url: str, token: str) -> None:
@@ -123,30 +99,16 @@ def the_inbox_works_with_script_off(page: Page, url: str, referral_id: uuid.UUID
 
 
 def test_a_counsellor_signs_in_accepts_and_completes_a_referral(tmp_path: Path) -> None:
-    path, why_absent = _browser()
-    if path is None:
-        pytest.skip(why_absent)
-    data_dir = tmp_path / "data"
-    demo = subprocess.run(
-        [sys.executable, "-m", "services.cli", "demo", *RUN, "--data-dir", str(data_dir)],
-        cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert demo.returncode == 0, demo.stderr
-    runner = CliRunner()
-    issued = runner.invoke(
+    path = chromium_or_skip()
+    data_dir = simulated_platform(tmp_path)
+    issued = CliRunner().invoke(
         cli,
         ["tokens", "issue", "--institution", CENTRE, "--role", "institution",
          "--data-dir", str(data_dir)],
     )  # fmt: skip
     assert issued.exit_code == 0, issued.output
     centre_token = issued.output.strip().splitlines()[-1]
-    added = runner.invoke(
-        cli,
-        ["users", "add", "ana.petrovic", "--institution", NGO, "--role", "ngo-counsellor",
-         "--password-stdin", "--data-dir", str(data_dir)],
-        input=PASSWORD + "\n",
-    )  # fmt: skip
-    assert added.exit_code == 0, added.output
+    add_staff(data_dir, "ana.petrovic", NGO, "ngo-counsellor")
     shots = tmp_path / "screenshots"
     shots.mkdir()
 

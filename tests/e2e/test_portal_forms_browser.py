@@ -7,16 +7,19 @@ violation); screenshots at a phone's and a desktop's width are kept under the te
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from services.cli.main import app as cli
-from tests.e2e.test_portal_browser import PASSWORD, RUN, _browser, _env, eventually, shoot
 from tests.support.devtools import headless_chromium
+from tests.support.portal_browser import (
+    PASSWORD,
+    add_staff,
+    chromium_or_skip,
+    eventually,
+    shoot,
+    simulated_platform,
+)
 from tests.support.serving import serving
 
 pytestmark = pytest.mark.browser
@@ -26,22 +29,9 @@ CENTRE = "csr.lazarevac"
 def test_a_social_worker_sends_a_risk_assessment_and_unseals_an_identity_for_a_purpose(
     tmp_path: Path,
 ) -> None:
-    path, why_absent = _browser()
-    if path is None:
-        pytest.skip(why_absent)
-    data_dir = tmp_path / "data"
-    demo = subprocess.run(
-        [sys.executable, "-m", "services.cli", "demo", *RUN, "--data-dir", str(data_dir)],
-        cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert demo.returncode == 0, demo.stderr
-    added = CliRunner().invoke(
-        cli,
-        ["users", "add", "vesna.jovic", "--institution", CENTRE, "--role", "social-worker",
-         "--password-stdin", "--data-dir", str(data_dir)],
-        input=PASSWORD + "\n",
-    )  # fmt: skip
-    assert added.exit_code == 0, added.output
+    path = chromium_or_skip()
+    data_dir = simulated_platform(tmp_path)
+    add_staff(data_dir, "vesna.jovic", CENTRE, "social-worker")
     shots = tmp_path / "screenshots"
     shots.mkdir()
 
