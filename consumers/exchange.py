@@ -14,7 +14,7 @@ import hashlib
 import logging
 import uuid
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from sqlalchemy import Connection, Table
 
@@ -75,6 +75,12 @@ __all__ = [
 ]
 
 
+class SealedCheck(Protocol):
+    """What the exchange asks of the key vault (``services.platform.vault.KeyVault``)."""
+
+    def sealed_problem(self, subject_id: Any, sealed: dict[str, Any]) -> str | None: ...
+
+
 Decoded = tuple[int, str, dict[str, Any]]  # schema id, event type, the event (or its header)
 
 
@@ -101,9 +107,14 @@ class Exchange:
     # submission to case-events again.
     replayable: ClassVar[bool] = False
 
-    def __init__(self, codec: Codec, institutions: InstitutionRegistry) -> None:
+    def __init__(
+        self, codec: Codec, institutions: InstitutionRegistry, vault: SealedCheck | None = None
+    ) -> None:
         self.codec = codec
         self.institutions = institutions
+        # The platform's key vault: a registration's sealed identifiers must open under the
+        # subject's key there, or nobody ever could (None only where no vault exists).
+        self.vault = vault
 
     def apply_batch(self, records: Sequence[Record], tx: Connection, out: BatchOutput) -> None:
         published = len(out.messages)
@@ -302,6 +313,8 @@ class Exchange:
             # "the referral is declined" is what it needs to hear.
             self._check_referral_answer(institution, known.kind, event_type, event, state)
         self._check_case(institution, known.kind, event_type, event, state)
+        if event_type == "SubjectRegistered":  # last: only a participant's bytes are opened
+            self._check_sealed(event)
         if event_type == "ReferralSent":
             self._check_new_referral(event, state)
 
@@ -323,6 +336,19 @@ class Exchange:
         if not exists or stranger:
             raise Rejected(
                 "unknown_case", "no case with this id that this institution takes part in"
+            )
+
+    def _check_sealed(self, event: dict[str, Any]) -> None:
+        """Sealed bytes nobody can open would be read back later as an erased person: refused
+        now, as the HTTP ingest refuses them (it seals the identifiers sent in clear itself)."""
+        if self.vault is None:
+            return
+        problem = self.vault.sealed_problem(event["subject_id"], event["sealed"])
+        if problem:
+            raise Rejected(
+                "sealed_key_unknown",
+                f"{problem}: register the subject over HTTP with its identifiers as identity, "
+                "and the platform seals them",
             )
 
     def _check_municipality(self, event: dict[str, Any], opener: Institution) -> None:

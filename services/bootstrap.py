@@ -117,7 +117,7 @@ class Platform:
     def projections(self) -> dict[str, Projection]:
         """Every consumer of the platform, by name, in data-path order."""
         found: list[Projection] = [
-            Exchange(self.codec, self.institutions),
+            Exchange(self.codec, self.institutions, self.vault),
             InstitutionViews(self.codec, self.institutions),
             Inboxes(self.codec, self.institutions),
             DeadlineWatcher(self.codec),

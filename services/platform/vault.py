@@ -112,6 +112,22 @@ class KeyVault:
             raise VaultError("sealed data does not authenticate for this subject") from error
         return PersonalData.model_validate(json.loads(plaintext))
 
+    def sealed_problem(self, subject_id: uuid.UUID | str, sealed: dict[str, Any]) -> str | None:
+        """Why nobody could ever open ``sealed`` for this subject, or ``None`` if the vault can.
+
+        Opening it is the only proof: a key id alone can be copied from another registration of
+        the same subject with made-up bytes beside it. What is opened is dropped at once.
+        """
+        if sealed.get("key_id") != self.key_id_of(subject_id):
+            return "the vault holds no such key for this subject"
+        try:
+            self.unseal(subject_id, sealed)
+        except VaultError:
+            return "the sealed identifiers do not authenticate under this subject's key"
+        except (ValueError, TypeError):  # a nonce of the wrong length, identifiers not JSON
+            return "the sealed identifiers are not a sealed record of this platform"
+        return None
+
     def key_id_of(self, subject_id: uuid.UUID | str) -> str | None:
         with self.engine.connect() as conn:
             return conn.execute(

@@ -25,12 +25,12 @@ from tests.support.pipeline import pipeline_of, submit_in_order
 def test_a_case_across_new_year_and_a_repeat_across_epochs(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "data", bus_url=f"sqlite:///{tmp_path / 'bus.db'}")
     system = Platform(settings, session_timeout_ms=TEST_SESSION_TIMEOUT_MS)
-    first = CaseScript(random.Random(91), "kragujevac")
+    first = CaseScript(random.Random(91), "kragujevac", system.vault)
     # Opened on 31 December: the extension, referral and conference happen in January.
     _coordination_path(
         first, urgent_measure_path(first, dt.datetime(2025, 12, 31, 8, tzinfo=dt.UTC))
     )
-    again = CaseScript(random.Random(92), "kragujevac")
+    again = CaseScript(random.Random(92), "kragujevac", system.vault)
     again.victim = first.victim
     urgent_measure_path(again, dt.datetime(2026, 2, 10, 8, tzinfo=dt.UTC))
     pipeline = pipeline_of(system)

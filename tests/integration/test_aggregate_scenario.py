@@ -36,7 +36,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     settings = Settings(data_dir=tmp / "data", bus_url=f"sqlite:///{tmp / 'bus.db'}",
                         disclosure_threshold=1)  # fmt: skip
     system = Platform(settings, session_timeout_ms=TEST_SESSION_TIMEOUT_MS)
-    cases, _ = region()
+    cases, _ = region(system.vault)
     pipeline = pipeline_of(system)
     submit_in_order(system, pipeline, [s for case in cases for s in case])
     pipeline.close()

@@ -43,7 +43,7 @@ def scenario(
     tmp = tmp_path_factory.mktemp("scenario")
     broker = TansuBroker(log_path=tmp / "tansu.log").start() if request.param == "tansu" else None
     system = platform_for(tmp / "data", broker.url if broker else f"sqlite:///{tmp / 'bus.db'}")
-    submissions = coordinated_case(random.Random(7), START, "lazarevac")
+    submissions = coordinated_case(random.Random(7), START, "lazarevac", system.vault)
     pipeline = pipeline_of(system)
     submit_in_order(system, pipeline, submissions)
     pipeline.close()

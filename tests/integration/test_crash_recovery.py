@@ -33,7 +33,10 @@ def log(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     system = platform_for(tmp / "data", bus_url)
     rng = random.Random(11)
     start = dt.datetime(2026, 1, 5, 7, tzinfo=dt.UTC)
-    cases = [coordinated_case(rng, start + dt.timedelta(days=n), "lazarevac") for n in range(10)]
+    cases = [
+        coordinated_case(rng, start + dt.timedelta(days=n), "lazarevac", system.vault)
+        for n in range(10)
+    ]
     pipeline = pipeline_of(system, ["exchange"])
     for wave in in_waves(cases):
         submit(system, wave)

@@ -21,7 +21,7 @@ def test_the_follower_applies_everything_and_its_logs_reach_the_parent(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     platform = platform_for(tmp_path / "data")
-    (case,) = scripted_cases(1, platform=platform)
+    (case,) = scripted_cases(platform, 1)
     opening = case.submissions[:3]
     submit(platform, opening)
     exchange = pipeline_of(platform, ["exchange"])
@@ -47,7 +47,7 @@ def test_the_follower_applies_everything_and_its_logs_reach_the_parent(
 
 def test_settle_returns_once_everything_written_before_it_is_applied(tmp_path: Path) -> None:
     platform = platform_for(tmp_path / "data")
-    (case,) = scripted_cases(1, platform=platform)
+    (case,) = scripted_cases(platform, 1)
     exchange = pipeline_of(platform, ["exchange"])
     follower = FollowerProcess(platform.settings, ["views"], platform.session_timeout_ms).start()
     try:

@@ -40,11 +40,11 @@ own = MetaData()
 notes = Table("case_notes", own, Column("id", Integer, primary_key=True), Column("text", String))
 
 
-def police_events(cases: int) -> list:
+def police_events(platform: Platform, cases: int) -> list:
     rng = random.Random(4)
     events = []
     for n in range(cases):
-        script = urgent_measure_case(rng, START + dt.timedelta(days=n))
+        script = urgent_measure_case(rng, START + dt.timedelta(days=n), vault=platform.vault)
         events += [s.event for s in script if s.institution == POLICE]
     return events
 
@@ -75,7 +75,7 @@ def test_the_outbox_keeps_events_while_the_bus_is_down_and_delivers_each_once(
     police_db = sql_engine(f"sqlite:///{tmp_path / 'police.db'}")
     own.create_all(police_db)
     publisher = Publisher(POLICE, platform.codec, police_db)
-    events = police_events(3)
+    events = police_events(platform, 3)
     platform.bus.create_topic(f"submissions.{POLICE}")
 
     # The bus goes down: another writer holds the log's write lock.
@@ -94,7 +94,7 @@ def test_the_outbox_keeps_events_while_the_bus_is_down_and_delivers_each_once(
     # A transaction that fails leaves neither the note nor the event behind.
     with pytest.raises(RuntimeError), police_db.begin() as tx:
         tx.execute(notes.insert().values(text="never"))
-        publisher.submit(police_events(4)[-1], tx)
+        publisher.submit(police_events(platform, 4)[-1], tx)
         raise RuntimeError("the caller's own change failed")
     with police_db.connect() as conn:
         assert conn.execute(select(func.count()).select_from(notes)).scalar_one() == len(events)
@@ -130,7 +130,7 @@ def test_the_outbox_keeps_events_while_the_bus_is_down_and_delivers_each_once(
 def test_an_event_that_does_not_match_its_schema_is_refused_at_once(tmp_path: Path) -> None:
     platform = platform_for(tmp_path)
     publisher = Publisher(POLICE, platform.codec, sql_engine(f"sqlite:///{tmp_path / 'p.db'}"))
-    event = police_events(1)[0].model_dump()
+    event = police_events(platform, 1)[0].model_dump()
     event["report_channel"] = "CARRIER_PIGEON"
     with pytest.raises(InvalidEvent) as refused:
         publisher.submit(event)
@@ -138,7 +138,7 @@ def test_an_event_that_does_not_match_its_schema_is_refused_at_once(tmp_path: Pa
     assert any("report_channel" in str(e["loc"]) for e in refused.value.errors)
     assert publisher.pending() == 0
     # Submitting the same event twice writes it once.
-    good = police_events(1)[0]
+    good = police_events(platform, 1)[0]
     publisher.submit(good)
     publisher.submit(good)
     assert publisher.pending() == 1
@@ -164,7 +164,7 @@ def test_over_kafka_the_outbox_keeps_events_while_the_broker_is_cut_off_and_deli
     platform = platform_for(tmp_path / "data", url)
     police_db = sql_engine(f"sqlite:///{tmp_path / 'police.db'}")
     publisher = Publisher(POLICE, platform.codec, police_db)
-    events = police_events(3)
+    events = police_events(platform, 3)
     bus = KafkaBus.from_url(url)
     bus.flush_timeout = 3.0
     relay = Relay(police_db, bus, POLICE)
@@ -205,7 +205,7 @@ def test_an_operator_resends_what_a_broker_lost_from_a_time_on(tmp_path: Path) -
     outbox_url = f"sqlite:///{tmp_path / 'police.db'}"
     police_db = sql_engine(outbox_url)
     publisher = Publisher(POLICE, platform.codec, police_db)
-    events = police_events(2)
+    events = police_events(platform, 2)
     relay = Relay(police_db, platform.bus, POLICE)
     publisher.submit_many(events)
     assert relay.deliver() == len(events)
@@ -241,7 +241,7 @@ def test_outbox_rows_hold_what_the_codec_writes_and_each_case_reaches_the_bus_in
     platform = platform_for(tmp_path / "data")
     police_db = sql_engine(outbox_url)
     publisher = Publisher(POLICE, platform.codec, police_db)
-    events = police_events(4)
+    events = police_events(platform, 4)
     halfway = len(events) // 2
     with police_db.begin() as tx:
         ids = publisher.submit_many(events[:halfway], tx)

@@ -35,7 +35,7 @@ def clean(_one_pseudonym_key: None, tmp_path_factory: pytest.TempPathFactory) ->
     tmp = tmp_path_factory.mktemp("clean")
     platform = platform_for(tmp / "data", f"sqlite:///{tmp / 'bus.db'}")
     pipeline = pipeline_of(platform)
-    for wave in streamed_waves():
+    for wave in streamed_waves(platform):
         submit(platform, wave)
         pipeline.drain()
     pipeline.close()

@@ -152,7 +152,7 @@ def stream_with_outage(
     platform: Platform, start: Callable[[], None], end: Callable[[], None], outage_s: float
 ) -> Institutions:
     """All waves sent; a third of the way in, the outage begins while a wave is in flight."""
-    all_waves = streamed_waves()
+    all_waves = streamed_waves(platform)
     checks = open_bus(platform.settings.resolved_bus_url)
     with Running(platform) as running:
         institutions = Institutions(platform, open_bus(platform.settings.resolved_bus_url),

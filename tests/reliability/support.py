@@ -27,24 +27,24 @@ START = dt.datetime(2026, 1, 5, 7, tzinfo=dt.UTC)
 PROJECTIONS = ("views", "inbox", "deadlines")
 
 
-def scripted_cases(
-    count: int, seed: int = 11, platform: Platform | None = None
-) -> list[CaseScript]:
-    """``count`` coordinated cases across the seed municipalities, one a day from ``START``."""
+def scripted_cases(platform: Platform, count: int, seed: int = 11) -> list[CaseScript]:
+    """``count`` coordinated cases across the seed municipalities, one a day from ``START``, their
+    people sealed by ``platform``'s vault (the exchange refuses what no key of it opens)."""
     rng = random.Random(seed)
     places = ("lazarevac", "kragujevac", "loznica", "zvezdara")
-    vault = platform.vault if platform is not None else None
     return [
-        coordinated_script(rng, START + dt.timedelta(days=n), places[n % len(places)], vault)
+        coordinated_script(
+            rng, START + dt.timedelta(days=n), places[n % len(places)], platform.vault
+        )
         for n in range(count)
     ]
 
 
-def streamed_waves() -> list[list[Submission]]:
+def streamed_waves(platform: Platform) -> list[list[Submission]]:
     """The cases the outage tests stream, in waves (each decided before the next is sent)."""
     from producers.scenario import in_waves
 
-    return in_waves([c.submissions for c in scripted_cases(2)])
+    return in_waves([c.submissions for c in scripted_cases(platform, 2)])
 
 
 def read_all(

@@ -146,7 +146,7 @@ def test_kafka_broker_restarted_empty_and_restored(
     tmp_path: Path, broker: Broker, clean: dict[str, str]
 ) -> None:
     platform = platform_for(tmp_path / "data", broker.url)
-    waves = streamed_waves()
+    waves = streamed_waves(platform)
     # The lost tail spans two waves from different institutions (police, then prosecutor).
     outage_at = len(waves) // 3 + 1
     outboxes = Outboxes(tmp_path / "institutions", platform, broker.url)

@@ -81,7 +81,7 @@ def test_projections_wait_out_a_postgresql_outage(
     watcher = sql_engine(postgres_url)
     retries = Retries()
     logging.getLogger("consumers.runner").addHandler(retries)
-    waves = streamed_waves()
+    waves = streamed_waves(platform)
     try:
         with Running(platform) as running:
             institutions = Institutions(

@@ -59,11 +59,11 @@ def run(tmp: Path, name: str, kills: int, rng: random.Random) -> tuple[Platform,
     """Wave after wave published and decided; the child platform killed ``kills`` times in all."""
     bus_url, views_url = f"sqlite:///{tmp / f'{name}-bus.db'}", f"sqlite:///{tmp / f'{name}.db'}"
     data = tmp / "data"
-    waves = in_waves([c.submissions for c in scripted_cases(3)])
+    platform = platform_for(data, bus_url)
+    platform.settings.views_url = views_url  # before the vault: its first use fixes the stores
+    waves = in_waves([c.submissions for c in scripted_cases(platform, 3)])
     # Spread the kills over the waves, so the exchange dies deciding every kind of event.
     per_wave = Counter(rng.randrange(len(waves)) for _ in range(kills))
-    platform = platform_for(data, bus_url)
-    platform.settings.views_url = views_url
     killed = 0
     for index, wave in enumerate(waves):
         publish_wave(platform, wave)

@@ -17,7 +17,7 @@ from tests.support.pipeline import platform_for, submit
 
 def test_outputs_are_not_sent_again_when_the_commit_failed(tmp_path: Path) -> None:
     platform = platform_for(tmp_path / "data", f"sqlite:///{tmp_path / 'bus.db'}")
-    opening = scripted_cases(3)
+    opening = scripted_cases(platform, 3)
     submit(platform, [case.submissions[0] for case in opening])
     runner = platform.runner(platform.projections()["exchange"])
     failures = [OperationalError("COMMIT", {}, ConnectionError("server closed the connection"))]

@@ -227,7 +227,7 @@ def test_two_exchanges_started_at_once_keep_one_active_for_the_whole_run(
     platform, active, standby = one_active_one_standby(
         tmp_path, pipeline_bus_url, members, fresh=True
     )
-    stream(platform, streamed_waves())
+    stream(platform, streamed_waves(platform))
     held = lease(platform)
     assert held is not None and held.epoch == 1 and holder_pid(platform) == active.pid
     assert set(decisions_by_epoch(platform)) == {1}, "a second member decided something"
@@ -244,7 +244,7 @@ def test_a_killed_exchange_is_replaced_by_its_standby_within_the_bound(
     clean: dict[str, str],
 ) -> None:
     platform, active, standby = one_active_one_standby(tmp_path, pipeline_bus_url, members)
-    waves = streamed_waves()
+    waves = streamed_waves(platform)
     timings: dict[str, float] = {}
 
     def kill_mid_wave(index: int, wave: list[Submission], institutions: Institutions) -> bool:
@@ -283,7 +283,7 @@ def test_a_paused_exchange_that_lost_its_lease_writes_nothing_when_it_wakes(
     clean: dict[str, str],
 ) -> None:
     platform, old, standby = one_active_one_standby(tmp_path, pipeline_bus_url, members)
-    waves = streamed_waves()
+    waves = streamed_waves(platform)
     seen: dict[str, object] = {}
 
     def pause_then_wake(index: int, wave: list[Submission], institutions: Institutions) -> bool:
@@ -356,7 +356,7 @@ def test_an_exchange_paused_inside_a_transaction_on_postgresql_loses_its_lease(
     the woken member finds its connection closed, then its epoch superseded."""
     bus_url = f"sqlite:///{tmp_path / 'bus.db'}"
     platform, old, standby = one_active_one_standby(tmp_path, bus_url, members, postgres_url)
-    waves = streamed_waves()
+    waves = streamed_waves(platform)
     seen: dict[str, int] = {}
 
     def pause_mid_batch(index: int, wave: list[Submission], institutions: Institutions) -> bool:

@@ -81,7 +81,7 @@ def test_hostile_submissions_are_all_rejected_and_change_no_view(
     if views_url:
         platform.settings.views_url = views_url
     pipeline = pipeline_of(platform)
-    cases = scripted_cases(2)
+    cases = scripted_cases(platform, 2)
     for wave in in_waves([c.submissions for c in cases]):
         submit(platform, wave)
         pipeline.drain()
@@ -129,7 +129,7 @@ def test_hostile_submissions_are_all_rejected_and_change_no_view(
     assert all(a["reason"] and a["code"] != "unprocessable" for a in answers)
 
     # The exchange is still up: the next honest case goes through.
-    honest = scripted_cases(1, seed=5)[0].submissions[:3]
+    honest = scripted_cases(platform, 1, seed=5)[0].submissions[:3]
     submit(platform, honest)
     pipeline.drain()
     assert platform.bus.end_offsets(partitions_of(platform.bus, [CASE_EVENTS])) != log_end

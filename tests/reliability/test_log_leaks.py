@@ -90,7 +90,7 @@ def test_no_identifier_key_or_cipher_in_any_log_line(
 ) -> None:
     platform = platform_for(tmp_path / "data", pipeline_bus_url)
     pipeline = pipeline_of(platform)
-    scripts = scripted_cases(1, seed=31, platform=platform)
+    scripts = scripted_cases(platform, 1, seed=31)
     # The opening and the registrations one by one (so the sealed records are accepted and
     # flow on), the rest at once: kafka-python at DEBUG writes thousands of lines a drain.
     waves = in_waves([s.submissions for s in scripts])
