@@ -27,7 +27,12 @@ from consumers.runner import BatchOutput, next_offsets, store_offsets
 from schemas import Codec, DecodeError
 from schemas.topics import CASE_EVENTS
 from services.bus import Bus, Consumer, Record, TopicPartition
-from services.platform.sql import bulk_writes, short_reads, write_transaction
+from services.platform.sql import (
+    bulk_writes,
+    one_writer_at_a_time,
+    short_reads,
+    write_transaction,
+)
 
 CHUNK_EVENTS = 5_000  # decoded and applied in memory at a time (then the decoded events go)
 # Events per write. Random keys spread a chunk's rows over the whole of a table: each write
@@ -203,6 +208,10 @@ class Rebuilder:
         for engine, projections in self.by_engine.items():
             asked = time.perf_counter()
             with write_transaction(engine) as tx:
+                # Rebuilders take turns to write, on PostgreSQL as SQLite makes them: the
+                # aggregate flags repeat victims across cases, so two writers at once could
+                # each hold a case row the other flags (a deadlock seen at 1 M on PostgreSQL).
+                one_writer_at_a_time(tx, "povezimo.rebuild.write")
                 writing = time.perf_counter()
                 self.wait_seconds += writing - asked  # other processes writing their chunks
                 for projection in projections:

@@ -223,6 +223,17 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
             lock.release()
 
 
+def one_writer_at_a_time(tx: Connection, name: str) -> None:
+    """Wait until no other transaction holds ``name``; held until ``tx`` ends.
+
+    PostgreSQL locks rows, so writers in parallel can deadlock when each changes a row the other
+    has written; writers that take this first take turns, as SQLite's one writer does already
+    (there it does nothing). A transaction-scoped advisory lock: a crashed writer lets go.
+    """
+    if tx.dialect.name == "postgresql":
+        tx.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})
+
+
 def create_schema(engine: Engine, *schemas: MetaData) -> None:
     """``create_all`` of each of ``schemas``, as a writer (``BEGIN IMMEDIATE`` on SQLite).
 

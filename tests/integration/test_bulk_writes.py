@@ -1,12 +1,19 @@
-"""``bulk_writes``: a rebuild's SQLite connections checkpoint less often, and only meanwhile."""
+"""A rebuild's writes: SQLite connections checkpoint less often (``bulk_writes``), and writers
+on PostgreSQL take turns (``one_writer_at_a_time``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import Engine
+import pytest
+from sqlalchemy import Engine, text
 
-from services.platform.sql import BULK_CHECKPOINT_PAGES, bulk_writes, sql_engine
+from services.platform.sql import (
+    BULK_CHECKPOINT_PAGES,
+    bulk_writes,
+    one_writer_at_a_time,
+    sql_engine,
+)
 
 
 def checkpoint_pages(engine: Engine) -> int:
@@ -27,3 +34,20 @@ def test_the_setting_holds_inside_the_block_and_the_default_comes_back(tmp_path:
     with engine.connect() as conn:  # durability as before: commits still NORMAL
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar_one() == 1
     engine.dispose()
+
+
+@pytest.mark.postgres
+def test_writers_that_ask_take_turns_on_postgresql_until_the_holder_ends(postgres_url: str) -> None:
+    engine = sql_engine(postgres_url)
+    name = "povezimo.test.turns"
+    try_lock = text("SELECT pg_try_advisory_xact_lock(hashtext(:name))")
+    try:
+        with engine.connect() as other:
+            with engine.begin() as tx:
+                one_writer_at_a_time(tx, name)
+                with other.begin():
+                    assert other.execute(try_lock, {"name": name}).scalar_one() is False
+            with other.begin():  # the holder committed: the turn is free
+                assert other.execute(try_lock, {"name": name}).scalar_one() is True
+    finally:
+        engine.dispose()
