@@ -14,6 +14,7 @@ stopped halfway is resumed by the live runners, and what they see is consistent 
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -26,7 +27,12 @@ from consumers.runner import BatchOutput, next_offsets, store_offsets
 from schemas import Codec, DecodeError
 from schemas.topics import CASE_EVENTS
 from services.bus import Bus, Consumer, Record, TopicPartition
-from services.platform.sql import short_reads, write_transaction
+from services.platform.sql import (
+    bulk_writes,
+    one_writer_at_a_time,
+    short_reads,
+    write_transaction,
+)
 
 CHUNK_EVENTS = 5_000  # decoded and applied in memory at a time (then the decoded events go)
 # Events per write. Random keys spread a chunk's rows over the whole of a table: each write
@@ -99,33 +105,45 @@ class Rebuilder:
         consumer = self.bus.consumer(
             group, [CASE_EVENTS], on_assign=seek, session_timeout_ms=session_timeout_ms
         )
-        read = 0
         self.joined_after = self.write_seconds = self.wait_seconds = 0.0
-        joining = time.perf_counter()
         # The rows kept in memory are hundreds of thousands of small objects: every automatic
         # collection scanned them all, which doubled the cost of decoding. They hold no cycles;
         # whatever else does is collected between chunks, every few of them.
         collecting = gc.isenabled()
         gc.disable()
-        pending = _Pending()
         try:
-            while positions:
-                chunk = self._next_chunk(consumer, positions, share.ends)
-                if chunk:
-                    if not read:
-                        self.joined_after = time.perf_counter() - joining
-                    self._stage(chunk, pending)
-                    read += len(chunk)
-                if pending.records and (len(pending.records) >= self.write_events or not positions):
-                    written = self._write(pending)
-                    pending = _Pending()
-                    progress(written)
-                    if read % COLLECT_EVERY < written:
-                        gc.collect()
+            with contextlib.ExitStack() as writing:
+                for engine in self.by_engine:
+                    writing.enter_context(bulk_writes(engine))
+                return self._read_all(consumer, positions, share.ends, progress)
         finally:
             consumer.close()
             if collecting:
                 gc.enable()
+
+    def _read_all(
+        self,
+        consumer: Consumer,
+        positions: dict[TopicPartition, int],
+        ends: Mapping[TopicPartition, int],
+        progress: Callable[[int], object],
+    ) -> int:
+        read = 0
+        joining = time.perf_counter()
+        pending = _Pending()
+        while positions:
+            chunk = self._next_chunk(consumer, positions, ends)
+            if chunk:
+                if not read:
+                    self.joined_after = time.perf_counter() - joining
+                self._stage(chunk, pending)
+                read += len(chunk)
+            if pending.records and (len(pending.records) >= self.write_events or not positions):
+                written = self._write(pending)
+                pending = _Pending()
+                progress(written)
+                if read % COLLECT_EVERY < written:
+                    gc.collect()
         return read
 
     def _next_chunk(
@@ -190,6 +208,10 @@ class Rebuilder:
         for engine, projections in self.by_engine.items():
             asked = time.perf_counter()
             with write_transaction(engine) as tx:
+                # Rebuilders take turns to write, on PostgreSQL as SQLite makes them: the
+                # aggregate flags repeat victims across cases, so two writers at once could
+                # each hold a case row the other flags (a deadlock seen at 1 M on PostgreSQL).
+                one_writer_at_a_time(tx, "povezimo.rebuild.write")
                 writing = time.perf_counter()
                 self.wait_seconds += writing - asked  # other processes writing their chunks
                 for projection in projections:

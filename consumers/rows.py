@@ -22,10 +22,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, bindparam, delete, insert, or_, select, tuple_
+from sqlalchemy import Connection, Table, and_, bindparam, delete, or_, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
-from services.platform.sql import execute_many
+from services.platform.sql import execute_many, insert_many
 
 Row = dict[str, Any]
 Key = Any  # the value of a one-column primary key, else a tuple of the key's values
@@ -73,7 +73,6 @@ class TableRows:
         self.conn: Connection | None = None
         self.clear()
         self._get_one = select(table).where(self._key_clause_bound())
-        self._insert = insert(table)
         self._delete = delete(table).where(self._key_clause_bound())
         self._updates: dict[tuple[str, ...], Any] = {}
         self._upserts: dict[str, Any] = {}
@@ -242,7 +241,7 @@ class TableRows:
         if deletes:
             execute_many(tx, self._delete, deletes)
         if inserts:
-            execute_many(tx, self._insert, inserts)
+            insert_many(tx, self.table, inserts)
         if upserts:
             execute_many(tx, self._upsert(tx.dialect.name), upserts)
         for names, rows in updates.items():
@@ -376,7 +375,6 @@ class RowsToInsert:
 
     def __init__(self, table: Table) -> None:
         self.table = table
-        self._insert = insert(table)
         self.conn: Connection | None = None
         self._rows: list[Row] = []
 
@@ -385,7 +383,7 @@ class RowsToInsert:
 
     def flush(self, tx: Connection) -> int:
         rows, self._rows = self._rows, []
-        execute_many(tx, self._insert, rows)
+        insert_many(tx, self.table, rows)
         return len(rows)
 
     def clear(self) -> None:

@@ -115,7 +115,7 @@ def rows(results: BenchResults) -> list[tuple[str, str, str, str, str, str]]:
                     _rate(summary.decode_rate),
                     f"{_ratio(summary.ratio)}; {_ratio(summary.steady_ratio)}; "
                     f"{_ratio(summary.cpu_ratio)}",
-                    "≥ 0.5" if bus == "sqlite" else "",
+                    "≥ 0.5",
                 )
             )
         if len(scaling.sizes) > 1:

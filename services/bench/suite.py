@@ -21,6 +21,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from services.bench.databases import projection_stores
 from services.bench.http_ingest import HttpIngestResult, measure_http_ingest
 from services.bench.idle import IdleResult, measure_idle
 from services.bench.ingest import IngestRun, measure_ingest
@@ -49,6 +50,7 @@ class BenchOptions:
     http_rate: float = 100.0
     http_seconds: float = 20.0
     peer_max_events: int = 100_000  # the peer at library defaults (an fsync per event) is slow
+    database: str | None = None  # a PostgreSQL URL: the replay again, the projections' stores there
 
 
 @dataclass
@@ -66,10 +68,12 @@ class BenchResults:
 
     def scaling(self) -> list[Scaling]:
         found = []
-        for bus in self.options.buses:
-            sizes = [summarise(runs) for (b, _n), runs in self.replay.items() if b == bus and runs]
+        for where in dict.fromkeys(b for b, _n in self.replay):  # as measured: bus, then stores
+            sizes = [
+                summarise(runs) for (b, _n), runs in self.replay.items() if b == where and runs
+            ]
             if sizes:
-                found.append(Scaling(bus, sizes))
+                found.append(Scaling(where, sizes))
         return found
 
     def as_dict(self) -> dict[str, Any]:
@@ -198,12 +202,7 @@ def _replay_and_peer(
                 system.close()
                 progress.remove_task(task)
                 if "replay" in options.only:
-                    task = progress.add_task(f"{bus}: replay {size:,}", total=options.repeat)
-                    runs = results.replay.setdefault((bus, size), [])
-                    for _ in range(options.repeat):
-                        runs.append(replay_in_child(bus, settings, size))
-                        progress.advance(task)
-                    progress.remove_task(task)
+                    _replay(bus, size, settings, options, results, progress)
                 if "parallel" in options.only:
                     task = progress.add_task(
                         f"{bus}: replay {size:,} in one process", total=options.repeat
@@ -215,6 +214,33 @@ def _replay_and_peer(
                     progress.remove_task(task)
                 if bus == "sqlite" and "peer" in options.only:
                     _peer(workspace, log, settings, options, results, progress)
+
+
+def _replay(
+    bus: str,
+    size: int,
+    settings: dict[str, str],
+    options: BenchOptions,
+    results: BenchResults,
+    progress: Progress,
+) -> None:
+    """The replay with the projections' stores in SQLite, then (``--database``) in PostgreSQL,
+    one repetition of each in turn so that both meet the same moments of a shared machine."""
+    places: list[tuple[str, contextlib.AbstractContextManager[dict[str, str]]]] = [
+        (bus, contextlib.nullcontext({}))
+    ]
+    if options.database:
+        places.append((f"{bus}, stores on postgresql", projection_stores(options.database)))
+    with contextlib.ExitStack() as stack:
+        stores = [(where, stack.enter_context(urls)) for where, urls in places]
+        task = progress.add_task(f"{bus}: replay {size:,}", total=options.repeat * len(stores))
+        for _ in range(options.repeat):
+            for where, urls in stores:
+                run = replay_in_child(bus, settings | urls, size)
+                run.bus = where
+                results.replay.setdefault((where, size), []).append(run)
+                progress.advance(task)
+        progress.remove_task(task)
 
 
 def _peer(

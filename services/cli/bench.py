@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from services.bench.databases import is_postgresql
 from services.bench.suite import MEASUREMENTS, BenchOptions
 from services.cli.common import USAGE, console, fail
 
@@ -42,6 +43,14 @@ def bench(
     work_dir: Annotated[
         Path | None, typer.Option("--work-dir", help="Where the runs keep their data (temp).")
     ] = None,
+    database: Annotated[
+        str | None,
+        typer.Option(
+            "--database",
+            help="A postgresql:// database: the replay again with every projection's store in "
+            "fresh schemas there (dropped afterwards).",
+        ),
+    ] = None,
     markdown: Annotated[
         bool, typer.Option("--markdown", help="Also print the table as Markdown.")
     ] = False,
@@ -58,6 +67,8 @@ def bench(
     unknown = sorted(set(chosen) - set(MEASUREMENTS))
     if unknown:
         fail("unknown_measurement", f"--only {unknown}: one of {', '.join(MEASUREMENTS)}", USAGE)
+    if database is not None and not is_postgresql(database):
+        fail("bad_database", f"--database {database!r}: give a postgresql:// URL", USAGE)
     options = BenchOptions(
         sizes=_numbers(sizes),
         repeat=repeat,
@@ -65,6 +76,7 @@ def bench(
         only=chosen,
         seed=seed,
         latency_seconds=latency_seconds,
+        database=database,
     )
     with tempfile.TemporaryDirectory(prefix="povezimo-bench-") as scratch:
         results = run_bench(options, work_dir or Path(scratch), out)

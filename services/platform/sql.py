@@ -97,6 +97,41 @@ def short_reads(engine: Engine) -> Iterator[Connection]:
         yield conn
 
 
+# SQLite checkpoints its write-ahead log into the database once a commit leaves it this long
+# (its default is 1,000 pages). A rebuild commits every few thousand events, each commit touching
+# pages all over tables keyed by random ids: with the default, every few commits copied most of
+# those pages back into the database, and the same pages again a few commits later.
+BULK_CHECKPOINT_PAGES = 10_000  # 40 MB of log at 4 KiB pages; the default comes back after
+
+
+@contextlib.contextmanager
+def bulk_writes(engine: Engine) -> Iterator[None]:
+    """While the block runs, this process's SQLite connections to ``engine`` checkpoint less often.
+
+    For a rebuild, which writes far more than it reads back. Durability is untouched: every
+    commit is in the write-ahead log as before (``synchronous=NORMAL``); only the copying of the
+    log into the database waits longer. Each connection gets the setting when it is checked out
+    and the default back when it is returned, so nothing outlives the block. No-op elsewhere.
+    """
+    if engine.dialect.name != "sqlite":
+        yield
+        return
+
+    def bulk(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        dbapi_connection.execute(f"PRAGMA wal_autocheckpoint={BULK_CHECKPOINT_PAGES}")
+
+    def usual(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.execute("PRAGMA wal_autocheckpoint=1000")
+
+    event.listen(engine, "checkout", bulk)
+    event.listen(engine, "checkin", usual)
+    try:
+        yield
+    finally:
+        event.remove(engine, "checkout", bulk)
+        event.remove(engine, "checkin", usual)
+
+
 @contextlib.contextmanager
 def given_or_own(
     given: Connection | None, own: Callable[[], contextlib.AbstractContextManager[Connection]]
@@ -188,6 +223,17 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
             lock.release()
 
 
+def one_writer_at_a_time(tx: Connection, name: str) -> None:
+    """Wait until no other transaction holds ``name``; held until ``tx`` ends.
+
+    PostgreSQL locks rows, so writers in parallel can deadlock when each changes a row the other
+    has written; writers that take this first take turns, as SQLite's one writer does already
+    (there it does nothing). A transaction-scoped advisory lock: a crashed writer lets go.
+    """
+    if tx.dialect.name == "postgresql":
+        tx.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})
+
+
 def create_schema(engine: Engine, *schemas: MetaData) -> None:
     """``create_all`` of each of ``schemas``, as a writer (``BEGIN IMMEDIATE`` on SQLite).
 
@@ -277,7 +323,7 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
 class _Compiled:
     """A statement compiled once for a dialect: its SQL, and how to turn a row into parameters."""
 
-    __slots__ = ("converters", "named", "pick", "sql")
+    __slots__ = ("converters", "named", "names", "pick", "sql")
 
     def __init__(self, statement: Any, dialect: Any) -> None:
         compiled = statement.compile(dialect=dialect)
@@ -289,18 +335,23 @@ class _Compiled:
         self.pick: Callable[[dict[str, Any]], Any] = _picker(names)
         self.converters = tuple((i, p) for i, p in enumerate(processors) if p is not None)
         self.named = None if positional else names
+        self.names = names
+
+    def values(self, rows: list[dict[str, Any]]) -> list[Any]:
+        """Each row's values in the order of ``names``, converted for the driver."""
+        pick, converters = self.pick, self.converters
+        if not converters:
+            return [pick(row) for row in rows]
+        found: list[Any] = []
+        for row in rows:
+            values = list(pick(row))
+            for i, convert in converters:
+                values[i] = convert(values[i])
+            found.append(values)
+        return found
 
     def parameters(self, rows: list[dict[str, Any]]) -> list[Any]:
-        pick, converters = self.pick, self.converters
-        if converters:
-            params: list[Any] = []
-            for row in rows:
-                values = list(pick(row))
-                for i, convert in converters:
-                    values[i] = convert(values[i])
-                params.append(values)
-        else:
-            params = [pick(row) for row in rows]
+        params = self.values(rows)
         if self.named is not None:
             names = self.named
             return [dict(zip(names, values, strict=True)) for values in params]
@@ -319,6 +370,14 @@ def _picker(names: tuple[str, ...]) -> Callable[[dict[str, Any]], Any]:
 _COMPILED: dict[tuple[int, str], tuple[Any, _Compiled]] = {}
 
 
+def _compiled(statement: Any, dialect: Any) -> _Compiled:
+    cache_key = (id(statement), dialect.name)
+    cached = _COMPILED.get(cache_key)
+    if cached is None or cached[0] is not statement:
+        cached = _COMPILED[cache_key] = (statement, _Compiled(statement, dialect))
+    return cached[1]
+
+
 def execute_many(tx: Connection, statement: Any, rows: list[dict[str, Any]]) -> None:
     """``tx.execute(statement, rows)`` for many rows, without SQLAlchemy's per-row work.
 
@@ -330,21 +389,52 @@ def execute_many(tx: Connection, statement: Any, rows: list[dict[str, Any]]) -> 
     """
     if not rows:
         return
-    dialect = tx.dialect
-    cache_key = (id(statement), dialect.name)
-    cached = _COMPILED.get(cache_key)
-    if cached is None or cached[0] is not statement:
-        cached = _COMPILED[cache_key] = (statement, _Compiled(statement, dialect))
-    compiled = cached[1]
+    compiled = _compiled(statement, tx.dialect)
     params = compiled.parameters(rows)
+    with _driver_cursor(tx, compiled.sql) as cursor:
+        cursor.executemany(compiled.sql, params)
+
+
+def insert_many(tx: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows`` (every column given) into ``table``: ``COPY … FROM STDIN`` on PostgreSQL,
+    ``execute_many`` of its INSERT elsewhere.
+
+    On PostgreSQL an INSERT per row, even pipelined, was most of a rebuild's writing; COPY sends
+    the rows as one stream. It refuses a duplicate key as the INSERT does (the same integrity
+    error, the whole statement undone), so a caller's way of redoing a batch stays the same.
+    """
+    if not rows:
+        return
+    statement = _INSERTS.get(table)
+    if statement is None:
+        statement = _INSERTS[table] = table.insert()
+    if tx.dialect.name != "postgresql":
+        execute_many(tx, statement, rows)
+        return
+    compiled = _compiled(statement, tx.dialect)
+    quote = tx.dialect.identifier_preparer.quote
+    columns = ", ".join(quote(name) for name in compiled.names)
+    sql = f"COPY {quote(table.name)} ({columns}) FROM STDIN"
+    with _driver_cursor(tx, sql) as cursor, cursor.copy(sql) as copy:
+        for values in compiled.values(rows):
+            copy.write_row(values)
+
+
+_INSERTS: dict[Table, Any] = {}  # a table's INSERT, compiled once (see ``_compiled``)
+
+
+@contextlib.contextmanager
+def _driver_cursor(tx: Connection, sql: str) -> Iterator[Any]:
+    """A cursor of ``tx``'s driver connection; its errors raised as SQLAlchemy's."""
+    dialect = tx.dialect
     connection = tx.connection
     cursor = connection.cursor()
     try:
-        cursor.executemany(compiled.sql, params)
+        yield cursor
     except dialect.loaded_dbapi.Error as error:
         invalidated = dialect.is_disconnect(error, connection, cursor)
         raise DBAPIError.instance(
-            compiled.sql,
+            sql,
             None,
             error,
             dialect.loaded_dbapi.Error,

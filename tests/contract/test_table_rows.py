@@ -27,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from consumers.rows import DuplicateRow, RowsToInsert, RowStore, TableRows
-from services.platform.sql import UtcDateTime, execute_many, sql_engine
+from services.platform.sql import UtcDateTime, execute_many, insert_many, sql_engine
 
 metadata = MetaData()
 measures = Table(
@@ -203,6 +203,30 @@ def test_execute_many_stores_what_execute_stores(engine: Engine) -> None:
         tx.execute(measures.insert(), row)
     assert stored(engine, measures)[0] == fast
     assert fast["served_at"] == local and fast["served_at"].tzinfo == dt.UTC
+
+
+def test_insert_many_stores_what_execute_stores_and_refuses_a_known_key_whole(
+    engine: Engine,
+) -> None:
+    """COPY on PostgreSQL, the INSERT elsewhere: the same rows, the same integrity error, and
+    nothing of a refused batch kept (its savepoint undone, the transaction goes on)."""
+    local = dt.datetime(2025, 3, 1, 10, 30, tzinfo=dt.timezone(dt.timedelta(hours=2)))
+    row = {"measure_id": "m1", "case_id": "c1", "served_at": local, "granted": None,
+           "breaches": 4, "repeat": True}  # fmt: skip
+    other = {**row, "measure_id": "m2", "served_at": None, "granted": False}
+    with engine.begin() as tx:
+        insert_many(tx, measures, [row, other])
+        with pytest.raises(IntegrityError), tx.begin_nested():
+            insert_many(tx, measures, [{**row, "measure_id": "m3"}, row])
+        insert_many(tx, members, [{"case_id": "c1", "institution": "x", "role": "y"}])
+    fast = stored(engine, measures)
+    with engine.begin() as tx:
+        tx.execute(measures.delete())
+        tx.execute(measures.insert(), [row, other])
+    assert stored(engine, measures) == fast
+    assert [r["measure_id"] for r in fast] == ["m1", "m2"]
+    assert fast[0]["served_at"] == local and fast[0]["served_at"].tzinfo == dt.UTC
+    assert len(stored(engine, members)) == 1
 
 
 def write_one(engine: Engine, measure_id: str) -> None:

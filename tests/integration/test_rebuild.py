@@ -187,7 +187,7 @@ def test_a_rebuild_into_postgresql_ends_with_the_same_rows(
     log: dict[str, str], live: dict[str, Any], tmp_path: Path
 ) -> None:
     """The production engine: several processes writing one PostgreSQL database (repeat
-    victimisation judged under the advisory lock), the driver's own ``executemany``."""
+    victimisation judged under the advisory lock, writers taking turns), rows added by COPY."""
     reason = postgres_available()
     if reason:
         pytest.skip(reason)

@@ -1,0 +1,53 @@
+"""A rebuild's writes: SQLite connections checkpoint less often (``bulk_writes``), and writers
+on PostgreSQL take turns (``one_writer_at_a_time``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+
+from services.platform.sql import (
+    BULK_CHECKPOINT_PAGES,
+    bulk_writes,
+    one_writer_at_a_time,
+    sql_engine,
+)
+
+
+def checkpoint_pages(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one())
+
+
+def test_the_setting_holds_inside_the_block_and_the_default_comes_back(tmp_path: Path) -> None:
+    engine = sql_engine(f"sqlite:///{tmp_path / 'views.db'}")
+    assert checkpoint_pages(engine) == 1000  # SQLite's default: the pooled connection now
+    with bulk_writes(engine):
+        assert checkpoint_pages(engine) == BULK_CHECKPOINT_PAGES  # the same connection again
+        with engine.connect() as one, engine.connect() as two:  # and a new one
+            for conn in (one, two):
+                pages = conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one()
+                assert pages == BULK_CHECKPOINT_PAGES
+    assert checkpoint_pages(engine) == 1000
+    with engine.connect() as conn:  # durability as before: commits still NORMAL
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar_one() == 1
+    engine.dispose()
+
+
+@pytest.mark.postgres
+def test_writers_that_ask_take_turns_on_postgresql_until_the_holder_ends(postgres_url: str) -> None:
+    engine = sql_engine(postgres_url)
+    name = "povezimo.test.turns"
+    try_lock = text("SELECT pg_try_advisory_xact_lock(hashtext(:name))")
+    try:
+        with engine.connect() as other:
+            with engine.begin() as tx:
+                one_writer_at_a_time(tx, name)
+                with other.begin():
+                    assert other.execute(try_lock, {"name": name}).scalar_one() is False
+            with other.begin():  # the holder committed: the turn is free
+                assert other.execute(try_lock, {"name": name}).scalar_one() is True
+    finally:
+        engine.dispose()
