@@ -16,6 +16,25 @@ from typing import Final
 
 Label = tuple[str, str]  # (Serbian, English)
 
+
+def field_label(key: str, lang: str) -> str:
+    """What a field named ``key`` is called in ``lang``; a name missing from the table shows
+    as itself, never blank (the labels test fails before that ships)."""
+    return _pick(FIELDS.get(key), lang) or key.replace("_", " ")
+
+
+def choice_label(symbol: str, lang: str) -> str:
+    """What an enum ``symbol`` is called in ``lang`` (the form still sends the symbol)."""
+    return _pick(SYMBOLS.get(symbol), lang) or symbol
+
+
+def _pick(label: Label | None, lang: str) -> str:
+    if label is None:
+        return ""
+    serbian, english = label
+    return serbian if lang == "sr" else english
+
+
 FIELDS: Final[dict[str, Label]] = {
     "acceptance_refused": (
         "Osoba je odbila da primi naređenje",
@@ -461,7 +480,7 @@ SYMBOLS: Final[dict[str, Label]] = {
     "NEW_INCIDENT": ("Novi događaj nasilja", "New incident"),
     "NEW_RISK_INFORMATION": ("Nove informacije o riziku", "New information on the risk"),
     "NEW_VIOLENCE": ("Novo nasilje", "New violence"),
-    "NGO": ("Udruženje (NVO)", "NGO"),
+    "NGO": ("Udruženje (NVO)", "Non-governmental organisation (NGO)"),
     "NGO_COUNSELLOR": ("Savetnica udruženja", "NGO counsellor"),
     "NIGHTS": ("Noćenja", "Nights"),
     "NOT_ACHIEVED": ("Nije postignut", "Not achieved"),
