@@ -175,7 +175,7 @@ def test_a_serbian_form_reads_serbian_and_still_sends_the_schemas_symbols(
         assert len(offered) > 20
         for value, text in offered:  # the symbol is sent, words are shown
             assert text and text != value and not re.fullmatch(r"[A-Z0-9_]+", text), (value, text)
-    assert ("P1", "Hitno (24 sata)") in shown_options(referral)
+    assert ("P1", "Hitno (odgovor za 24 sata)") in shown_options(referral)
     # A refused form says what is wrong in the person's language.
     refused = fill(portal, "RiskAssessed", **assessment(level=""))
     assert refused.status_code == 422
