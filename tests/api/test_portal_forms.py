@@ -142,9 +142,53 @@ def test_a_generated_form_uses_the_schemas_types(portal: TestClient) -> None:
     assert opened.status_code == 404  # a centre for social work signs no programme agreement
     registered = portal.get("/portal/events/SubjectRegistered").text
     assert '<label for="f-identity-family_name">Prezime' in registered  # the portal's words
-    assert '<label for="f-role">role' in registered  # the schema's name where it has none
+    assert '<label for="f-role">Uloga' in registered  # the labels table's word for the rest
     assert 'name="identity.given_name"' in registered and 'name="sealed' not in registered
     assert 'type="date"' in registered  # the birth date
+
+
+def shown_options(page: str) -> list[tuple[str, str]]:
+    """(value sent, text shown) of every option and box to tick a form offers."""
+    options = re.findall(r'<option value="(\w+)"[^>]*>([^<]*)</option>', page)
+    boxes = re.findall(
+        r'<input type="checkbox" name="[\w.]+" value="(\w+)"[^>]*> ([^<]*)</label>', page
+    )
+    return [(value, text.strip()) for value, text in options + boxes if value not in {"yes", "no"}]
+
+
+def test_a_serbian_form_reads_serbian_and_still_sends_the_schemas_symbols(
+    portal: TestClient,
+) -> None:
+    sign_in(portal, "jelena")
+    risk = portal.get("/portal/events/RiskAssessed").text  # Serbian: the portal's default
+    assert '<label for="f-level">Nivo rizika' in risk and "<legend>Faktori rizika" in risk
+    assert '<label class="choice"><input type="checkbox" id="f-factors-threats_to_kill"' in risk
+    assert "> Pretnje ubistvom</label>" in risk
+    level = re.search(r'<select id="f-level".*?</select>', risk, re.S)
+    assert level and '<option value="IMMINENT_DANGER">Neposredna opasnost</option>' in level.group()
+    # The schema's English description is marked as such under a Serbian label.
+    assert 'lang="en"><span lang="sr">Opis iz šeme (na engleskom):</span>' in risk
+    referral = portal.get("/portal/events/ReferralSent").text
+    assert '<label for="f-urgency">Hitnost' in referral and "Ustanova kojoj se upućuje" in referral
+    for page in (risk, referral):
+        offered = shown_options(page)
+        assert len(offered) > 20
+        for value, text in offered:  # the symbol is sent, words are shown
+            assert text and text != value and not re.fullmatch(r"[A-Z0-9_]+", text), (value, text)
+    assert ("P1", "Hitno (odgovor za 24 sata)") in shown_options(referral)
+    # A refused form says what is wrong in the person's language.
+    refused = fill(portal, "RiskAssessed", **assessment(level=""))
+    assert refused.status_code == 422
+    assert re.search(r'id="f-level-error-1">Ovo polje je obavezno\.</p>', refused.text)
+    assert "Field required" not in refused.text
+    wrong = fill(portal, "RiskAssessed", **assessment(level="NOT_A_LEVEL"))
+    assert re.search(r'id="f-level-error-1">Izaberite jednu od ponuđenih vrednosti\.', wrong.text)
+    # In English (chosen once, it sticks: its cookie), the schema's words and description.
+    english = portal.get("/portal/events/RiskAssessed?lang=en").text
+    assert '<label for="f-level">Risk level' in english and "> Threats to kill</label>" in english
+    assert "Opis iz šeme" not in english and '<p class="hint" lang="en">Which procedural' in english
+    in_english = fill(portal, "RiskAssessed", **assessment(level=""))
+    assert re.search(r'id="f-level-error-1">Field required</p>', in_english.text)
 
 
 def test_a_risk_assessment_is_accepted_by_the_exchange_and_shown_accepted(

@@ -75,7 +75,7 @@ class Field:
     """One input: ``name`` is its dotted path in the event's JSON body."""
 
     name: str
-    label: str
+    key: str  # the schema's field name, by which the labels table knows it
     control: Control
     required: bool
     choices: tuple[str, ...] = ()
@@ -92,7 +92,7 @@ class Group:
     """A nested record (a fieldset); ``item`` numbers one record of a list (from 1)."""
 
     name: str
-    label: str
+    key: str  # the schema's field name (of the list, for one of its records)
     required: bool
     children: tuple[Field | Group, ...]
     description: str = ""
@@ -166,15 +166,11 @@ _SCALARS: dict[Any, Control] = {
 }
 
 
-def _label(name: str) -> str:
-    return name.replace("_", " ")
-
-
 def _control(name: str, info: FieldInfo, annotation: Any) -> Field | Group:
     inner, optional = _optional(annotation)
     inner = _plain(inner)
     required = info.is_required() and not optional
-    label, doc = _label(name.rsplit(".", 1)[-1]), info.description or ""
+    label, doc = name.rsplit(".", 1)[-1], info.description or ""
     if _is_record(inner):
         return _group(name, inner, required=required, description=doc)
     if typing.get_origin(inner) is list:
@@ -210,7 +206,7 @@ def _group(
         _control(f"{name}.{child}", info, info.annotation)
         for child, info in model.model_fields.items()
     )
-    label = _label(name.split(".")[-2] if item else name.rsplit(".", 1)[-1])
+    label = name.split(".")[-2] if item else name.rsplit(".", 1)[-1]
     return Group(name, label, required, children, description or (model.__doc__ or ""), item)
 
 
@@ -222,7 +218,7 @@ def _header(model: type[BaseModel]) -> Group:
     )
     # When it happened defaults to now; the person corrects it for an event told later.
     children = tuple(
-        Field(c.name, c.label, c.control, False, c.choices, c.description)
+        Field(c.name, c.key, c.control, False, c.choices, c.description)
         if isinstance(c, Field) and c.name == f"{HEADER}.occurred_at"
         else c
         for c in children

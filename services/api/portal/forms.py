@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from functools import partial
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -29,7 +30,8 @@ from services.api.portal.event_forms import (
     submittable,
     summary,
 )
-from services.api.portal.i18n import translator
+from services.api.portal.i18n import problem_text, translator
+from services.api.portal.labels import choice_label, field_label
 from services.api.portal.pages import (
     SignedIn,
     lang_of,
@@ -66,9 +68,11 @@ def _form_page(
     errors: Mapping[str, list[str]] | None = None,
     alerts: list[str] | None = None,
 ) -> Response:
+    lang = lang_of(request)
     return page(
         request, "event_form.html", status, staff=signed.account, csrf=signed.session.csrf,
         form=form, values=values, errors=errors or {}, alerts=alerts or [],
+        field_label=partial(field_label, lang=lang), choice_label=partial(choice_label, lang=lang),
     )  # fmt: skip
 
 
@@ -129,7 +133,8 @@ def _as_lists(data: FormData) -> dict[str, list[str]]:
 
 @outages_as_pages
 def _submit(request: Request, event_type: str, data: FormData) -> Response:
-    t = translator(lang_of(request))
+    lang = lang_of(request)
+    t = translator(lang)
     signed = signed_in(request)
     if signed is None:
         return message(request, 401, t("sign_in"), t("expired"))
@@ -147,7 +152,9 @@ def _submit(request: Request, event_type: str, data: FormData) -> Response:
     try:
         receipt = submit_event(context, reader.principal, body)
     except ApiError as refused:
-        problems = [(p.location, p.message) for p in refused.problems or []]
+        problems = [
+            (p.location, problem_text(p.code, p.message, lang)) for p in refused.problems or []
+        ]
         errors, general = field_errors(form, problems)
         wait = (refused.headers or {}).get("Retry-After", "")
         alert = t("too_fast", wait=wait) if refused.status == 429 else t("not_taken")

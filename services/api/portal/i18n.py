@@ -214,6 +214,58 @@ WORDS: Final[dict[str, dict[str, str]]] = {
     "field.identity.birth_date": {"sr": "Datum rođenja", "en": "Birth date"},
     "field.identity.address": {"sr": "Adresa", "en": "Address"},
     "field.identity.phone": {"sr": "Telefon", "en": "Phone"},
+    "hint_in_english": {"sr": "Opis iz šeme (na engleskom)", "en": "The schema's description"},
+    # Validation problems by pydantic's error type: in Serbian, the words the API gives in
+    # English (``Problem.message``) for the common ones; any other keeps the API's words.
+    "problem.missing": {"sr": "Ovo polje je obavezno.", "en": "Field required."},
+    "problem.enum": {"sr": "Izaberite jednu od ponuđenih vrednosti.", "en": "Not a valid choice."},
+    "problem.literal_error": {
+        "sr": "Izaberite jednu od ponuđenih vrednosti.",
+        "en": "Not a valid choice.",
+    },
+    "problem.date_parsing": {"sr": "Nije ispravan datum.", "en": "Not a valid date."},
+    "problem.date_from_datetime_parsing": {
+        "sr": "Nije ispravan datum.",
+        "en": "Not a valid date.",
+    },
+    "problem.datetime_parsing": {
+        "sr": "Nije ispravan datum i vreme.",
+        "en": "Not a valid date and time.",
+    },
+    "problem.datetime_from_date_parsing": {
+        "sr": "Nije ispravan datum i vreme.",
+        "en": "Not a valid date and time.",
+    },
+    "problem.timezone_aware": {
+        "sr": "Vreme mora imati vremensku zonu (UTC).",
+        "en": "The time needs a time zone (UTC).",
+    },
+    "problem.string_too_long": {"sr": "Tekst je predugačak.", "en": "The text is too long."},
+    "problem.too_long": {"sr": "Previše stavki.", "en": "Too many items."},
+    "problem.string_too_short": {"sr": "Tekst je prekratak.", "en": "The text is too short."},
+    "problem.too_short": {"sr": "Premalo stavki.", "en": "Too few items."},
+    "problem.uuid_parsing": {
+        "sr": "Nije ispravna oznaka (UUID).",
+        "en": "Not a valid id (UUID).",
+    },
+    "problem.int_parsing": {"sr": "Unesite ceo broj.", "en": "Enter a whole number."},
+    "problem.greater_than_equal": {
+        "sr": "Vrednost je manja od dozvoljene.",
+        "en": "The value is too small.",
+    },
+    "problem.greater_than": {
+        "sr": "Vrednost je manja od dozvoljene.",
+        "en": "The value is too small.",
+    },
+    "problem.less_than_equal": {
+        "sr": "Vrednost je veća od dozvoljene.",
+        "en": "The value is too large.",
+    },
+    "problem.bool_parsing": {"sr": "Odgovorite sa da ili ne.", "en": "Answer yes or no."},
+    "problem.string_pattern_mismatch": {
+        "sr": "Vrednost nije u ispravnom obliku.",
+        "en": "The value is not in the right form.",
+    },
     "purpose": {"sr": "Svrha uvida", "en": "Purpose of the access"},
     "unseal": {"sr": "Prikaži identitet", "en": "Show the identity"},
     "purpose_required": {
@@ -302,6 +354,13 @@ def language(cookie: str | None, accept_language: str | None) -> str:
         if primary in {"hr", "bs", "sh", "cnr"}:  # neighbours read Serbian Latin
             return "sr"
     return DEFAULT
+
+
+def problem_text(code: str, message: str, lang: str) -> str:
+    """A validation problem in ``lang``: in Serbian, the portal's words for the common kinds;
+    in English (or a kind without words here), the API's own message, which says more."""
+    found = WORDS.get(f"problem.{code}")
+    return found["sr"] if lang == "sr" and found else message
 
 
 def translator(lang: str) -> Callable[..., str]:

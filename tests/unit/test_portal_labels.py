@@ -1,0 +1,76 @@
+"""Every field and every enum symbol a portal form shows has a Serbian and an English label: a
+schema field or symbol added without its line in ``services/api/portal/labels.py`` fails here,
+naming what is missing."""
+
+from __future__ import annotations
+
+import re
+
+from schemas.institutions import PUBLISHABLE
+from services.api.portal.event_forms import Field, Group, event_form, submittable
+from services.api.portal.labels import FIELDS, SYMBOLS, choice_label, field_label
+
+RAW = re.compile(r"^[A-Za-z0-9]+(_[A-Za-z0-9]+)+$|^[A-Z0-9]{2,}$")  # an identifier, not words
+
+
+def reachable() -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """The field names and enum symbols of every form any institution kind may submit, each
+    with where it is offered (event type and field path)."""
+    fields: dict[str, set[str]] = {}
+    symbols: dict[str, set[str]] = {}
+
+    def walk(event_type: str, children: tuple[Field | Group, ...]) -> None:
+        for child in children:
+            fields.setdefault(child.key, set()).add(f"{event_type}:{child.name}")
+            if isinstance(child, Group):
+                walk(event_type, child.children)
+            else:
+                for symbol in child.choices:
+                    symbols.setdefault(symbol, set()).add(f"{event_type}:{child.name}")
+
+    for event_type in sorted({e for kind in PUBLISHABLE for e in submittable(kind)}):
+        walk(event_type, event_form(event_type).children)
+    return fields, symbols
+
+
+def unlabelled(table: dict[str, tuple[str, str]], reached: dict[str, set[str]]) -> list[str]:
+    missing = []
+    for name in sorted(reached):
+        serbian, english = table.get(name, ("", ""))
+        if not serbian.strip() or not english.strip():
+            missing.append(f"{name} (in {sorted(reached[name])[0]})")
+    return missing
+
+
+def test_every_field_and_symbol_of_every_form_has_both_labels() -> None:
+    fields, symbols = reachable()
+    assert len(fields) > 150 and len(symbols) > 250  # the walk did reach the forms
+    assert unlabelled(FIELDS, fields) == []
+    assert unlabelled(SYMBOLS, symbols) == []
+
+
+def test_the_table_holds_nothing_no_form_reaches_and_reads_sorted() -> None:
+    fields, symbols = reachable()
+    assert sorted(set(FIELDS) - set(fields)) == []
+    assert sorted(set(SYMBOLS) - set(symbols)) == []
+    assert list(FIELDS) == sorted(FIELDS) and list(SYMBOLS) == sorted(SYMBOLS)
+
+
+def test_a_label_is_words_not_the_schemas_identifier() -> None:
+    for name, (serbian, english) in {**FIELDS, **SYMBOLS}.items():
+        for label in (serbian, english):
+            assert not RAW.match(label) or label in {"JMBG"}, (name, label)
+            assert label == label.strip() and label[0] == label[0].upper(), (name, label)
+            assert "_" not in label, (name, label)
+        assert english != name or name == "JMBG", (name, english)
+
+
+def test_the_person_reads_their_language_and_an_unknown_name_still_shows() -> None:
+    assert field_label("level", "sr") == "Nivo rizika"
+    assert field_label("level", "en") == "Risk level"
+    assert choice_label("POLICE_CALL", "sr") == "Poziv policiji"
+    assert choice_label("IMMINENT_DANGER", "en") == "Imminent danger"
+    removal = choice_label("TEMPORARY_REMOVAL_FROM_DWELLING", "sr")
+    assert removal.endswith("udaljenje učinioca iz stana")
+    assert field_label("not_in_the_table", "sr") == "not in the table"
+    assert choice_label("NOT_IN_THE_TABLE", "en") == "NOT_IN_THE_TABLE"
