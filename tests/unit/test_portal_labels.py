@@ -8,7 +8,14 @@ import re
 
 from schemas.institutions import PUBLISHABLE
 from services.api.portal.event_forms import Field, Group, event_form, submittable
-from services.api.portal.labels import FIELDS, SYMBOLS, choice_label, field_label
+from services.api.portal.labels import (
+    EVENTS,
+    FIELDS,
+    SYMBOLS,
+    choice_label,
+    event_label,
+    field_label,
+)
 
 RAW = re.compile(r"^[A-Za-z0-9]+(_[A-Za-z0-9]+)+$|^[A-Z0-9]{2,}$")  # an identifier, not words
 
@@ -74,3 +81,12 @@ def test_the_person_reads_their_language_and_an_unknown_name_still_shows() -> No
     assert removal.endswith("udaljenje učinioca iz stana")
     assert field_label("not_in_the_table", "sr") == "not in the table"
     assert choice_label("NOT_IN_THE_TABLE", "en") == "NOT_IN_THE_TABLE"
+
+
+def test_every_event_type_a_form_is_offered_for_has_both_names() -> None:
+    offered = sorted({e for kind in PUBLISHABLE for e in submittable(kind)})
+    assert [e for e in offered if not all(EVENTS.get(e, ("", "")))] == []
+    assert sorted(set(EVENTS) - set(offered)) == [] and list(EVENTS) == sorted(EVENTS)
+    assert event_label("RiskAssessed", "sr") == "Procena rizika"
+    assert event_label("RiskAssessed", "en") == "Risk assessed"
+    assert event_label("NoSuchEvent", "sr") == "NoSuchEvent"

@@ -35,6 +35,58 @@ def _pick(label: Label | None, lang: str) -> str:
     return serbian if lang == "sr" else english
 
 
+def event_label(event_type: str, lang: str) -> str:
+    """What an event type is called in ``lang`` (the form still posts to its schema name)."""
+    return _pick(EVENTS.get(event_type), lang) or event_type
+
+
+EVENTS: Final[dict[str, Label]] = {
+    "AccessRecorded": ("Uvid u podatke zabeležen", "Access recorded"),
+    "ActivityHeld": ("Održana aktivnost programa", "Programme activity held"),
+    "CaseClosed": ("Slučaj zatvoren", "Case closed"),
+    "CaseConferenceHeld": ("Održana konferencija slučaja", "Case conference held"),
+    "CaseConferenceScheduled": ("Zakazana konferencija slučaja", "Case conference scheduled"),
+    "CaseOpened": ("Otvoren slučaj", "Case opened"),
+    "CaseReopened": ("Slučaj ponovo otvoren", "Case reopened"),
+    "ConsentGiven": ("Data saglasnost", "Consent given"),
+    "ConsentWithdrawn": ("Povučena saglasnost", "Consent withdrawn"),
+    "CooperationAgreementAmended": (
+        "Izmenjen sporazum o saradnji",
+        "Cooperation agreement amended",
+    ),
+    "CooperationAgreementEnded": ("Prestao sporazum o saradnji", "Cooperation agreement ended"),
+    "CooperationAgreementSigned": ("Potpisan sporazum o saradnji", "Cooperation agreement signed"),
+    "ExtensionDecided": (
+        "Odluka o produženju hitne mere",
+        "Extension of the urgent measure decided",
+    ),
+    "ExtensionProposed": (
+        "Predlog za produženje hitne mere",
+        "Extension of the urgent measure proposed",
+    ),
+    "PlanMeasureCompleted": ("Izvršena mera iz plana zaštite", "Protection plan measure completed"),
+    "ProtectionOrderIssued": (
+        "Izrečena mera zaštite od nasilja u porodici",
+        "Protection order issued",
+    ),
+    "ProtectionPlanAdopted": ("Usvojen individualni plan zaštite", "Protection plan adopted"),
+    "ReferralAccepted": ("Uput prihvaćen", "Referral accepted"),
+    "ReferralCompleted": ("Uput izvršen", "Referral completed"),
+    "ReferralDeclined": ("Uput odbijen", "Referral declined"),
+    "ReferralExpired": ("Uputu istekao rok", "Referral expired"),
+    "ReferralRevoked": ("Uput povučen", "Referral withdrawn"),
+    "ReferralSent": ("Upućivanje drugoj ustanovi", "Referral sent"),
+    "ReportReceived": ("Primljena prijava", "Report received"),
+    "RiskAssessed": ("Procena rizika", "Risk assessed"),
+    "ServiceEstablished": ("Uspostavljena usluga", "Service established"),
+    "ServiceProvided": ("Pružena usluga", "Service provided"),
+    "SubjectErased": ("Lični podaci obrisani", "Personal data erased"),
+    "SubjectRegistered": ("Upisana osoba u slučaju", "Person registered in the case"),
+    "UrgentMeasureBreached": ("Prekršena hitna mera", "Urgent measure breached"),
+    "UrgentMeasureImposed": ("Izrečena hitna mera", "Urgent measure imposed"),
+    "UrgentMeasureServed": ("Uručena hitna mera", "Urgent measure served"),
+}
+
 FIELDS: Final[dict[str, Label]] = {
     "acceptance_refused": (
         "Osoba je odbila da primi naređenje",

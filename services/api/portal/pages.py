@@ -24,6 +24,7 @@ from services.api.context import ApiContext, api_context
 from services.api.portal.accounts import StaffAccount, StaffStore
 from services.api.portal.addresses import AddressLimit
 from services.api.portal.i18n import LANGUAGES, language, translator
+from services.api.portal.labels import event_label
 from services.api.portal.sessions import Session, SessionStore
 from services.api.tokens import Principal, Role
 
@@ -114,7 +115,12 @@ def page(request: Request, template: str, status: int = 200, **values: Any) -> R
     body = (
         portal_of(request)
         .pages.get_template(template)
-        .render(lang=lang, t=translator(lang), **values)
+        .render(
+            lang=lang,
+            t=translator(lang),
+            event_label=functools.partial(event_label, lang=lang),
+            **values,
+        )
     )
     return finish(request, HTMLResponse(body, status_code=status))
 
