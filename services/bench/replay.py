@@ -1,7 +1,10 @@
 """Replay: every replayable projection rebuilt from offset 0 of ``case-events``, and its ceiling.
 
-The replay is ``povezimo replay --all``'s own (``services.operations.replay``): every record read
-and decoded once for all projections, in processes reading partitions side by side. Each repetition
+The replay is ``povezimo replay --all``'s rebuild (``services.operations.replay.rebuild``): every
+record read and decoded once for all projections, in processes reading partitions side by side,
+into freshly reset stores. The command then switches the rebuilt tables in while the old ones
+serve (``rebuild_online``: a copy in one transaction on SQLite, a schema move on PostgreSQL);
+that last step is not timed here. Each repetition
 starts from a fresh (spawned) process, so one measurement's caches and memory do not flatter the
 next; every rebuild process reports its CPU time and peak RSS. The ceiling is measured in that first
 process right after the replay: bare fastavro decoding (``schemaless_reader`` with the parsed writer
