@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, exists, select
+from sqlalchemy import Connection, Select, and_, exists, func, select
 
 from consumers.views import (
     cases,
@@ -115,6 +115,22 @@ def referrals_for(
     return _rows(conn, query.order_by(referrals.c.due_at, referrals.c.referral_id))
 
 
+def referral_status_counts(conn: Connection, institution: str) -> dict[tuple[str, str], int]:
+    """How many referrals ``institution`` received and sent, by direction and status: it changes
+    whenever a referral arrives or moves on (statuses only ever move forward), read from the
+    reader indexes without the rows."""
+    counts: dict[tuple[str, str], int] = {}
+    for direction, side in (("received", referrals.c.recipient), ("sent", referrals.c.sender)):
+        query = (
+            select(referrals.c.status, func.count())
+            .where(side == institution)
+            .group_by(referrals.c.status)
+        )
+        for status, count in conn.execute(query):
+            counts[direction, status] = count
+    return counts
+
+
 def plan_measures_for(conn: Connection, institution: str, *, open_only: bool = True) -> list[Row]:
     """Protection-plan measures ``institution`` executes."""
     query = select(plan_measures).where(plan_measures.c.executor == institution)
@@ -132,6 +148,7 @@ __all__ = [
     "case_view",
     "cases_for",
     "plan_measures_for",
+    "referral_status_counts",
     "referrals_for",
     "visible_case_ids",
 ]

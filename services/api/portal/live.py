@@ -21,6 +21,7 @@ import asyncio
 import hashlib
 import json
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Annotated, Any
 
@@ -41,26 +42,35 @@ router = APIRouter(prefix="/portal", include_in_schema=False)
 POLL_S = 1.0  # how often a stream looks for a change: a person does not notice a second
 
 
-def inbox_version(bus: Bus, institution: str, referrals: Iterable[Mapping[str, Any]]) -> str:
+def inbox_version(bus: Bus, institution: str, statuses: Mapping[tuple[str, str], int]) -> str:
     """A short digest of what the inbox page shows: it changes when a message arrives in the
-    institution's inbox or a referral's status changes."""
+    institution's inbox, or a referral arrives or moves on (``statuses``: how many referrals
+    the institution received and sent, by direction and status)."""
     topic = inbox_topic(institution)
     ends: list[tuple[int, int]] = []
     if topic in bus.list_topics():
         partitions = [TopicPartition(topic, p) for p in range(bus.partitions_for(topic))]
         ends = sorted((tp.partition, end) for tp, end in bus.end_offsets(partitions).items())
-    statuses = sorted((str(r["referral_id"]), str(r["status"])) for r in referrals)
-    digest = hashlib.sha256(json.dumps([ends, statuses]).encode())
+    counted = sorted([*direction_status, count] for direction_status, count in statuses.items())
+    digest = hashlib.sha256(json.dumps([ends, counted]).encode())
     return digest.hexdigest()[:16]
 
 
+def status_counts(
+    received: Iterable[Mapping[str, Any]], sent: Iterable[Mapping[str, Any]]
+) -> dict[tuple[str, str], int]:
+    """What ``queries.referral_status_counts`` reads, from rows a page has already read."""
+    counts: Counter[tuple[str, str]] = Counter()
+    for direction, rows in (("received", received), ("sent", sent)):
+        counts.update((direction, str(row["status"])) for row in rows)
+    return dict(counts)
+
+
 def current_version(context: ApiContext, institution: str) -> str:
+    # Counted, not listed: a stream asks every second, whatever the institution's history.
     with context.platform.views_engine.connect() as conn:
-        referrals = [
-            *queries.referrals_for(conn, institution, direction="received"),
-            *queries.referrals_for(conn, institution, direction="sent"),
-        ]
-    return inbox_version(context.platform.bus, institution, referrals)
+        statuses = queries.referral_status_counts(conn, institution)
+    return inbox_version(context.platform.bus, institution, statuses)
 
 
 def _stream_key(signed: SignedIn) -> str:

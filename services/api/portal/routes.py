@@ -40,7 +40,7 @@ from services.api.institutions import (
 )
 from services.api.portal.accounts import Locked
 from services.api.portal.i18n import translator
-from services.api.portal.live import inbox_version
+from services.api.portal.live import inbox_version, status_counts
 from services.api.portal.pages import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
@@ -198,7 +198,7 @@ def inbox(
         every_sent = queries.referrals_for(conn, reader.institution, direction="sent")[::-1]
     # Before the messages are read: one arriving meanwhile makes the page look older, not newer.
     version = inbox_version(
-        context.platform.bus, reader.institution, [*every_received, *every_sent]
+        context.platform.bus, reader.institution, status_counts(every_received, every_sent)
     )
     received_page = list_page(every_received, request.query_params, "received", received_from)
     sent_page = list_page(every_sent, request.query_params, "sent", sent_from)
