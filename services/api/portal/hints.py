@@ -26,7 +26,9 @@ def field_hint(key: str, lang: str) -> str:
 
 
 HINTS: Final[dict[str, str]] = {
-    "acceptance_refused": "Da, ako je lice odbilo da primi rešenje; mera je ipak uručena i traje.",
+    "acceptance_refused": (
+        "Da, ako je osoba odbila da primi naređenje; mera je ipak uručena i traje."
+    ),
     "accepted_at": "Kada je uput prihvaćen (UTC); poredi se s rokom za odgovor.",
     "access_basis": "Učešće u slučaju ili drugi osnov koji je dozvolio uvid.",
     "accessed_at": "Kada su podaci pročitani (UTC).",
@@ -74,7 +76,9 @@ HINTS: Final[dict[str, str]] = {
     "breach_of_earlier_measures": (
         "Mogući učinilac je prekršio raniju hitnu meru, meru zaštite ili meru suda."
     ),
-    "case_id": "Slučaj kome događaj pripada; svi događaji jednog slučaja ostaju ovim redom.",
+    "case_id": (
+        "Slučaj kome događaj pripada; po njemu svi događaji jednog slučaja ostaju u redosledu."
+    ),
     "causation_id": (
         "Oznaka događaja koji je neposredno izazvao ovaj (npr. uput na koji odgovara prihvatanje); "
         "prazno ako ga nije izazvao drugi događaj."
@@ -100,8 +104,9 @@ HINTS: Final[dict[str, str]] = {
         "odnosi (na kom je, na primer, usvojen plan)."
     ),
     "consent_ref": (
-        "Neprozirna oznaka pristanka (nove ili onog na koji se događaj oslanja ili koji se "
-        "povlači); obavezna kada je osnov pristanak. Nikad ne sadrži lične podatke."
+        "Neprozirna oznaka pristanka (novog, ili onog na koji se događaj oslanja ili koji se "
+        "povlači); u zaglavlju i uputu obavezna kada je osnov pristanak. Nikad ne sadrži lične "
+        "podatke."
     ),
     "count": "Koliko (najmanje 1).",
     "court_institution_id": (
@@ -123,17 +128,17 @@ HINTS: Final[dict[str, str]] = {
         "bez ročišta (ZSNP čl. 19 st. 3). Ako je sud predlog primio kasnije, važi vreme prijema."
     ),
     "decision_id": "Oznaka ove odluke (nije službeni broj odluke).",
-    "decisions": "Šifrovani sažetak donetih odluka.",
+    "decisions": "Donete odluke, kao šifre sa spiska (sažetak).",
     "declined_at": "Kada je uput odbijen (UTC).",
     "denial_or_minimisation": "Mogući učinilac poriče ili umanjuje nasilje ili okrivljuje žrtvu.",
     "description_code": (
-        "Šifrovani opis mere (bez slobodnog teksta, da ne putuje nikakav lični podatak)."
+        "Opis mere kao šifra sa spiska (bez slobodnog teksta, da ne putuje nikakav lični podatak)."
     ),
     "due_at": (
         "Rok (UTC): kod mere plana rok za njeno preduzimanje (ZSNP čl. 31 st. 4); kod uputa rok za "
         "odgovor, a ako je prazno, vreme slanja + podrazumevani rok hitnosti."
     ),
-    "duration_hours": "Trajanje u satima od uručenja rešenja: 48 po zakonu (ZSNP čl. 21 st. 1).",
+    "duration_hours": "Trajanje u satima od uručenja naređenja: 48 po zakonu (ZSNP čl. 21 st. 1).",
     "ended_on": "Poslednji dan važenja sporazuma.",
     "erased_at": "Kada je ključ uništen (UTC).",
     "escalation": "Nasilje postaje sve češće ili teže.",
@@ -203,18 +208,18 @@ HINTS: Final[dict[str, str]] = {
         "Da, ako podnosilac prijave navodi da nasilje neposredno preti (neposredna opasnost, ZSNP "
         "čl. 3 st. 2); policija tada odmah procenjuje rizik (čl. 15)."
     ),
-    "imposed_at": "Kada je rešenje doneto (UTC).",
+    "imposed_at": "Kada je naređenje izdato (UTC).",
     "in_force_from": "Prvi dan važenja sporazuma.",
     "in_force_until": (
         "Poslednji dan važenja (posle izmene, ako je reč o izmeni); prazno za sporazum bez roka."
     ),
     "incident_at": (
         "Kada se prijavljeni događaj nasilja desio (UTC), ako je poznato; vreme prijema prijave je "
-        "vreme događaja u zaglavlju."
+        "vreme navedeno u zaglavlju."
     ),
     "initial_risk": (
         "Nivo rizika poznat pri otvaranju, ako postoji (npr. neposredna opasnost koju je navela "
-        "policija); formalna procena se šalje kao procena rizika (ZSNP čl. 15–16)."
+        "policija); formalna procena se šalje kao „Procena rizika” (ZSNP čl. 15–16)."
     ),
     "instance": "Koja je sudska instanca odlučila.",
     "institution_id": (
@@ -243,7 +248,10 @@ HINTS: Final[dict[str, str]] = {
         "Pravni osnov obrade i razmene podataka u ovom događaju (npr. Zakon o sprečavanju nasilja "
         "u porodici za zakonsku razmenu, pristanak za razmenu na osnovu pristanka)."
     ),
-    "level": "Utvrđeni nivo rizika; neposredna opasnost u smislu ZSNP čl. 3 st. 2.",
+    "level": (
+        "Utvrđeni nivo rizika; „Neposredna opasnost” je neposredna opasnost u smislu ZSNP čl. 3 "
+        "st. 2."
+    ),
     "measure_id": (
         "Oznaka mere: nove hitne mere ili mere plana, ili one na koju se događaj odnosi (uručenje, "
         "produženje, kršenje, izvršenje)."
@@ -273,17 +281,17 @@ HINTS: Final[dict[str, str]] = {
         "Kada slučaj treba ponovo razmotriti (UTC): najkasnije 15 dana posle sastanka (ZSNP čl. 25 "
         "st. 3)."
     ),
-    "note_category": "Šifrovani kontekst uputa, ako postoji.",
+    "note_category": "Kontekst uputa kao šifra sa spiska, ako postoji.",
     "observed_at": "Kada se kršenje desilo ili je uočeno (UTC).",
     "occurred_at": (
-        "Kada se činjenica desila u stvarnosti (UTC), npr. kada je rešenje uručeno. Zakonski "
+        "Kada se činjenica desila u stvarnosti (UTC), npr. kada je naređenje uručeno. Zakonski "
         "rokovi se računaju od vremena iz samog događaja, koje je obično ovo."
     ),
     "order_id": (
-        "Oznaka rešenja u platformi (nije službeni broj): kod hitne mere policijsko rešenje koje "
-        "objedinjuje mere izrečene istim rešenjem (ZSNP čl. 17), kod mere zaštite sudska odluka."
+        "Oznaka u platformi (nije službeni broj): kod hitne mere policijskog naređenja, koja "
+        "objedinjuje mere izrečene istim naređenjem (ZSNP čl. 17); kod mere zaštite sudske odluke."
     ),
-    "outcome": "Šifrovani ishod mere ili uputa.",
+    "outcome": "Ishod mere ili uputa, kao šifra sa spiska.",
     "outlet": (
         "Naziv medija (novina, stanice ili portala, npr. „Radio Lazarevac”), ako je zabeležen. "
         "Nikad ime novinara ili govornika."
@@ -300,7 +308,8 @@ HINTS: Final[dict[str, str]] = {
         "Kraj obuhvaćenog perioda (UTC), npr. poslednja noć u sigurnoj kući, ako postoji."
     ),
     "perpetrator_subject_id": (
-        "Osoba koja je mogući učinilac: procenjena ili ona kojoj je mera izrečena."
+        "Mogući učinilac: onaj čiji se rizik procenjuje (ako je registrovan) ili onaj kome je mera "
+        "izrečena."
     ),
     "phone": "Broj telefona osobe; platforma ga šifruje pre slanja.",
     "plan_id": "Oznaka plana (ove verzije, kada je revidiran), ili plana koji sadrži meru.",
@@ -327,13 +336,14 @@ HINTS: Final[dict[str, str]] = {
     "reach": "Procenjena publika (gledaoci, slušaoci, čitaoci), ako je poznata.",
     "readiness_to_repeat": "Mogući učinilac izgleda spreman da ponovi nasilje (ZSNP čl. 16 st. 2).",
     "reason": (
-        "Razlog (šifrovan): zatvaranja, ponovnog otvaranja, prestanka sporazuma ili opoziva uputa."
+        "Razlog, kao šifra sa spiska: zatvaranja, ponovnog otvaranja, prestanka sporazuma ili "
+        "povlačenja uputa."
     ),
-    "reason_code": "Šifrovani razlog odbijanja uputa ili brisanja osobe.",
+    "reason_code": "Razlog odbijanja uputa ili brisanja osobe, kao šifra sa spiska.",
     "reason_note": (
         "Kratko objašnjenje po želji (najviše oko 500 znakova). NE SME sadržati lične podatke: ni "
-        "imena, JMBG, adrese, telefone, datume rođenja ili brojeve rešenja, ni išta što upućuje na "
-        "domaćinstvo; o osobama samo po ulozi."
+        "imena, JMBG, adrese, telefone, datume rođenja ili brojeve naređenja i odluka, ni išta što "
+        "upućuje na domaćinstvo; o osobama samo po ulozi."
     ),
     "reassessment_requested": "Da, ako je zbog kršenja zatražena nova procena rizika.",
     "recent_or_intended_separation": (
@@ -356,8 +366,8 @@ HINTS: Final[dict[str, str]] = {
     "reopened_at": "Kada je slučaj ponovo otvoren (UTC).",
     "report_channel": "Kako se saznalo za nasilje (ZSNP čl. 13).",
     "report_id": (
-        "Oznaka prijave (kod otvaranja slučaja, prve prijave; kasnije prijave stižu kao prijem "
-        "prijave)."
+        "Oznaka prijave (kod otvaranja slučaja, prve prijave; kasnije prijave stižu kao „Primljena "
+        "prijava”)."
     ),
     "reported_by": "Kategorija podnosioca prijave (nikad ime).",
     "resource": (
@@ -369,7 +379,7 @@ HINTS: Final[dict[str, str]] = {
         "Kada plan treba ponovo razmotriti (UTC); grupa se sastaje najmanje svakih 15 dana (ZSNP "
         "čl. 25 st. 3)."
     ),
-    "revoked_at": "Kada je uput opozvan (UTC).",
+    "revoked_at": "Kada je uput povučen (UTC).",
     "risk_assessment_id": (
         "Oznaka procene rizika kojom je utvrđena neposredna opasnost (ZSNP čl. 17 je zahteva)."
     ),
@@ -383,14 +393,17 @@ HINTS: Final[dict[str, str]] = {
         "obavezuju, ili domet medija po teritoriji."
     ),
     "seminar": "Za seminar: program i trajanje; inače prazno.",
-    "served_at": "Kada je rešenje uručeno (UTC); od tog trenutka teku zakonski rokovi.",
+    "served_at": "Kada je naređenje uručeno (UTC); od tog trenutka teku zakonski rokovi.",
     "service": "Šta je uspostavljeno.",
     "service_id": "Oznaka ovog zapisa o usluzi (da bi ispravke mogle da se pozovu na njega).",
     "service_type": (
         "Vrsta usluge: tražene, pružene ili one kojom se mera plana sprovodi; prazno za mere plana "
         "koje nisu usluga (npr. predlog za meru zaštite)."
     ),
-    "sex": "Pol osobe ili učesnika, za statistiku (evidencije po ZSNP čl. 32).",
+    "sex": (
+        "Pol osobe ili učesnika, za statistiku (evidencije po ZSNP čl. 32); „Nepoznato” ako nije "
+        "zabeležen."
+    ),
     "signed_on": "Dan kada je poslednja strana potpisala.",
     "stage": "Koji je ovo korak postupka.",
     "statutory_basis": (
@@ -399,8 +412,9 @@ HINTS: Final[dict[str, str]] = {
     ),
     "strangulation_or_choking": "Bilo je davljenja ili gušenja.",
     "subject_id": (
-        "Neprozirna oznaka osobe (nasumičan UUID bez ličnog značenja), dodeljena pri registraciji "
-        "osobe."
+        "Osoba na koju se događaj odnosi, po neprozirnoj oznaci (nasumičan UUID bez ličnog "
+        "značenja) dodeljenoj pri registraciji; pri registraciji, nova oznaka. Kod uvida, prazno "
+        "ako se uvid odnosio na ceo slučaj."
     ),
     "subject_ids": "Osobe koje se upućuju.",
     "subjects": (
@@ -438,7 +452,9 @@ HINTS: Final[dict[str, str]] = {
     "victim_isolation_or_dependence": (
         "Žrtva je izolovana ili ekonomski ili na drugi način zavisna od mogućeg učinioca."
     ),
-    "victim_participated": "Da, ako je žrtva učestvovala (ZSNP čl. 31 st. 2).",
+    "victim_participated": (
+        "Da, ako je žrtva učestvovala (na sastanku, odnosno u izradi plana; ZSNP čl. 31 st. 2)."
+    ),
     "victim_perceived_risk": (
         "Kako sama žrtva procenjuje rizik od nasilja; ZSNP čl. 16 st. 2 nalaže da se to uzme u "
         "obzir."
