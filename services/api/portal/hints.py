@@ -142,7 +142,7 @@ HINTS: Final[dict[str, str]] = {
     "ended_on": "Poslednji dan važenja sporazuma.",
     "erased_at": "Kada je ključ uništen (UTC).",
     "escalation": "Nasilje postaje sve češće ili teže.",
-    "established_on": "Dan kada je počela.",
+    "established_on": "Dan kada je počela da radi.",
     "establishment_id": "Oznaka ovog uspostavljanja koju bira izdavalac.",
     "evaluated_risk_level": (
         "Nivo rizika prema oceni javnog tužioca o policijskoj proceni (ZSNP čl. 18 st. 1 i 3)."
@@ -171,7 +171,7 @@ HINTS: Final[dict[str, str]] = {
     ),
     "factors": "Utvrđeni faktori rizika (ZSNP čl. 16 st. 2 i praksa).",
     "family_name": "Prezime osobe; platforma ga šifruje pre slanja.",
-    "final_risk_level": "Nivo rizika pri zatvaranju prema poslednjoj proceni, ako je bilo.",
+    "final_risk_level": "Nivo rizika pri zatvaranju prema poslednjoj proceni, ako je procene bilo.",
     "for_subject_ids": (
         "Osobe kojima je mera ili usluga namenjena: žrtva i, po potrebi, drugi članovi porodice, "
         "kao deca (ZSNP čl. 31 st. 1)."
