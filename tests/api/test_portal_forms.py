@@ -166,8 +166,13 @@ def test_a_serbian_form_reads_serbian_and_still_sends_the_schemas_symbols(
     assert "> Pretnje ubistvom</label>" in risk
     level = re.search(r'<select id="f-level".*?</select>', risk, re.S)
     assert level and '<option value="IMMINENT_DANGER">Neposredna opasnost</option>' in level.group()
-    # The schema's English description is marked as such under a Serbian label.
-    assert 'lang="en"><span lang="sr">Opis iz šeme (na engleskom):</span>' in risk
+    # Under every field a Serbian hint, in the page's language: no English marked as such.
+    fields = re.search(
+        r'<form method="post" action="/portal/events/RiskAssessed".*?</form>', risk, re.S
+    )
+    assert fields and '<p class="hint">Koji je ovo korak postupka.</p>' in fields.group()
+    assert "Mogući učinilac je pretio ubistvom (ZSNP čl. 16 st. 2)." in fields.group()
+    assert "na engleskom" not in fields.group() and 'lang="en"' not in fields.group()
     referral = portal.get("/portal/events/ReferralSent").text
     assert '<label for="f-urgency">Hitnost' in referral and "Ustanova kojoj se upućuje" in referral
     for page in (risk, referral):

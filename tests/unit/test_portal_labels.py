@@ -1,6 +1,6 @@
-"""Every field and every enum symbol a portal form shows has a Serbian and an English label: a
-schema field or symbol added without its line in ``services/api/portal/labels.py`` fails here,
-naming what is missing."""
+"""Every field and every enum symbol a portal form shows has a Serbian and an English label, and
+every field a Serbian hint: a schema field or symbol added without its line in
+``services/api/portal/labels.py`` (or ``hints.py``) fails here, naming what is missing."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import re
 
 from schemas.institutions import PUBLISHABLE
 from services.api.portal.event_forms import Field, Group, event_form, submittable
+from services.api.portal.hints import HINTS, field_hint
 from services.api.portal.labels import (
     EVENTS,
     FIELDS,
@@ -90,3 +91,32 @@ def test_every_event_type_a_form_is_offered_for_has_both_names() -> None:
     assert event_label("RiskAssessed", "sr") == "Procena rizika"
     assert event_label("RiskAssessed", "en") == "Risk assessed"
     assert event_label("NoSuchEvent", "sr") == "NoSuchEvent"
+
+
+def test_every_field_of_every_form_has_a_serbian_hint_and_no_hint_is_for_nothing() -> None:
+    fields, _ = reachable()
+    missing = [f"{n} (in {sorted(fields[n])[0]})" for n in sorted(fields) if not HINTS.get(n)]
+    assert missing == []
+    assert [name for name, hint in HINTS.items() if hint != hint.strip()] == []
+    assert sorted(set(HINTS) - set(fields)) == [] and list(HINTS) == sorted(HINTS)
+
+
+def test_a_serbian_hint_is_written_not_the_schemas_english_doc_copied() -> None:
+    english: dict[str, set[str]] = {}
+
+    def walk(children: tuple[Field | Group, ...]) -> None:
+        for child in children:
+            english.setdefault(child.key, set()).add(child.description)
+            if isinstance(child, Group):
+                walk(child.children)
+
+    for event_type in sorted({e for kind in PUBLISHABLE for e in submittable(kind)}):
+        walk(event_form(event_type).children)
+    assert [name for name, hint in HINTS.items() if hint in english.get(name, set())] == []
+
+
+def test_the_hint_reads_serbian_on_a_serbian_page_and_gives_way_on_an_english_one() -> None:
+    assert field_hint("stage", "sr") == "Koji je ovo korak postupka."
+    assert field_hint("threats_to_kill", "sr").startswith("Mogući učinilac je pretio ubistvom")
+    assert field_hint("stage", "en") == ""  # the schema's own description is shown instead
+    assert field_hint("not_in_the_table", "sr") == ""

@@ -30,6 +30,7 @@ from services.api.portal.event_forms import (
     submittable,
     summary,
 )
+from services.api.portal.hints import field_hint
 from services.api.portal.i18n import problem_text, translator
 from services.api.portal.labels import choice_label, field_label
 from services.api.portal.pages import (
@@ -73,6 +74,7 @@ def _form_page(
         request, "event_form.html", status, staff=signed.account, csrf=signed.session.csrf,
         form=form, values=values, errors=errors or {}, alerts=alerts or [],
         field_label=partial(field_label, lang=lang), choice_label=partial(choice_label, lang=lang),
+        field_hint=partial(field_hint, lang=lang),
     )  # fmt: skip
 
 
