@@ -110,7 +110,7 @@ def test_every_event_type_a_kind_may_publish_has_a_form_that_renders(
             listed = client.get("/portal/events")
             offered = re.findall(r'class="event-type" href="/portal/events/(\w+)"', listed.text)
             assert offered == submittable(kind) and offered, kind
-            assert "A risk assessment of immediate danger" in listed.text or (
+            assert "Izvršena je procena rizika" in listed.text or (
                 "RiskAssessed" not in offered
             )  # each with what it says happened, from its schema
             for event_type in offered:
@@ -173,6 +173,9 @@ def test_a_serbian_form_reads_serbian_and_still_sends_the_schemas_symbols(
     assert fields and '<p class="hint">Koji je ovo korak postupka.</p>' in fields.group()
     assert "Mogući učinilac je pretio ubistvom (ZSNP čl. 16 st. 2)." in fields.group()
     assert "na engleskom" not in fields.group() and 'lang="en"' not in fields.group()
+    # Above the form too: what the event says happened, in Serbian.
+    assert "Izvršena je procena rizika od neposredne opasnosti" in risk
+    assert "na engleskom" not in risk
     referral = portal.get("/portal/events/ReferralSent").text
     assert '<label for="f-urgency">Hitnost' in referral and "Ustanova kojoj se upućuje" in referral
     for page in (risk, referral):

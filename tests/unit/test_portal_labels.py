@@ -12,9 +12,11 @@ from services.api.portal.hints import HINTS, field_hint
 from services.api.portal.labels import (
     EVENTS,
     FIELDS,
+    SUMMARIES,
     SYMBOLS,
     choice_label,
     event_label,
+    event_summary,
     field_label,
 )
 
@@ -120,3 +122,15 @@ def test_the_hint_reads_serbian_on_a_serbian_page_and_gives_way_on_an_english_on
     assert field_hint("threats_to_kill", "sr").startswith("Mogući učinilac je pretio ubistvom")
     assert field_hint("stage", "en") == ""  # the schema's own description is shown instead
     assert field_hint("not_in_the_table", "sr") == ""
+
+
+def test_every_event_type_says_in_both_languages_what_happened_in_whole_sentences() -> None:
+    offered = sorted({e for kind in PUBLISHABLE for e in submittable(kind)})
+    assert sorted(SUMMARIES) == offered and list(SUMMARIES) == sorted(SUMMARIES)
+    for event_type, (serbian, english) in SUMMARIES.items():
+        for sentence in (serbian, english):
+            # The schema's first sentence was cut at "e.g." and "Art.": not again.
+            assert sentence.endswith((".", ")", "…).")), (event_type, sentence)
+            assert not sentence.endswith(("e.g.", "Art.", "npr.")), (event_type, sentence)
+    assert event_summary("CaseReopened", "en").startswith("A closed case was reopened")
+    assert event_summary("CaseReopened", "sr").startswith("Zatvoreni slučaj je ponovo otvoren")

@@ -254,12 +254,6 @@ def event_form(event_type: str) -> EventForm:
     return EventForm(event_type, model.__doc__ or "", tuple(children), names)
 
 
-def summary(event_type: str) -> str:
-    """The first sentence of the event's schema doc: what the event says happened."""
-    doc = model_for(event_type).__doc__ or ""
-    return doc.split(". ", 1)[0].rstrip(".") + "." if doc else ""
-
-
 def submittable(kind: str) -> list[str]:
     """The event types an institution of ``kind`` may publish, each with a form, by name."""
     return sorted(PUBLISHABLE.get(kind, frozenset()))

@@ -28,7 +28,6 @@ from services.api.portal.event_forms import (
     event_form,
     field_errors,
     submittable,
-    summary,
 )
 from services.api.portal.hints import field_hint
 from services.api.portal.i18n import problem_text, translator
@@ -90,7 +89,7 @@ def event_types(request: Request, case: str = "") -> Response:
         decided = [(s, decision(conn, s.event_id, institution)) for s in sent]
     return page(
         request, "events.html", staff=signed.account, csrf=signed.session.csrf,
-        event_types=[(name, summary(name)) for name in _publishable(request, signed)],
+        event_types=_publishable(request, signed),
         submissions=decided, case_id=_case_id(case),
     )  # fmt: skip
 

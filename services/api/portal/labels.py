@@ -87,6 +87,282 @@ EVENTS: Final[dict[str, Label]] = {
     "UrgentMeasureServed": ("Uručena hitna mera", "Urgent measure served"),
 }
 
+
+def event_summary(event_type: str, lang: str) -> str:
+    """What an event of ``event_type`` says happened, in ``lang``: one sentence, written from
+    the schema's doc (whose first sentence, cut at "e.g." or "Art.", read as half a one)."""
+    return _pick(SUMMARIES.get(event_type), lang)
+
+
+SUMMARIES: Final[dict[str, Label]] = {
+    "AccessRecorded": (
+        "Platforma beleži svaki uvid u podatke slučaja koji identifikuju osobu.",
+        "The platform records every read of a case's identifying data.",
+    ),
+    "ActivityHeld": (
+        (
+            "Održana je aktivnost programa koordinisanog delovanja: konsultativni sastanak, "
+            "seminar, stručni skup, akcija kampanje, tribina ili predavanje, ili nastup u "
+            "medijima."
+        ),
+        (
+            "An activity of a programme of coordinated action took place: a consultative meeting,"
+            " a seminar, a professional meeting, a campaign action, a tribune or lecture, or a "
+            "media appearance."
+        ),
+    ),
+    "CaseClosed": (
+        "Ustanova koja vodi slučaj zatvorila je slučaj.",
+        "The case owner closed the case.",
+    ),
+    "CaseConferenceHeld": (
+        (
+            "Održan je sastanak grupe za koordinaciju i saradnju (konferencija slučaja) o ovom "
+            "slučaju."
+        ),
+        (
+            "A meeting of the coordination and cooperation group (case conference) on this case "
+            "took place."
+        ),
+    ),
+    "CaseConferenceScheduled": (
+        (
+            "Zakazan je sastanak grupe za koordinaciju i saradnju (konferencija slučaja) o ovom "
+            "slučaju."
+        ),
+        (
+            "A meeting of the coordination and cooperation group (case conference) was scheduled "
+            "for this case."
+        ),
+    ),
+    "CaseOpened": (
+        (
+            "Prva ustanova koja je saznala za nasilje u porodici ili za neposrednu opasnost od "
+            "njega otvorila je slučaj (svako ima dužnost da prijavi, ZSNP)."
+        ),
+        (
+            "The first institution that learned of domestic violence or of immediate danger of it"
+            " opened a case (everyone must report it, LPDV)."
+        ),
+    ),
+    "CaseReopened": (
+        "Zatvoreni slučaj je ponovo otvoren, na primer posle nove prijave.",
+        "A closed case was reopened, for example after a new report.",
+    ),
+    "ConsentGiven": (
+        (
+            "Osoba (ili njen zakonski zastupnik) dala je saglasnost za obradu ili deljenje "
+            "podataka o ličnosti preko onoga što zakon već dozvoljava."
+        ),
+        (
+            "A person (or their legal representative) consented to processing or sharing of "
+            "personal data beyond what a statute already allows."
+        ),
+    ),
+    "ConsentWithdrawn": (
+        (
+            "Osoba (ili njen zakonski zastupnik) povukla je saglasnost, u celini ili za neke "
+            "svrhe ili primaoce."
+        ),
+        (
+            "A person (or their legal representative) withdrew a consent, wholly or for some "
+            "purposes or recipients."
+        ),
+    ),
+    "CooperationAgreementAmended": (
+        (
+            "Strane su izmenile sporazum o saradnji; upisuju se uslovi kakvi važe posle izmene "
+            "(strane, obuhvat, trajanje)."
+        ),
+        (
+            "The parties amended a cooperation agreement; the terms are given as they stand after"
+            " the amendment (parties, scope, term)."
+        ),
+    ),
+    "CooperationAgreementEnded": (
+        "Sporazum o saradnji prestao je da važi, pre ili na kraju svog roka.",
+        "A cooperation agreement stopped being in force, before or at the end of its term.",
+    ),
+    "CooperationAgreementSigned": (
+        "Ustanove lokalne zajednice potpisale su sporazum o saradnji.",
+        "Institutions of a local community signed a cooperation agreement.",
+    ),
+    "ExtensionDecided": (
+        "Sud je odlučio o predlogu tužioca da se hitna mera produži.",
+        "A court decided on the prosecutor's proposal to extend an urgent measure.",
+    ),
+    "ExtensionProposed": (
+        (
+            "Osnovni javni tužilac, pošto je ocenio procenu rizika policije i našao da postoji "
+            "neposredna opasnost, predložio je osnovnom sudu da se hitna mera produži (ZSNP)."
+        ),
+        (
+            "The basic public prosecutor, having evaluated the police risk assessment and found "
+            "imminent danger, proposed to the basic court that an urgent measure be extended "
+            "(LPDV)."
+        ),
+    ),
+    "PlanMeasureCompleted": (
+        (
+            "Izvršilac mere iz individualnog plana zaštite javlja da je mera izvršena (ili "
+            "okončana drukčije)."
+        ),
+        (
+            "The executor of an individual-plan measure reports it done (or ended with another "
+            "outcome)."
+        ),
+    ),
+    "ProtectionOrderIssued": (
+        (
+            "Sud je izrekao jednu ili više mera zaštite od nasilja u porodici koje privremeno "
+            "zabranjuju ili ograničavaju kontakt sa članom porodice (Porodični zakon)."
+        ),
+        (
+            "A court ordered one or more measures of protection against domestic violence that "
+            "temporarily ban or limit contact with a family member (Family Law)."
+        ),
+    ),
+    "ProtectionPlanAdopted": (
+        (
+            "Grupa za koordinaciju i saradnju usvojila je (ili izmenila) individualni plan "
+            "zaštite i podrške žrtvi."
+        ),
+        (
+            "The coordination and cooperation group adopted (or revised) an individual protection"
+            " and support plan for a victim."
+        ),
+    ),
+    "ReferralAccepted": (
+        (
+            "Ustanova kojoj je uput upućen prihvatila ga je i postaje učesnik slučaja (dok "
+            "učestvuje, vidi slučaj)."
+        ),
+        (
+            "The recipient accepted a referral and becomes a participant of the case (it may see "
+            "the case while it takes part)."
+        ),
+    ),
+    "ReferralCompleted": (
+        "Ustanova kojoj je uput upućen završila je upućenu uslugu.",
+        "The recipient finished the referred service.",
+    ),
+    "ReferralDeclined": (
+        "Ustanova kojoj je uput upućen odbila je uput.",
+        "The recipient declined a referral.",
+    ),
+    "ReferralExpired": (
+        (
+            "Platforma javlja da je uputu istekao rok bez očekivanog odgovora, da bi pošiljalac "
+            "preduzeo dalje korake."
+        ),
+        (
+            "The platform reports that a referral passed its due time without the expected "
+            "answer, so that the sender acts on it."
+        ),
+    ),
+    "ReferralRevoked": (
+        (
+            "Pošiljalac je povukao uput pre nego što je izvršen; primalac prestaje sa radom i, "
+            "ako inače ne učestvuje, gubi uvid u slučaj."
+        ),
+        (
+            "The sender withdrew a referral before it was completed; the recipient stops work "
+            "and, unless it otherwise takes part, loses access to the case."
+        ),
+    ),
+    "ReferralSent": (
+        (
+            "Ustanova je uputila jednu ili više osoba drugoj ustanovi radi usluge, umesto "
+            "upućivanja telefonom, faksom ili elektronskom poštom."
+        ),
+        (
+            "An institution referred one or more people to another institution for a service, "
+            "instead of by phone, fax or e-mail."
+        ),
+    ),
+    "ReportReceived": (
+        (
+            "Primljena je nova prijava nasilja ili neposredne opasnosti u postojećem slučaju "
+            "(novi incident, znaci koje je uočila škola ili zdravstvena služba, poziv SOS "
+            "liniji)."
+        ),
+        (
+            "A further report of violence or immediate danger was received on an existing case (a"
+            " new incident, signs noticed by a school or health service, a call to the SOS line)."
+        ),
+    ),
+    "RiskAssessed": (
+        "Izvršena je procena rizika od neposredne opasnosti od nasilja u porodici.",
+        "A risk assessment of immediate danger of domestic violence was made.",
+    ),
+    "ServiceEstablished": (
+        (
+            "U lokalnoj zajednici uspostavljena je trajna usluga ili praksa zaštite: evidencija "
+            "slučajeva u centru za socijalni rad, mobilni tim, sporazum o besplatnoj pravnoj "
+            "pomoći, redovne konferencije slučaja."
+        ),
+        (
+            "A lasting protection service or practice was established in a local community: a "
+            "case register in a centre for social work, a mobile team, an agreement for free "
+            "legal aid, regular case conferences."
+        ),
+    ),
+    "ServiceProvided": (
+        (
+            "Osobama u slučaju pružena je usluga zaštite ili podrške (noćenja u prihvatilištu, "
+            "savetovanje, pravno zastupanje …)."
+        ),
+        (
+            "A protection or support service was delivered to people in the case (shelter nights,"
+            " counselling, legal representation …)."
+        ),
+    ),
+    "SubjectErased": (
+        (
+            "Platforma je uništila ključ kojim su šifrovani podaci o ličnosti osobe: osoba "
+            "nestaje iz svakog ponovnog čitanja dnevnika, a dnevnik ostaje ceo i proverljiv."
+        ),
+        (
+            "The platform destroyed the key that sealed a person's identifiers: the person "
+            "disappears from every replay, while the log stays whole and verifiable."
+        ),
+    ),
+    "SubjectRegistered": (
+        (
+            "Upisana je osoba u slučaju (žrtva, mogući učinilac, dete, svedok) i dodeljen joj je "
+            "neprozirni identifikator."
+        ),
+        (
+            "A person involved in the case (victim, possible perpetrator, child, witness) was "
+            "registered and given an opaque id."
+        ),
+    ),
+    "UrgentMeasureBreached": (
+        (
+            "Policija je utvrdila ili saznala da je osoba prekršila hitnu meru koja joj je "
+            "izrečena ili produžena."
+        ),
+        (
+            "The police observed or were told that a person breached an urgent measure imposed or"
+            " extended on them."
+        ),
+    ),
+    "UrgentMeasureImposed": (
+        (
+            "Nadležni policijski službenik izrekao je hitnu meru naređenjem, posle procene rizika"
+            " koja je pokazala neposrednu opasnost (ZSNP)."
+        ),
+        (
+            "The competent police officer imposed an urgent measure by order after a risk "
+            "assessment showing imminent danger (LPDV)."
+        ),
+    ),
+    "UrgentMeasureServed": (
+        "Naređenje o hitnoj meri uručeno je osobi na koju se odnosi.",
+        "The order imposing an urgent measure was served on the person concerned.",
+    ),
+}
+
 FIELDS: Final[dict[str, Label]] = {
     "acceptance_refused": (
         "Osoba je odbila da primi naređenje",

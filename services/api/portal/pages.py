@@ -24,7 +24,7 @@ from services.api.context import ApiContext, api_context
 from services.api.portal.accounts import StaffAccount, StaffStore
 from services.api.portal.addresses import AddressLimit
 from services.api.portal.i18n import LANGUAGES, language, translator
-from services.api.portal.labels import event_label
+from services.api.portal.labels import event_label, event_summary
 from services.api.portal.sessions import Session, SessionStore
 from services.api.tokens import Principal, Role
 
@@ -119,6 +119,7 @@ def page(request: Request, template: str, status: int = 200, **values: Any) -> R
             lang=lang,
             t=translator(lang),
             event_label=functools.partial(event_label, lang=lang),
+            event_summary=functools.partial(event_summary, lang=lang),
             **values,
         )
     )
