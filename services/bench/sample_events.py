@@ -21,6 +21,7 @@ from producers.scenario import Submission, coordinated_case, in_waves
 from producers.simulator import simulate
 from schemas import Codec
 from schemas.topics import submissions_topic
+from services.platform.vault import KeyVault
 
 # The municipalities of the seed network whose every institution kind is registered.
 MUNICIPALITIES = ("lazarevac", "palilula", "zvezdara", "vozdovac", "kragujevac", "golubac")
@@ -38,16 +39,18 @@ EVENTS_A_YEAR_AT_SCALE_1 = 67_000
 NETWORK_FIRST_YEAR = 2018
 
 
-def network_events(n: int, seed: int) -> Iterator[Submission]:
+def network_events(n: int, seed: int, vault: KeyVault | None = None) -> Iterator[Submission]:
     """Exactly ``n`` accepted submissions of the simulated network, in the order of time.
 
     Each year is simulated on its own (seed ``seed + year``), so memory holds one year's models
-    at a time; the same ``n`` and ``seed`` give the same events."""
+    at a time; the same ``n`` and ``seed`` give the same events. People are sealed by ``vault``
+    where the events are to meet an exchange (it refuses what no key of its vault opens);
+    without one, nobody can ever open them (the replay's log needs no more)."""
     scale = min(NETWORK_SCALE, max(0.05, 1.2 * n / EVENTS_A_YEAR_AT_SCALE_1))
     produced = 0
     for year in range(NETWORK_FIRST_YEAR, NETWORK_FIRST_YEAR + 1000):
         start = dt.datetime(year, 1, 1, tzinfo=dt.UTC)
-        simulation = simulate(seed + year, start=start, months=12, scale=scale)
+        simulation = simulate(seed + year, start=start, months=12, scale=scale, vault=vault)
         for submission in simulation.submissions():
             if submission.event_id in simulation.deliberate:
                 continue
@@ -61,7 +64,7 @@ def network_events(n: int, seed: int) -> Iterator[Submission]:
 
 
 def bench_events(
-    n: int, seed: int, *, cases_in_flight: int = CASES_IN_FLIGHT
+    n: int, seed: int, *, cases_in_flight: int = CASES_IN_FLIGHT, vault: KeyVault | None = None
 ) -> Iterator[Submission]:
     """Exactly ``n`` submissions, deterministic for ``seed``, in the order they are submitted.
 
@@ -75,7 +78,8 @@ def bench_events(
         block = []
         for _ in range(cases_in_flight):
             municipality = MUNICIPALITIES[case_number % len(MUNICIPALITIES)]
-            block.append(coordinated_case(rng, START + case_number * CASE_SPACING, municipality))
+            opened = START + case_number * CASE_SPACING
+            block.append(coordinated_case(rng, opened, municipality, vault))
             case_number += 1
         for wave in in_waves(block):
             for submission in wave:
@@ -106,15 +110,16 @@ class EventSet:
         progress: Callable[[int], object] | None = None,
         *,
         cases_in_flight: int | None = None,
+        vault: KeyVault | None = None,
     ) -> EventSet:
         """The simulated network's events, or with ``cases_in_flight`` the paced scripted ones."""
         events = cls(seed, paced=cases_in_flight is not None)
         # Institution and event-type names repeat: intern them so a million rows share strings.
         names: dict[str, str] = {}
         source = (
-            network_events(n, seed)
+            network_events(n, seed, vault)
             if cases_in_flight is None
-            else bench_events(n, seed, cases_in_flight=cases_in_flight)
+            else bench_events(n, seed, cases_in_flight=cases_in_flight, vault=vault)
         )
         for count, submission in enumerate(source, start=1):
             event_type = submission.event_type

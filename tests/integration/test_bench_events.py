@@ -27,7 +27,11 @@ def test_bench_events_are_a_prefix_of_a_longer_run() -> None:
 def test_every_bench_event_is_accepted_as_submitted(tmp_path: Path) -> None:
     system = platform_for(tmp_path / "data")
     events = EventSet.build(
-        2 * CASES_IN_FLIGHT * 16, seed=11, codec=system.codec, cases_in_flight=CASES_IN_FLIGHT
+        2 * CASES_IN_FLIGHT * 16,
+        seed=11,
+        codec=system.codec,
+        cases_in_flight=CASES_IN_FLIGHT,
+        vault=system.vault,
     )
     pipeline = pipeline_of(system, ["exchange"])
     exchange = pipeline.runners[0]
@@ -62,7 +66,7 @@ def test_network_events_are_the_same_for_a_seed_and_carry_no_deliberate_error() 
 def test_network_events_through_the_exchange_are_all_accepted(tmp_path: Path) -> None:
     """The replay loads them straight into case-events: the exchange would have taken each."""
     system = platform_for(tmp_path / "data")
-    events = EventSet.build(1500, seed=5, codec=system.codec)
+    events = EventSet.build(1500, seed=5, codec=system.codec, vault=system.vault)
     pipeline = pipeline_of(system, ["exchange"])
     exchange = pipeline.runners[0]
     # In the order of time, a batch at a time; a batch ends where a case's next event comes from
