@@ -285,7 +285,9 @@ def _latency(
     # institutions act on what their inbox told them rather than all at once.
     needed = int(options.latency_rate * options.latency_seconds)
     in_flight = max(16, int(options.latency_rate))
-    load = EventSet.build(needed, options.seed, workspace.codec, cases_in_flight=in_flight)
+    load = EventSet.build(
+        needed, options.seed, workspace.codec, cases_in_flight=in_flight, vault=workspace.vault
+    )
     for bus in options.buses:
         task = progress.add_task(
             f"{bus}: referral latency at {options.latency_rate:g} events/s",

@@ -22,6 +22,8 @@ from services.bootstrap import Platform
 from services.bus import Bus
 from services.platform.files import owner_only_process
 from services.platform.settings import Settings
+from services.platform.sql import sql_engine
+from services.platform.vault import KeyVault
 
 BUSES = ("sqlite", "kafka")
 # tansu completes a group join in about session_timeout / 2; a short one keeps joins out of the way.
@@ -41,6 +43,17 @@ class Workspace:
     def registry_url(self) -> str:
         return f"sqlite:///{self.root / 'registry.db'}"
 
+    @property
+    def vault_url(self) -> str:
+        # One key vault for every platform of the run, as one registry: the events are made (and
+        # their people sealed) once, before any platform exists, and an exchange refuses a
+        # registration that no key of its vault opens.
+        return f"sqlite:///{self.root / 'vault.db'}"
+
+    @cached_property
+    def vault(self) -> KeyVault:
+        return KeyVault(sql_engine(self.vault_url))
+
     @cached_property
     def codec(self) -> Codec:
         codec = Codec(open_registry(self.registry_url))
@@ -52,7 +65,11 @@ class Workspace:
         data_dir = self.root / name
         shutil.rmtree(data_dir, ignore_errors=True)
         data_dir.mkdir(parents=True)
-        found = {"data_dir": str(data_dir), "registry_url": self.registry_url}
+        found = {
+            "data_dir": str(data_dir),
+            "registry_url": self.registry_url,
+            "vault_url": self.vault_url,
+        }
         if bus_url:
             found["bus_url"] = bus_url
         return found
