@@ -9,7 +9,6 @@ form comes back with each field's problem beside it and every value as it was ty
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from functools import partial
 
@@ -34,6 +33,7 @@ from services.api.portal.i18n import problem_text, translator
 from services.api.portal.labels import choice_label, field_label
 from services.api.portal.pages import (
     SignedIn,
+    canonical_id,
     lang_of,
     message,
     outages_as_pages,
@@ -90,7 +90,7 @@ def event_types(request: Request, case: str = "") -> Response:
     return page(
         request, "events.html", staff=signed.account, csrf=signed.session.csrf,
         event_types=_publishable(request, signed),
-        submissions=decided, case_id=_case_id(case),
+        submissions=decided, case_id=canonical_id(case),
     )  # fmt: skip
 
 
@@ -105,15 +105,7 @@ def new_event(request: Request, event_type: str, case: str = "") -> Response:
         return message(request, 404, t("new_event"), t("not_found"), signed)
     form = event_form(event_type)
     now = api_context(request).clock()
-    return _form_page(request, signed, form, form.prefilled(case_id=_case_id(case), now=now))
-
-
-def _case_id(asked: str) -> str | None:
-    """The case a form is opened for (only filled in: the exchange decides whether it may)."""
-    try:
-        return str(uuid.UUID(asked)) if asked else None
-    except ValueError:
-        return None
+    return _form_page(request, signed, form, form.prefilled(case_id=canonical_id(case), now=now))
 
 
 @router.post("/events/{event_type}")
@@ -181,9 +173,8 @@ def submission(request: Request, event_id: str) -> Response:
     if signed is None:
         return redirect(request, "/portal")
     t = translator(lang_of(request))
-    try:
-        key = str(uuid.UUID(event_id))
-    except ValueError:
+    key = canonical_id(event_id)
+    if key is None:
         return message(request, 404, t("submission"), t("not_found"), signed)
     institution = signed.account.institution
     sent = submission_log(request).find(key, institution)

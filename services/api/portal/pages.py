@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -108,6 +109,15 @@ def finish(request: Request, response: Response) -> Response:
     if asked in LANGUAGES:
         set_cookie(request, response, LANG_COOKIE, asked, max_age=365 * 24 * 3600)
     return response
+
+
+def canonical_id(text: str) -> str | None:
+    """``text`` as the canonical form of the UUID it spells, or None if it spells none: what a
+    path or form gives is looked up only in that form."""
+    try:
+        return str(uuid.UUID(text)) if text else None
+    except ValueError:
+        return None
 
 
 def page(request: Request, template: str, status: int = 200, **values: Any) -> Response:

@@ -45,6 +45,7 @@ from services.api.portal.pages import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
     SignedIn,
+    canonical_id,
     client_address,
     forget_cookie,
     lang_of,
@@ -257,9 +258,8 @@ def case(request: Request, case_id: str) -> Response:
     if signed is None:
         return redirect(request, "/portal")
     t = translator(lang_of(request))
-    try:
-        key = str(uuid.UUID(case_id))
-    except ValueError:
+    key = canonical_id(case_id)
+    if key is None:
         return message(request, 404, t("case"), t("not_found"), signed)
     context = api_context(request)
     reader = reader_for(context, signed.account)

@@ -11,7 +11,6 @@ account's id. A subject of another institution's case answers 404, as in the API
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -23,6 +22,7 @@ from services.api.identity import REFUSAL_STATUS
 from services.api.portal.i18n import translator
 from services.api.portal.pages import (
     SignedIn,
+    canonical_id,
     lang_of,
     message,
     outages_as_pages,
@@ -36,14 +36,6 @@ from services.audit.identify import AccessRefused, identify
 router = APIRouter(prefix="/portal", include_in_schema=False)
 
 PURPOSES = frozenset(purpose.value for purpose in AccessPurpose)  # type: ignore[attr-defined]
-
-
-def _case_of(asked: str) -> str | None:
-    """The case to go back to (a link only; it grants nothing), if the form named a real id."""
-    try:
-        return str(uuid.UUID(asked))
-    except ValueError:
-        return None
 
 
 def _purpose_form(
@@ -63,11 +55,11 @@ def purpose_form(request: Request, subject_id: str, case: str = "") -> Response:
     signed = signed_in(request)
     if signed is None:
         return redirect(request, "/portal")
-    subject = _case_of(subject_id)
+    subject = canonical_id(subject_id)
     if subject is None:
         t = translator(lang_of(request))
         return message(request, 404, t("identity"), t("not_found"), signed)
-    return _purpose_form(request, signed, subject, _case_of(case))
+    return _purpose_form(request, signed, subject, canonical_id(case))
 
 
 @router.post("/subjects/{subject_id}/identity")
@@ -85,10 +77,10 @@ def unseal_identity(
         return message(request, 401, t("sign_in"), t("expired"))
     if not same_secret(csrf, signed.session.csrf):
         return message(request, 403, t("refused"), t("forbidden"), signed)
-    subject = _case_of(subject_id)
+    subject = canonical_id(subject_id)
     if subject is None:
         return message(request, 404, t("identity"), t("not_found"), signed)
-    case_id = _case_of(case)
+    case_id = canonical_id(case)
     if purpose not in PURPOSES:
         # No purpose, no identity: the form again, saying what is missing.
         return _purpose_form(request, signed, subject, case_id, 422, t("purpose_required"))
