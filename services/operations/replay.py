@@ -4,13 +4,17 @@ Every chosen projection is reset, then rebuilt by ``consumers.rebuilder.Rebuilde
 some partitions of ``case-events`` and feed every projection at once (one read and one decode per
 record). A case lives on one partition, so its events reach one rebuilder in order; what crosses
 cases (repeat victimisation in the aggregate) is judged when a chunk is written, and writers of
-one database take turns. With more than one share each runs in a process of its own (spawned: no
-inherited engines or sockets) and reports its progress over a queue.
+one database take turns. With more than one share each runs in a process of its own and reports
+its progress over a queue. The processes are forked by a fork server (``multiprocessing``'s
+``forkserver``) that imported this module once: nothing of the caller is inherited (no engines,
+sockets or threads), and the imports — a second or two of CPU each — are paid once, not once per
+process, with their pages shared.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import queue
 import time
@@ -28,6 +32,9 @@ from services.bootstrap import Platform
 from services.platform.memory import peak_rss_mb
 from services.platform.settings import Settings
 from services.platform.sql import reader_indexes
+
+# What every rebuild process needs, imported by the fork server before it forks any of them.
+PRELOADED = ("services.operations.replay",)
 
 
 @dataclass(frozen=True)
@@ -87,6 +94,9 @@ def rebuild(
     ``services.platform.sql.reader_index``).
     """
     chosen = [system.projections()[name] for name in names]  # built anew on every call
+    shares = shares_of(system, workers)  # the log's ends: a reset does not move them
+    if len(shares) > 1:
+        _start_fork_server()  # it imports while the stores are reset
     for projection in chosen:
         runner = system.runner(projection)
         runner.reset()
@@ -98,7 +108,6 @@ def rebuild(
     ]
     for engine, index in indexes:
         index.drop(engine, checkfirst=True)
-    shares = shares_of(system, workers)
     started = time.perf_counter()
     finished: list[ShareDone] = []
     try:
@@ -217,7 +226,7 @@ def _in_processes(
     shares: list[Share],
     progress: Callable[[str, int], object],
 ) -> list[ShareDone]:
-    context = multiprocessing.get_context("spawn")  # no inherited engines or sockets
+    context = _start_fork_server()
     updates: multiprocessing.Queue[tuple[str, Any]] = context.Queue()
     workers = [
         context.Process(  # type: ignore[attr-defined]
@@ -245,6 +254,15 @@ def _in_processes(
             if worker.is_alive():
                 worker.kill()
             worker.join(10)
+
+
+def _start_fork_server() -> Any:
+    """The context whose processes the fork server forks; the server is started (once per
+    process that rebuilds) with this module imported."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(list(PRELOADED))
+    multiprocessing.forkserver.ensure_running()
+    return context
 
 
 def _collect(
