@@ -33,6 +33,7 @@ class SizeSummary:
     cpu_ratio: float  # the ratio in CPU time
     peak_rss_mb: float  # the largest peak of a rebuild process, over the repetitions
     total_rss_mb: float  # the largest sum of the rebuild processes' peaks
+    total_pss_mb: float  # the largest of what they held together (PSS: shared pages once)
     workers: int
     repetitions: int
 
@@ -49,6 +50,7 @@ class SizeSummary:
             "cpu_ratio": round(self.cpu_ratio, 3),
             "peak_rss_mb": round(self.peak_rss_mb, 1),
             "total_rss_mb": round(self.total_rss_mb, 1),
+            "total_pss_mb": round(self.total_pss_mb, 1),
             "workers": self.workers,
             "repetitions": self.repetitions,
         }
@@ -69,6 +71,7 @@ def summarise(runs: Sequence[ReplayRun]) -> SizeSummary:
         cpu_ratio=statistics.median(r.cpu_ratio for r in runs),
         peak_rss_mb=max(r.peak_rss_mb for r in runs),
         total_rss_mb=max(r.total_rss_mb for r in runs),
+        total_pss_mb=max(r.total_pss_mb for r in runs),
         workers=first.workers,
         repetitions=len(runs),
     )

@@ -47,6 +47,9 @@ class ReplayRun:
     total_rss_mb: float  # their peaks added up (what the machine had to hold at worst)
     write_seconds: float = 0.0  # the processes' time writing chunks, added up
     wait_seconds: float = 0.0  # the processes' time waiting for the writer lock, added up
+    # What they held together: their PSS peaks (from above) and the fork server's, added up. An
+    # RSS counts the pages the processes share (the imports) once in each.
+    total_pss_mb: float = 0.0
 
     @property
     def rate(self) -> float:
@@ -147,6 +150,7 @@ def replay_all(
         decode_cpu_seconds=decode_cpu_seconds,
         peak_rss_mb=max(s.peak_rss_mb for s in shares),
         total_rss_mb=sum(s.peak_rss_mb for s in shares),
+        total_pss_mb=sum(s.peak_pss_mb for s in shares) + max(s.parent_pss_mb for s in shares),
         write_seconds=sum(s.write_seconds for s in shares),
         wait_seconds=sum(s.wait_seconds for s in shares),
     )

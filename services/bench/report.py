@@ -12,6 +12,7 @@ from rich.table import Table
 
 from services.bench.ingest import IngestRun
 from services.bench.longpoll import PATHS as LONGPOLL_PATHS
+from services.bench.memory import SizeSummary
 from services.bench.suite import BenchResults
 
 
@@ -141,10 +142,10 @@ def rows(results: BenchResults) -> list[tuple[str, str, str, str, str, str]]:
         )
         found.append(
             (
-                "peak RSS during replay (largest process; all)",
+                "peak memory during replay (RSS: largest process; all. PSS: all)",
                 f"{bus} {_size(scaling.largest.events)} vs {_size(scaling.smallest.events)}",
-                f"{scaling.largest.peak_rss_mb:,.0f} MB; {scaling.largest.total_rss_mb:,.0f} MB",
-                f"{scaling.smallest.peak_rss_mb:,.0f} MB; {scaling.smallest.total_rss_mb:,.0f} MB",
+                _memory(scaling.largest),
+                _memory(scaling.smallest),
                 _ratio(scaling.rss_growth),
                 "≤ 300 MB in all, ≈ 1",
             )
@@ -278,3 +279,7 @@ def markdown(results: BenchResults) -> str:
 
 def write_json(results: BenchResults, path: Path) -> None:
     path.write_text(json.dumps(results.as_dict(), indent=2, default=str) + "\n")
+
+
+def _memory(size: SizeSummary) -> str:
+    return f"{size.peak_rss_mb:,.0f} MB; {size.total_rss_mb:,.0f} MB. {size.total_pss_mb:,.0f} MB"

@@ -29,7 +29,7 @@ from consumers.pipeline import partitions_of
 from consumers.rebuilder import Rebuilder, Share
 from schemas.topics import CASE_EVENTS
 from services.bootstrap import Platform
-from services.platform.memory import peak_rss_mb
+from services.platform.memory import peak_proportional_mb, peak_rss_mb, proportional_mb
 from services.platform.settings import Settings
 from services.platform.sql import reader_indexes
 
@@ -60,6 +60,10 @@ class ShareDone:
     write_seconds: float  # of ``seconds``: writing chunks (committing included)
     wait_seconds: float  # of ``seconds``: waiting for the writer lock (others writing)
     peak_rss_mb: float
+    # PSS (shared pages split between the processes sharing them): the peak from above, and the
+    # process it was forked from (the fork server, whose imports it shares) now; 0 in the caller.
+    peak_pss_mb: float = 0.0
+    parent_pss_mb: float = 0.0
 
 
 def default_workers(partitions: int) -> int:
@@ -188,6 +192,8 @@ def _rebuild_share(
     index: int,
     count: int,
     progress: Callable[[str, int], object],
+    *,
+    forked: bool = False,
 ) -> ShareDone:
     projections: list[EventProjection] = []
     for name in names:
@@ -217,6 +223,8 @@ def _rebuild_share(
         rebuilder.write_seconds,
         rebuilder.wait_seconds,
         peak_rss_mb(),
+        peak_proportional_mb(),
+        (proportional_mb(os.getppid()) or 0.0) if forked else 0.0,
     )
 
 
@@ -300,7 +308,13 @@ def _rebuild_in_child(
     system = Platform(settings, session_timeout_ms)
     try:
         done = _rebuild_share(
-            system, names, share, index, count, lambda name, n: updates.put((name, n))
+            system,
+            names,
+            share,
+            index,
+            count,
+            lambda name, n: updates.put((name, n)),
+            forked=True,
         )
         updates.put(("", done))
     except Exception as error:

@@ -32,3 +32,27 @@ def rss_mb() -> float:
         return pages * resource.getpagesize() / (1024 * 1024)
     except OSError:
         return peak_rss_mb()
+
+
+def proportional_mb(pid: int | str = "self") -> float | None:
+    """PSS of a process: its resident pages, each shared by n processes counted 1/n. Added up
+    over processes it is what they hold together (an RSS counts a shared page in each);
+    None where the kernel does not say (not Linux, or the process is gone)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as rollup:
+            for line in rollup:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+def peak_proportional_mb() -> float:
+    """This process's PSS at its peak, from above: the kernel keeps no peak of it, so PSS now
+    plus what RSS has shrunk since its peak, counted as this process's own. Peak RSS where
+    there is no PSS."""
+    now = proportional_mb()
+    if now is None:
+        return peak_rss_mb()
+    return now + max(0.0, peak_rss_mb() - rss_mb())

@@ -27,7 +27,8 @@ from schemas.topics import CASE_EVENTS
 from services.bench.sample_events import EventSet
 from services.bench.workspace import append_case_log
 from services.bootstrap import Platform
-from services.operations.replay import rebuild, shares_of
+from services.operations.replay import ShareDone, rebuild, shares_of
+from services.platform.memory import proportional_mb
 from services.platform.settings import Settings
 from tests.support.brokers import TEST_SESSION_TIMEOUT_MS, postgres_available, postgres_schema
 from tests.support.checksums import checksums
@@ -156,6 +157,26 @@ def test_a_rebuild_ends_with_the_rows_the_live_runners_build(
         *((name, *ODD["undecodable"]) for name in ("views", "inbox", "deadlines")),
     }
     assert found["aggregate failures"] == [ODD["undecodable"]]
+
+
+def test_rebuild_processes_share_the_imports_of_their_fork_server(
+    log: dict[str, str], tmp_path: Path
+) -> None:
+    """The processes are forked from one server that imported the rebuild: the pages of those
+    imports are shared, so what each holds of its own (PSS) is less than its resident size,
+    and the server itself is counted once."""
+    if proportional_mb() is None:
+        pytest.skip("the kernel reports no PSS here (/proc/self/smaps_rollup)")
+    system = platform(tmp_path, log)
+    done: list[ShareDone] = []
+    rebuild(system, PROJECTIONS, lambda _name, _n: None, workers=3, done=done)
+    system.close()
+
+    assert len(done) == 3
+    assert all(0 < d.peak_pss_mb < d.peak_rss_mb for d in done)
+    assert all(d.parent_pss_mb > 0 for d in done)
+    together = sum(d.peak_pss_mb for d in done) + done[0].parent_pss_mb
+    assert together < sum(d.peak_rss_mb for d in done)
 
 
 def test_small_chunks_written_every_few_give_the_same_rows(
