@@ -302,6 +302,13 @@ class EventProjection:
         self.applied.clear()
         self.rows_forgotten()
 
+    def age_rows(self) -> None:
+        """Past a rebuild's budget: keep in memory the rows used since the last ageing, and
+        forget the rest at the next (``TableRows.age``); what was derived from them goes."""
+        self.store.age()
+        self.applied.clear()  # made again from its rows, which come back without a query
+        self.rows_forgotten()
+
     def mine(self, events: Sequence[CaseEvent]) -> Sequence[CaseEvent]:
         """The events this projection applies: case events, or the programme's."""
         if not self.reads_programme and not any(e.event_type in PROGRAMME_EVENTS for e in events):

@@ -40,7 +40,9 @@ CHUNK_EVENTS = 5_000  # decoded and applied in memory at a time (then the decode
 # written once, not once per small chunk (at 1 M events, 5,000 per write logged 5.6 KB an event,
 # 20,000 per write 2.5 KB). Only the records are held until then, to redo a write that fails.
 WRITE_EVENTS = 20_000
-ROWS_IN_MEMORY = 25_000  # per projection: past this its rows are dropped after a write
+# Per projection: past this many rows (after a write) its rows are aged: those a case used since
+# the last ageing stay, the others go at the next (``TableRows.age``).
+ROWS_IN_MEMORY = 25_000
 COLLECT_EVERY = 100_000  # events between two collections of garbage (see ``run``)
 
 
@@ -223,7 +225,7 @@ class Rebuilder:
             self.write_seconds += time.perf_counter() - writing
             for projection in projections:
                 if projection.store.size() > self.rows_in_memory:
-                    projection.forget_rows()
+                    projection.age_rows()
         return len(records)
 
 

@@ -5,8 +5,10 @@ round trip each made a decade's replay take hours. ``TableRows`` is a small iden
 table instead: a row is read the first time an event asks for it (by key, or with every row of
 its case), later events of the batch change the copy in memory, and ``flush`` writes what changed
 with one ``executemany`` per kind of change. The live runner clears it every batch; a rebuild
-keeps it from chunk to chunk (it is the only writer of its rows) and clears it when it grows past
-its budget, so memory does not grow with the log.
+keeps it from chunk to chunk (it is the only writer of its rows) and, when it grows past its
+budget, ages it (``age``): the rows used since the last ageing stay, brought back on their next
+use, and the rest go at the next, so memory does not grow with the log while the cases still
+active keep their rows (forgetting every row made each write re-read them all, case by case).
 
 Rules a projection keeps:
 - a row's key and its group columns (the case it belongs to) never change;
@@ -18,7 +20,7 @@ Rules a projection keeps:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from operator import itemgetter
 from typing import Any
 
@@ -85,6 +87,57 @@ class TableRows:
         self._dirty: dict[Key, set[str] | None] = {}  # key → columns updated (None: all)
         self._members: dict[str, dict[Any, set[Key]]] = {g: {} for g in self.groups}
         self._loaded: dict[str, set[Any]] = {g: set() for g in self.groups}
+        self._age_out()
+
+    def age(self) -> None:
+        """Start a new generation (nothing unwritten may be pending: flush first). What is in
+        memory becomes the old one: a row of it used again comes back (a group read whole comes
+        back whole); what the next ``age`` still finds there is forgotten."""
+        self._old_slots = self._slots
+        self._old_members = self._members
+        self._old_loaded = self._loaded
+        self._has_old = True
+        self._slots = {}
+        self._members = {g: {} for g in self.groups}
+        self._loaded = {g: set() for g in self.groups}
+
+    def _age_out(self) -> None:
+        self._old_slots = {}
+        self._old_members = {g: {} for g in self.groups}
+        self._old_loaded = {g: set() for g in self.groups}
+        self._has_old = False  # the live runner's case: no generation to look in
+
+    def _revive(self, key: Key) -> _Slot | None:
+        """The slot of ``key`` brought back from the old generation, or None."""
+        if not self._has_old:
+            return None
+        for column, position in self._group_in_key.items():
+            self._revive_group(column, key if self._single else key[position])
+        slot = self._slots.get(key) or self._old_slots.pop(key, None)
+        if slot is not None and key not in self._slots:
+            self._slots[key] = slot
+            if slot.row is not None:
+                for column in self.groups:
+                    value = slot.row[column]
+                    if value in self._old_loaded[column]:
+                        self._revive_group(column, value)  # the whole group, as it was read
+                    self._members[column].setdefault(value, set()).add(key)
+        return slot
+
+    def _revive_group(self, column: str, value: Any) -> bool:
+        """Bring back a group the old generation held whole; False if it did not."""
+        if value not in self._old_loaded[column]:
+            return False
+        self._old_loaded[column].discard(value)
+        for key in self._old_members[column].pop(value, ()):
+            slot = self._old_slots.pop(key, None)
+            if slot is not None and key not in self._slots:
+                self._slots[key] = slot
+                if slot.row is not None:
+                    for group in self.groups:
+                        self._members[group].setdefault(slot.row[group], set()).add(key)
+        self._loaded[column].add(value)
+        return True
 
     def __len__(self) -> int:
         return len(self._slots)
@@ -103,12 +156,16 @@ class TableRows:
         """The row with this key, or None; read from the database the first time it is asked."""
         slot = self._slots.get(key)
         if slot is None:
-            slot = self._load_one(key)
+            slot = self._revive(key) or self._load_one(key)
         return slot.row
 
     def prefetch(self, keys: Iterable[Key]) -> None:
         """Read the rows of ``keys`` not known yet, with one query per few hundred keys."""
-        missing = [k for k in dict.fromkeys(keys) if k not in self._slots and not self._absent(k)]
+        missing = [
+            k
+            for k in dict.fromkeys(keys)
+            if k not in self._slots and self._revive(k) is None and not self._absent(k)
+        ]
         for start in range(0, len(missing), IN_CHUNK):
             chunk = missing[start : start + IN_CHUNK]
             for row in self._query(select(self.table).where(self._keys_clause(chunk))):
@@ -132,7 +189,11 @@ class TableRows:
     def prefetch_groups(self, column: str, values: Iterable[Any]) -> None:
         """Read the rows of every group of ``values`` not read yet, a query per few hundred."""
         loaded = self._loaded[column]
-        missing = [v for v in dict.fromkeys(values) if v not in loaded]
+        missing = [
+            v
+            for v in dict.fromkeys(values)
+            if v not in loaded and not self._revive_group(column, v)
+        ]
         where = self.table.c[column]
         for start in range(0, len(missing), IN_CHUNK):
             chunk = missing[start : start + IN_CHUNK]
@@ -144,18 +205,12 @@ class TableRows:
 
     def assume_absent(self, key: Key) -> None:
         """The caller knows the table has no row with ``key`` (it just made the id up)."""
-        if key not in self._slots:
+        if key not in self._slots and self._revive(key) is None:
             self._slots[key] = _Slot(None, False)
 
     def assume_empty_group(self, column: str, value: Any) -> None:
         """The caller knows the table has no row of this group (it belongs to a new case)."""
         self._loaded[column].add(value)
-
-    def known_rows(self) -> Iterator[Row]:
-        """Every row held in memory (loaded or added, not removed)."""
-        for slot in self._slots.values():
-            if slot.row is not None:
-                yield slot.row
 
     # -- writing ----------------------------------------------------------------------------------
 
@@ -173,7 +228,7 @@ class TableRows:
         if len(row) != len(self.names):
             row = {**self._defaults, **row}
         key = self.key_of(row)
-        slot = self._slots.get(key)
+        slot = self._slots.get(key) or self._revive(key)
         if slot is None:
             # Unknown to memory: put writes it whatever the table holds, add assumes it is new.
             self._slots[key] = _Slot(row, None if replace else False)
@@ -199,7 +254,7 @@ class TableRows:
 
     def remove(self, key: Key) -> bool:
         """Delete the row with ``key``; False if there is no such row."""
-        slot = self._slots.get(key) or self._load_one(key)
+        slot = self._slots.get(key) or self._revive(key) or self._load_one(key)
         if slot.row is None:
             return False
         for column, members in self._members.items():
@@ -210,7 +265,7 @@ class TableRows:
 
     def patch(self, key: Key, **values: Any) -> None:
         """Values another statement already wrote to the database: mirror them in memory only."""
-        slot = self._slots.get(key)
+        slot = self._slots.get(key) or self._old_slots.get(key)
         if slot is not None and slot.row is not None:
             slot.row.update(values)
 
@@ -361,6 +416,11 @@ class RowStore:
         for rows in self.tables:
             rows.clear()
 
+    def age(self) -> None:
+        """Start a new generation of every table's rows (see ``TableRows.age``)."""
+        for rows in self.tables:
+            rows.age()
+
     def size(self) -> int:
         return sum(len(rows) for rows in self.tables)
 
@@ -388,6 +448,9 @@ class RowsToInsert:
 
     def clear(self) -> None:
         self._rows = []
+
+    def age(self) -> None:
+        """Nothing is kept past a flush: nothing to age."""
 
     def __len__(self) -> int:
         return 0  # nothing is kept in memory past a flush

@@ -150,6 +150,62 @@ def test_a_group_is_read_whole_and_kept_complete_in_memory(engine: Engine) -> No
     ]
 
 
+def test_ageing_keeps_what_was_used_since_and_forgets_the_rest_at_the_next(
+    engine: Engine,
+) -> None:
+    """A rebuild past its budget ages its rows instead of forgetting them all: a row used after
+    one ageing survives the next without a query; a row unused through two is read again."""
+    for measure_id in ("m1", "m2"):
+        write_one(engine, measure_id)
+    rows = TableRows(measures)
+    queries: list[str] = []
+    with engine.connect() as conn:
+        rows.conn = counting(conn, queries)
+        rows.prefetch(["m1", "m2", "nobody"])
+        rows.age()
+        assert rows.get("m1") is not None and rows.get("nobody") is None  # from memory
+        rows.age()
+        assert rows.get("m1") is not None and rows.get("nobody") is None  # used since: kept
+        assert len(queries) == 1
+        assert rows.get("m2") is not None  # unused through two ageings: read again
+        assert len(queries) == 2
+        assert len(rows) == 3
+
+
+def test_an_aged_group_comes_back_whole_and_its_changes_are_written(engine: Engine) -> None:
+    with engine.begin() as tx:
+        execute_many(
+            tx,
+            members.insert(),
+            [
+                {"case_id": "c1", "institution": "csr.lazarevac", "role": "opener"},
+                {"case_id": "c1", "institution": "ngo.azc", "role": "referral_recipient"},
+            ],
+        )
+    rows = TableRows(members, groups=("case_id",))
+    queries: list[str] = []
+    with engine.begin() as tx:
+        rows.conn = counting(tx, queries)
+        rows.prefetch_groups("case_id", ["c1", "c2"])
+        rows.age()
+        # One row of the group asked for by key brings the whole group back, still complete.
+        assert rows.get(("c1", "csr.lazarevac", "opener")) is not None
+        assert rows.get(("c1", "police.lazarevac", "opener")) is None
+        assert rows.group("case_id", "c2") == []  # read whole and empty before the ageing
+        rows.add({"case_id": "c2", "institution": "police.lazarevac", "role": "opener"})
+        assert rows.remove(("c1", "ngo.azc", "referral_recipient"))
+        assert [r["institution"] for r in rows.group("case_id", "c1")] == ["csr.lazarevac"]
+        rows.flush(tx)
+        rows.age()
+        rows.age()  # nothing used since: every row goes, and is read again when asked for
+        assert [r["institution"] for r in rows.group("case_id", "c2")] == ["police.lazarevac"]
+    assert len(queries) == 2
+    assert [(r["case_id"], r["institution"]) for r in stored(engine, members)] == [
+        ("c1", "csr.lazarevac"),
+        ("c2", "police.lazarevac"),
+    ]
+
+
 def test_adding_a_known_key_is_refused_and_an_unknown_one_is_left_to_the_database(
     engine: Engine,
 ) -> None:
