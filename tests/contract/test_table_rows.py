@@ -116,17 +116,19 @@ def test_an_update_writes_only_the_columns_it_names(engine: Engine) -> None:
     assert (row["breaches"], row["repeat"]) == (3, True)
 
 
-def test_a_group_is_read_whole_and_kept_complete_in_memory(engine: Engine) -> None:
+def write_members(engine: Engine, *cases: str) -> None:
+    """Case c1's two participants, and an opener of each other case."""
+    rows = [
+        {"case_id": "c1", "institution": "csr.lazarevac", "role": "opener"},
+        {"case_id": "c1", "institution": "ngo.azc", "role": "referral_recipient"},
+        *({"case_id": case, "institution": "csr.palilula", "role": "opener"} for case in cases),
+    ]
     with engine.begin() as tx:
-        execute_many(
-            tx,
-            members.insert(),
-            [
-                {"case_id": "c1", "institution": "csr.lazarevac", "role": "opener"},
-                {"case_id": "c1", "institution": "ngo.azc", "role": "referral_recipient"},
-                {"case_id": "c2", "institution": "csr.palilula", "role": "opener"},
-            ],
-        )
+        execute_many(tx, members.insert(), rows)
+
+
+def test_a_group_is_read_whole_and_kept_complete_in_memory(engine: Engine) -> None:
+    write_members(engine, "c2")
     rows = TableRows(members, groups=("case_id",))
     queries: list[str] = []
     with engine.begin() as tx:
@@ -173,15 +175,7 @@ def test_ageing_keeps_what_was_used_since_and_forgets_the_rest_at_the_next(
 
 
 def test_an_aged_group_comes_back_whole_and_its_changes_are_written(engine: Engine) -> None:
-    with engine.begin() as tx:
-        execute_many(
-            tx,
-            members.insert(),
-            [
-                {"case_id": "c1", "institution": "csr.lazarevac", "role": "opener"},
-                {"case_id": "c1", "institution": "ngo.azc", "role": "referral_recipient"},
-            ],
-        )
+    write_members(engine)
     rows = TableRows(members, groups=("case_id",))
     queries: list[str] = []
     with engine.begin() as tx:
