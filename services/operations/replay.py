@@ -8,7 +8,7 @@ one database take turns. With more than one share each runs in a process of its 
 its progress over a queue. The processes are forked by a fork server (``multiprocessing``'s
 ``forkserver``) that imported this module once: nothing of the caller is inherited (no engines,
 sockets or threads), and the imports — a second or two of CPU each — are paid once, not once per
-process, with their pages shared.
+process. Where there is no fork server (Windows), each process is spawned and imports for itself.
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ def rebuild(
     chosen = [system.projections()[name] for name in names]  # built anew on every call
     shares = shares_of(system, workers)  # the log's ends: a reset does not move them
     if len(shares) > 1:
-        _start_fork_server()  # it imports while the stores are reset
+        _process_context()  # a fork server imports the rebuild while the stores are reset
     for projection in chosen:
         runner = system.runner(projection)
         runner.reset()
@@ -234,7 +234,7 @@ def _in_processes(
     shares: list[Share],
     progress: Callable[[str, int], object],
 ) -> list[ShareDone]:
-    context = _start_fork_server()
+    context = _process_context()
     updates: multiprocessing.Queue[tuple[str, Any]] = context.Queue()
     workers = [
         context.Process(  # type: ignore[attr-defined]
@@ -264,9 +264,11 @@ def _in_processes(
             worker.join(10)
 
 
-def _start_fork_server() -> Any:
-    """The context whose processes the fork server forks; the server is started (once per
-    process that rebuilds) with this module imported."""
+def _process_context() -> Any:
+    """What starts the rebuild processes: the fork server, started (once per process that
+    rebuilds) with this module imported; spawning where there is none."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(list(PRELOADED))
     multiprocessing.forkserver.ensure_running()
