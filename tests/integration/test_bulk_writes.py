@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, bindparam, text
 
 from services.platform.sql import (
     BULK_CHECKPOINT_PAGES,
@@ -49,5 +49,32 @@ def test_writers_that_ask_take_turns_on_postgresql_until_the_holder_ends(postgre
                     assert other.execute(try_lock, {"name": name}).scalar_one() is False
             with other.begin():  # the holder committed: the turn is free
                 assert other.execute(try_lock, {"name": name}).scalar_one() is True
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_rebuilds_key_lists_on_postgresql_are_planned_with_their_keys(postgres_url: str) -> None:
+    """A statement psycopg prepares (from its fifth run) soon runs PostgreSQL's generic plan,
+    which compares every row with every key of ``IN (…)`` in turn: a rebuild reading back its
+    growing tables by lists of hundreds of keys got slower with every chunk. Inside the block
+    nothing is prepared, so each list is planned with its keys; outside, the default is back."""
+    engine = sql_engine(postgres_url)
+    keys = [f"case-{i}" for i in range(500)]
+    lookup = text("SELECT count(*) FROM (VALUES ('case-1')) AS t(k) WHERE k IN :keys").bindparams(
+        bindparam("keys", expanding=True)
+    )
+    prepared = text("SELECT count(*) FROM pg_prepared_statements")
+
+    def prepared_after_six_lookups() -> int:
+        with engine.connect() as conn:
+            for _ in range(6):
+                assert conn.execute(lookup, {"keys": keys}).scalar_one() == 1
+            return int(conn.execute(prepared).scalar_one())
+
+    try:
+        with bulk_writes(engine):
+            assert prepared_after_six_lookups() == 0
+        assert prepared_after_six_lookups() >= 1
     finally:
         engine.dispose()
