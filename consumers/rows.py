@@ -362,6 +362,13 @@ class TableRows:
         columns = [self.table.c[n] for n in self.key_names]
         if len(keys) == 1:
             return and_(*(c == v for c, v in zip(columns, keys[0], strict=True)))
+        # Keys that differ in one column only (a projection's applied ids: its name, then cases)
+        # are that column's list: a row-value list is compared row by row on PostgreSQL.
+        varying = [i for i in range(len(columns)) if len({k[i] for k in keys}) > 1]
+        if len(varying) == 1:
+            (i,) = varying
+            same = (c == v for j, (c, v) in enumerate(zip(columns, keys[0], strict=True)) if j != i)
+            return and_(*same, columns[i].in_([k[i] for k in keys]))
         try:
             return tuple_(*columns).in_(keys)
         except NotImplementedError:  # pragma: no cover - every shipped engine has row values

@@ -152,6 +152,28 @@ def test_a_group_is_read_whole_and_kept_complete_in_memory(engine: Engine) -> No
     ]
 
 
+def test_keys_of_several_columns_are_read_ahead_in_one_query(engine: Engine) -> None:
+    """Keys that differ in one column only (the applied ids: one projection, many cases) are read
+    as that column's list; keys that differ in more as row values. Either way, exactly the rows
+    asked for, and what is not there is remembered absent."""
+    write_members(engine, "c2", "c3")
+    rows = TableRows(members)
+    queries: list[str] = []
+    opener = ("csr.palilula", "opener")
+    with engine.connect() as conn:
+        rows.conn = counting(conn, queries)
+        rows.prefetch([("c2", *opener), ("c3", *opener), ("c4", *opener)])  # cases vary
+        recipient = ("c1", "ngo.azc", "referral_recipient")
+        rows.prefetch([("c1", "csr.lazarevac", "opener"), recipient, ("c2", "ngo.azc", "court")])
+        assert len(queries) == 2
+        assert rows.get(("c2", *opener)) is not None and rows.get(("c3", *opener)) is not None
+        assert rows.get(("c4", *opener)) is None
+        assert rows.get(("c1", "csr.lazarevac", "opener")) is not None
+        assert rows.get(recipient) is not None
+        assert rows.get(("c2", "ngo.azc", "court")) is None
+        assert len(queries) == 2
+
+
 def test_ageing_keeps_what_was_used_since_and_forgets_the_rest_at_the_next(
     engine: Engine,
 ) -> None:
