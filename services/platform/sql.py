@@ -155,7 +155,8 @@ def _on_checkout(
     checkout: Callable[[Any, Any, Any], None],
     checkin: Callable[[Any, Any], None],
 ) -> Iterator[None]:
-
+    """``checkout`` for each connection taken from ``engine``'s pool while the block runs,
+    ``checkin`` for each one given back."""
     event.listen(engine, "checkout", checkout)
     event.listen(engine, "checkin", checkin)
     try:
