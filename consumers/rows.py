@@ -115,13 +115,10 @@ class TableRows:
             self._revive_group(column, key if self._single else key[position])
         slot = self._slots.get(key) or self._old_slots.pop(key, None)
         if slot is not None and key not in self._slots:
-            self._slots[key] = slot
+            self._hold(key, slot)
             if slot.row is not None:
                 for column in self.groups:
-                    value = slot.row[column]
-                    if value in self._old_loaded[column]:
-                        self._revive_group(column, value)  # the whole group, as it was read
-                    self._members[column].setdefault(value, set()).add(key)
+                    self._revive_group(column, slot.row[column])  # whole, as it was read
         return slot
 
     def _revive_group(self, column: str, value: Any) -> bool:
@@ -132,12 +129,16 @@ class TableRows:
         for key in self._old_members[column].pop(value, ()):
             slot = self._old_slots.pop(key, None)
             if slot is not None and key not in self._slots:
-                self._slots[key] = slot
-                if slot.row is not None:
-                    for group in self.groups:
-                        self._members[group].setdefault(slot.row[group], set()).add(key)
+                self._hold(key, slot)
         self._loaded[column].add(value)
         return True
+
+    def _hold(self, key: Key, slot: _Slot) -> None:
+        """Keep ``slot`` in memory under ``key``, its row a member of its groups."""
+        self._slots[key] = slot
+        if slot.row is not None:
+            for column, members in self._members.items():
+                members.setdefault(slot.row[column], set()).add(key)
 
     def __len__(self) -> int:
         return len(self._slots)
@@ -334,9 +335,7 @@ class TableRows:
     def _remember(self, row: Row) -> _Slot:
         key = self.key_of(row)
         slot = _Slot(row, True)
-        self._slots[key] = slot
-        for column, members in self._members.items():
-            members.setdefault(row[column], set()).add(key)
+        self._hold(key, slot)
         return slot
 
     def _query(self, statement: Any, params: dict[str, Any] | None = None) -> list[Row]:
