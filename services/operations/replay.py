@@ -33,8 +33,9 @@ from services.platform.memory import peak_proportional_mb, peak_rss_mb, proporti
 from services.platform.settings import Settings
 from services.platform.sql import reader_indexes
 
-# What every rebuild process needs, imported by the fork server before it forks any of them.
-PRELOADED = ("services.operations.replay",)
+# What every rebuild process needs, imported by the fork server before it forks any of them;
+# then the objects made so far are frozen, so that its processes keep sharing their pages.
+PRELOADED = ("services.operations.replay", "services.operations.frozen_imports")
 
 
 @dataclass(frozen=True)

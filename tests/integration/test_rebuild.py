@@ -10,6 +10,8 @@ bytes that do not decode, and an event a projection cannot apply.
 from __future__ import annotations
 
 import dataclasses
+import gc
+import multiprocessing
 import uuid
 from pathlib import Path
 from typing import Any
@@ -27,7 +29,7 @@ from schemas.topics import CASE_EVENTS
 from services.bench.sample_events import EventSet
 from services.bench.workspace import append_case_log
 from services.bootstrap import Platform
-from services.operations.replay import ShareDone, rebuild, shares_of
+from services.operations.replay import ShareDone, _process_context, rebuild, shares_of
 from services.platform.memory import proportional_mb
 from services.platform.settings import Settings
 from tests.support.brokers import TEST_SESSION_TIMEOUT_MS, postgres_available, postgres_schema
@@ -177,6 +179,39 @@ def test_rebuild_processes_share_the_imports_of_their_fork_server(
     assert all(d.parent_pss_mb > 0 for d in done)
     together = sum(d.peak_pss_mb for d in done) + done[0].parent_pss_mb
     assert together < sum(d.peak_rss_mb for d in done)
+
+
+def _private_dirty_mb() -> float:
+    with open("/proc/self/smaps_rollup") as rollup:
+        for line in rollup:
+            if line.startswith("Private_Dirty:"):
+                return int(line.split()[1]) / 1024
+    raise AssertionError("no Private_Dirty in smaps_rollup")
+
+
+def _collect_everything(answers: multiprocessing.Queue[tuple[int, float]]) -> None:
+    """In a rebuild process: what a full collection copies of the fork server's pages."""
+    before = _private_dirty_mb()
+    gc.collect()
+    answers.put((gc.get_freeze_count(), _private_dirty_mb() - before))
+
+
+def test_a_full_collection_in_a_rebuild_process_leaves_the_imports_shared() -> None:
+    """A long rebuild runs full collections; one that examined the imports' objects would copy
+    their pages into each process (about 30 MB each here). The fork server freezes them."""
+    if proportional_mb() is None:
+        pytest.skip("the kernel reports no memory map here (/proc/self/smaps_rollup)")
+    context = _process_context()
+    if context.get_start_method() != "forkserver":
+        pytest.skip("no fork server on this platform: each process imports for itself")
+    answers = context.Queue()
+    process = context.Process(target=_collect_everything, args=(answers,))
+    process.start()
+    frozen, copied_mb = answers.get(timeout=60)
+    process.join(10)
+
+    assert frozen > 10_000  # the objects of the rebuild's imports
+    assert copied_mb < 8
 
 
 @pytest.mark.parametrize("rows_in_memory", [25_000, 40])
