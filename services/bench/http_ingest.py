@@ -25,7 +25,7 @@ from services.bench.brokers import free_port
 from services.bench.sample_events import bench_events
 from services.bench.workspace import Workspace, platform_of
 
-SENDERS = 8  # connections kept open between requests
+KEPT_CONNECTIONS = 8  # open between requests; more are opened while these are busy
 
 
 @dataclass
@@ -95,7 +95,7 @@ def measure_http_ingest(
         try:
             base = f"http://127.0.0.1:{port}"
             _wait_healthy(base, server)
-            return _offer(bus, base, tokens, bodies, rate)
+            return asyncio.run(_offer(bus, base, tokens, bodies, rate))
         finally:
             server.terminate()
             try:
@@ -132,17 +132,7 @@ def _wait_healthy(base: str, server: subprocess.Popen[bytes], timeout: float = 6
     raise TimeoutError(f"povezimo serve not healthy at {base} after {timeout}s")
 
 
-def _offer(
-    bus: str,
-    base: str,
-    tokens: dict[str, str],
-    bodies: list[tuple[str, dict[str, Any]]],
-    rate: float,
-) -> HttpIngestResult:
-    return asyncio.run(_offer_on_schedule(bus, base, tokens, bodies, rate))
-
-
-async def _offer_on_schedule(
+async def _offer(
     bus: str,
     base: str,
     tokens: dict[str, str],
@@ -155,7 +145,7 @@ async def _offer_on_schedule(
     answers taking 127 ms, at most 63 a second were offered of the 100 asked for)."""
     latencies: list[float] = []
     statuses: dict[int, int] = {}
-    limits = httpx.Limits(max_connections=None, max_keepalive_connections=SENDERS)
+    limits = httpx.Limits(max_connections=None, max_keepalive_connections=KEPT_CONNECTIONS)
     async with httpx.AsyncClient(base_url=base, timeout=30.0, limits=limits) as client:
         start = time.perf_counter() + 0.5
 
