@@ -38,10 +38,16 @@ def proportional_mb(pid: int | str = "self") -> float | None:
     """PSS of a process: its resident pages, each shared by n processes counted 1/n. Added up
     over processes it is what they hold together (an RSS counts a shared page in each);
     None where the kernel does not say (not Linux, or the process is gone)."""
+    return memory_map_mb("Pss", pid)
+
+
+def memory_map_mb(field: str, pid: int | str = "self") -> float | None:
+    """One total of a process's memory map (``Pss``, ``Private_Dirty``, …) as the kernel sums it
+    in ``/proc/PID/smaps_rollup``; None where it does not say."""
     try:
         with open(f"/proc/{pid}/smaps_rollup") as rollup:
             for line in rollup:
-                if line.startswith("Pss:"):
+                if line.startswith(f"{field}:"):
                     return int(line.split()[1]) / 1024
     except OSError:
         pass

@@ -30,7 +30,7 @@ from services.bench.sample_events import EventSet
 from services.bench.workspace import append_case_log
 from services.bootstrap import Platform
 from services.operations.replay import ShareDone, _process_context, rebuild, shares_of
-from services.platform.memory import proportional_mb
+from services.platform.memory import memory_map_mb, proportional_mb
 from services.platform.settings import Settings
 from tests.support.brokers import TEST_SESSION_TIMEOUT_MS, postgres_available, postgres_schema
 from tests.support.checksums import checksums
@@ -182,11 +182,9 @@ def test_rebuild_processes_share_the_imports_of_their_fork_server(
 
 
 def _private_dirty_mb() -> float:
-    with open("/proc/self/smaps_rollup") as rollup:
-        for line in rollup:
-            if line.startswith("Private_Dirty:"):
-                return int(line.split()[1]) / 1024
-    raise AssertionError("no Private_Dirty in smaps_rollup")
+    found = memory_map_mb("Private_Dirty")
+    assert found is not None, "no Private_Dirty in /proc/self/smaps_rollup"
+    return found
 
 
 def _collect_everything(answers: multiprocessing.Queue[tuple[int, float]]) -> None:
