@@ -27,7 +27,7 @@ from consumers.runner import (
     record_failure,
 )
 from schemas import Codec, DecodeError
-from schemas.codec import Decoded
+from schemas.codec import Decoded, canonical_uuid_text
 from schemas.institutions import PROGRAMME_EVENTS, InstitutionRegistry
 from schemas.topics import CASE_EVENTS
 from services.bus import Record
@@ -96,7 +96,7 @@ def as_uuid(value: Any) -> str:
     """UUIDs are stored as their canonical text in every table."""
     if isinstance(value, uuid.UUID):
         return str(value)  # what the decoder gives: canonical already
-    return str(uuid.UUID(str(value)))
+    return canonical_uuid_text(str(value))  # a rebuild decodes them as text
 
 
 class DecodeMemo:

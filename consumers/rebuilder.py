@@ -173,7 +173,9 @@ class Rebuilder:
         decode = self.codec.decode
         for record in records:
             try:
-                decoded = decode(record.value or b"")
+                # Ids as text: projections store nothing else, and making a ``uuid.UUID`` to
+                # turn it back into text cost a fifth of decoding (60 k events of the bench).
+                decoded = decode(record.value or b"", uuids_as_text=True)
             except DecodeError as error:
                 if pending is not None:
                     pending.undecodable.append((record, error))

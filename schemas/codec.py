@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import struct
 import threading
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastavro import schemaless_reader, schemaless_writer
+from fastavro.read import LOGICAL_READERS
 from fastavro.schema import parse_schema
 
 from schemas.catalogue import Catalogue, EventSchema, catalogue, full_name, schema_fingerprint
@@ -27,6 +30,24 @@ FRAME = struct.Struct(">bI")
 # An event header is ids, a type, times and short codes: a few hundred bytes. A header longer
 # than this is not one the exchange reads.
 _HEADER_BYTES_AT_MOST = 16 * 1024
+
+# A uuid read as its canonical text rather than a ``uuid.UUID``: what every table stores, so a
+# reader that only stores ids (a rebuild) makes no object to turn back into text. Registered
+# under a name of our own (fastavro's documented way to add a logical type), so ``uuid`` itself
+# reads as fastavro reads it for everyone else.
+_UUID_AS_TEXT = "povezimo-uuid-text"
+_CANONICAL_UUID = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+).fullmatch
+
+
+def canonical_uuid_text(text: str, *_schemas: Any) -> str:
+    """``text`` as ``str(uuid.UUID(text))`` gives it: lower case with hyphens (ValueError if
+    it is no uuid), without making the object when it is canonical already."""
+    return text if _CANONICAL_UUID(text) else str(uuid.UUID(text))
+
+
+LOGICAL_READERS[f"string-{_UUID_AS_TEXT}"] = canonical_uuid_text
 
 
 class DecodeError(ValueError):
@@ -55,13 +76,37 @@ class Decoded:
     record: dict[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Writer:
     """A schema read from the registry, parsed once, with the reader schema to resolve it to."""
 
     event: EventSchema | None
     parsed: Any
     reader: Any
+    source: dict[str, Any]  # the schema as the registry gave it
+    # The same pair reading uuids as text, parsed the first time it is asked for.
+    as_text: tuple[Any, Any] | None = field(default=None, repr=False)
+
+    def uuids_as_text(self) -> tuple[Any, Any]:
+        if self.as_text is None:
+            parsed = parse_schema(_with_text_uuids(self.source), named_schemas={})
+            reader = None
+            if self.reader is not None and self.event is not None:
+                reader = parse_schema(_with_text_uuids(self.event.schema), named_schemas={})
+            self.as_text = (parsed, reader)
+        return self.as_text
+
+
+def _with_text_uuids(schema: Any) -> Any:
+    """A copy of ``schema`` whose uuid strings read as canonical text (``canonical_uuid_text``)."""
+    if isinstance(schema, list):
+        return [_with_text_uuids(branch) for branch in schema]
+    if not isinstance(schema, dict):
+        return schema
+    copy = {name: _with_text_uuids(value) for name, value in schema.items()}
+    if copy.get("logicalType") == "uuid" and copy.get("type") == "string":
+        copy["logicalType"] = _UUID_AS_TEXT
+    return copy
 
 
 def frame(schema_id: int, payload: bytes) -> bytes:
@@ -106,7 +151,7 @@ class Codec:
             found = self.registry.register(event.subject, event.schema)
             with self._lock:
                 self._ids[event_type] = found
-                self._writers.setdefault(found, _Writer(event, event.parsed, None))
+                self._writers.setdefault(found, _Writer(event, event.parsed, None, event.schema))
         return found
 
     def encode(self, event_type: str, record: dict[str, Any]) -> bytes:
@@ -143,14 +188,17 @@ class Codec:
                 pass
         return self.encode(event_type, model.to_avro())
 
-    def decode(self, data: bytes) -> Decoded:
+    def decode(self, data: bytes, *, uuids_as_text: bool = False) -> Decoded:
+        """The event in ``data``; with ``uuids_as_text`` its uuids come as canonical text (what
+        ``str`` of the ``uuid.UUID`` gives) instead of objects."""
         schema_id, payload = unframe(data)
         writer = self._writer(schema_id)
         if writer.event is None:
             raise DecodeError("not_an_event", "schema is not a record of the catalogue", schema_id)
+        parsed, reader = writer.uuids_as_text() if uuids_as_text else (writer.parsed, writer.reader)
         buffer = io.BytesIO(payload)
         try:
-            record = schemaless_reader(buffer, writer.parsed, writer.reader)
+            record = schemaless_reader(buffer, parsed, reader)
         except Exception as error:
             raise DecodeError(
                 "schema_mismatch",
@@ -212,6 +260,6 @@ class Codec:
         name = full_name(schema.get("name", ""), schema.get("namespace"))
         event = self.catalogue.by_full_name(name)
         if event is None:
-            return _Writer(None, parsed, None)
+            return _Writer(None, parsed, None, schema)
         same = event.fingerprint == schema_fingerprint(schema)
-        return _Writer(event, parsed, None if same else event.parsed)
+        return _Writer(event, parsed, None if same else event.parsed, schema)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import struct
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -111,3 +113,69 @@ def test_an_event_written_under_an_older_schema_decodes_into_the_current_shape(
     decoded = codec.decode(b"\x00" + struct.pack(">I", old_id) + buffer.getvalue())
     assert decoded.event_type == "CaseClosed"
     assert decoded.record["final_risk_level"] is None
+
+
+def _uuids_to_text(value: Any) -> Any:
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, dict):
+        return {name: _uuids_to_text(item) for name, item in value.items()}
+    if isinstance(value, list):
+        return [_uuids_to_text(item) for item in value]
+    return value
+
+
+@given(data=st.data())
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_uuids_decoded_as_text_are_the_text_of_the_uuids_decoded_as_objects(
+    codec: Codec, data: st.DataObject
+) -> None:
+    event = data.draw(st.sampled_from(list(catalogue())))
+    encoded = codec.encode(event.name, data.draw(event_datum(event)))
+    as_objects = codec.decode(encoded).record
+    assert codec.decode(encoded, uuids_as_text=True).record == _uuids_to_text(as_objects)
+
+
+def test_uuids_as_text_hold_under_an_older_writer_schema(
+    codec: Codec, record: dict[str, Any]
+) -> None:
+    older = dict(CLOSED.schema)
+    older["fields"] = [f for f in CLOSED.schema["fields"] if f["name"] != "final_risk_level"]
+    old_id = codec.registry.register("old-shape-uuid-test", older)
+    buffer = io.BytesIO()
+    old_record = {k: v for k, v in record.items() if k != "final_risk_level"}
+    schemaless_writer(buffer, parse_schema(older, named_schemas={}), old_record)
+    data = b"\x00" + struct.pack(">I", old_id) + buffer.getvalue()
+    decoded = codec.decode(data, uuids_as_text=True).record
+    assert decoded["header"]["case_id"] == str(record["header"]["case_id"])
+    assert decoded == _uuids_to_text(codec.decode(data).record)
+
+
+def _with_case_id_text(codec: Codec, record: dict[str, Any], case_id: str) -> bytes:
+    """``record`` framed under its registered id, its case id written as this very text (as a
+    producer of our own schema but not our writer may write it)."""
+    plain = json.loads(json.dumps(CLOSED.schema).replace('"logicalType": "uuid"', '"x": 0'))
+    buffer = io.BytesIO()
+    text_record = _uuids_to_text(record)
+    text_record["header"]["case_id"] = case_id
+    schemaless_writer(buffer, parse_schema(plain, named_schemas={}), text_record)
+    return b"\x00" + struct.pack(">I", codec.schema_id("CaseClosed")) + buffer.getvalue()
+
+
+def test_a_uuid_in_another_spelling_decodes_to_the_canonical_text(
+    codec: Codec, record: dict[str, Any]
+) -> None:
+    case_id = uuid.uuid4()
+    data = _with_case_id_text(codec, record, "{" + str(case_id).upper() + "}")
+    assert codec.decode(data, uuids_as_text=True).record["header"]["case_id"] == str(case_id)
+    assert codec.decode(data).record["header"]["case_id"] == case_id
+
+
+def test_text_that_is_no_uuid_is_refused_in_either_mode(
+    codec: Codec, record: dict[str, Any]
+) -> None:
+    data = _with_case_id_text(codec, record, "not-a-uuid")
+    for as_text in (False, True):
+        with pytest.raises(DecodeError) as refused:
+            codec.decode(data, uuids_as_text=as_text)
+        assert refused.value.code == "schema_mismatch"
