@@ -100,17 +100,21 @@ def test_a_record_that_does_not_fit_its_schema_is_an_encode_error(
         codec.encode("CaseClosed", {**record, "unexpected": 1})
 
 
-def test_an_event_written_under_an_older_schema_decodes_into_the_current_shape(
-    codec: Codec, record: dict[str, Any]
-) -> None:
+def _under_an_older_schema(codec: Codec, record: dict[str, Any]) -> bytes:
+    """``record`` written under a registered older CaseClosed (no final risk level), framed."""
     older = dict(CLOSED.schema)
     older["fields"] = [f for f in CLOSED.schema["fields"] if f["name"] != "final_risk_level"]
     old_id = codec.registry.register("old-shape-test", older)
-
     buffer = io.BytesIO()
     old_record = {k: v for k, v in record.items() if k != "final_risk_level"}
     schemaless_writer(buffer, parse_schema(older, named_schemas={}), old_record)
-    decoded = codec.decode(b"\x00" + struct.pack(">I", old_id) + buffer.getvalue())
+    return b"\x00" + struct.pack(">I", old_id) + buffer.getvalue()
+
+
+def test_an_event_written_under_an_older_schema_decodes_into_the_current_shape(
+    codec: Codec, record: dict[str, Any]
+) -> None:
+    decoded = codec.decode(_under_an_older_schema(codec, record))
     assert decoded.event_type == "CaseClosed"
     assert decoded.record["final_risk_level"] is None
 
@@ -139,13 +143,7 @@ def test_uuids_decoded_as_text_are_the_text_of_the_uuids_decoded_as_objects(
 def test_uuids_as_text_hold_under_an_older_writer_schema(
     codec: Codec, record: dict[str, Any]
 ) -> None:
-    older = dict(CLOSED.schema)
-    older["fields"] = [f for f in CLOSED.schema["fields"] if f["name"] != "final_risk_level"]
-    old_id = codec.registry.register("old-shape-uuid-test", older)
-    buffer = io.BytesIO()
-    old_record = {k: v for k, v in record.items() if k != "final_risk_level"}
-    schemaless_writer(buffer, parse_schema(older, named_schemas={}), old_record)
-    data = b"\x00" + struct.pack(">I", old_id) + buffer.getvalue()
+    data = _under_an_older_schema(codec, record)
     decoded = codec.decode(data, uuids_as_text=True).record
     assert decoded["header"]["case_id"] == str(record["header"]["case_id"])
     assert decoded == _uuids_to_text(codec.decode(data).record)
