@@ -195,7 +195,10 @@ class Codec:
         writer = self._writer(schema_id)
         if writer.event is None:
             raise DecodeError("not_an_event", "schema is not a record of the catalogue", schema_id)
-        parsed, reader = writer.uuids_as_text() if uuids_as_text else (writer.parsed, writer.reader)
+        if uuids_as_text:
+            parsed, reader = writer.uuids_as_text()
+        else:  # the live path: no tuple made per record
+            parsed, reader = writer.parsed, writer.reader
         buffer = io.BytesIO(payload)
         try:
             record = schemaless_reader(buffer, parsed, reader)
