@@ -29,6 +29,11 @@ class LooseFile(PermissionError):
             f"alone with `chmod 600 {path}` (or `chmod -R go-rwx {path.parent}`) and start again"
         )
 
+    def __reduce__(self) -> tuple[type[LooseFile], tuple[Path, int]]:
+        # Raised in a child process (a rebuild, a benchmark), it crosses back pickled: pickle's
+        # default rebuilds an exception from its message alone, and ours takes path and mode.
+        return LooseFile, (self.path, self.mode)
+
 
 def owner_only_process() -> None:
     """Everything this process creates from now on is its owner's alone (and its children's)."""
