@@ -41,8 +41,11 @@ CHUNK_EVENTS = 5_000  # decoded and applied in memory at a time (then the decode
 # 20,000 per write 2.5 KB). Only the records are held until then, to redo a write that fails.
 WRITE_EVENTS = 20_000
 # Per projection: past this many rows (after a write) its rows are aged: those a case used since
-# the last ageing stay, the others go at the next (``TableRows.age``).
-ROWS_IN_MEMORY = 25_000
+# the last ageing stay, the others go at the next (``TableRows.age``). Cases come back within a
+# few writes or not for long: at 1 M events, 10,000 kept the time of 25,000 on SQLite and on
+# PostgreSQL with a fifth less memory in all three processes (5,000 cost PostgreSQL's re-reads
+# 3-7 %, and saved little more; run AE in docs/performance.md).
+ROWS_IN_MEMORY = 10_000
 COLLECT_EVERY = 100_000  # events between two collections of garbage (see ``run``)
 
 
