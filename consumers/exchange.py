@@ -59,6 +59,7 @@ from schemas.topics import (
     submitter_of,
 )
 from services.bus import Headers, Record
+from services.platform.errors import KeepsItsParts
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ class SealedCheck(Protocol):
 Decoded = tuple[int, str, dict[str, Any]]  # schema id, event type, the event (or its header)
 
 
-class Rejected(Exception):
+class Rejected(KeepsItsParts, Exception):
     """A submission the exchange refuses; ``code`` is machine-readable. ``known`` is what could
     still be read of a submission refused before it was decoded whole (its header)."""
 

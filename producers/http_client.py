@@ -20,6 +20,7 @@ from pydantic_core import to_jsonable_python
 
 from producers.event_builder import new_event
 from schemas.models import EventModel
+from services.platform.errors import KeepsItsParts
 from services.platform.vault import PersonalData
 
 Direction = Literal["received", "sent"]
@@ -27,7 +28,7 @@ Direction = Literal["received", "sent"]
 _SEALED_BY_THE_PLATFORM = {"key_id": "-", "nonce": b"", "ciphertext": b""}
 
 
-class ApiRefused(Exception):
+class ApiRefused(KeepsItsParts, Exception):
     """A 4xx or 5xx answer: ``code`` says why, ``problems`` where (for an invalid event)."""
 
     def __init__(self, status: int, code: str, message: str, problems: list[Any]) -> None:

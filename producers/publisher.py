@@ -45,6 +45,7 @@ from schemas import Codec
 from schemas.models import EventModel, model_for
 from schemas.topics import submissions_topic
 from services.bus import Bus, BusError
+from services.platform.errors import KeepsItsParts
 from services.platform.migrations import upgrade as migrate
 from services.platform.sql import Bytes, given_or_own
 
@@ -68,7 +69,7 @@ outbox_table = Table(
 )
 
 
-class InvalidEvent(ValueError):
+class InvalidEvent(KeepsItsParts, ValueError):
     """The event does not match its schema; ``errors`` says where (pydantic's list)."""
 
     def __init__(self, event_type: str, errors: list[Any]) -> None:

@@ -30,6 +30,7 @@ from producers.event_builder import new_event, new_header
 from producers.identities import jmbg_is_valid
 from schemas.catalogue import catalogue
 from schemas.models import EventModel
+from services.platform.errors import KeepsItsParts
 from services.platform.vault import KeyVault, PersonalData, sealed_off
 
 COLUMNS = (
@@ -141,7 +142,7 @@ def register_events(
     return result
 
 
-class RowError(Exception):
+class RowError(KeepsItsParts, Exception):
     def __init__(self, reasons: list[str]) -> None:
         super().__init__("; ".join(reasons))
         self.reasons = reasons

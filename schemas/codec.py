@@ -24,6 +24,7 @@ from fastavro.schema import parse_schema
 from schemas.catalogue import Catalogue, EventSchema, catalogue, full_name, schema_fingerprint
 from schemas.registry.port import SchemaNotFound, SchemaRegistry
 from schemas.writer import Writer, compile_writer
+from services.platform.errors import KeepsItsParts
 
 MAGIC = 0
 FRAME = struct.Struct(">bI")
@@ -50,7 +51,7 @@ def canonical_uuid_text(text: str, *_schemas: Any) -> str:
 LOGICAL_READERS[f"string-{_UUID_AS_TEXT}"] = canonical_uuid_text
 
 
-class DecodeError(ValueError):
+class DecodeError(KeepsItsParts, ValueError):
     """Bytes that are not an event we can read. ``code`` is machine-readable."""
 
     def __init__(self, code: str, reason: str, schema_id: int | None = None) -> None:
@@ -60,7 +61,7 @@ class DecodeError(ValueError):
         super().__init__(f"{code}: {reason}")
 
 
-class EncodeError(ValueError):
+class EncodeError(KeepsItsParts, ValueError):
     """A record that does not fit its event schema."""
 
     def __init__(self, event_type: str, reason: str) -> None:

@@ -15,11 +15,12 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 from schemas.catalogue import canonical_json
 from schemas.registry.compatibility import Compatibility, CompatibilityResult
+from services.platform.errors import KeepsItsParts
 
 Scope = Literal["subject", "version"]
 
 
-class RegistryError(RuntimeError):
+class RegistryError(KeepsItsParts, RuntimeError):
     """The registry could not answer (unreachable, or an error of its own)."""
 
 

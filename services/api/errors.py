@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from consumers.runner import is_outage
+from services.platform.errors import KeepsItsParts
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ class ErrorBody(BaseModel):
     problems: list[Problem] | None = None
 
 
-class ApiError(Exception):
+class ApiError(KeepsItsParts, Exception):
     """An answer other than success, with its HTTP status and machine-readable code."""
 
     def __init__(

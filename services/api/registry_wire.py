@@ -22,6 +22,7 @@ from schemas.registry.wire import (
     SCHEMA_NOT_FOUND,
     error_code,
 )
+from services.platform.errors import KeepsItsParts
 
 MAX_ID = 2**31 - 1  # Confluent ids and versions are int32: anything else was never issued
 VERSION = re.compile(r"-?[0-9]{1,10}")  # ASCII digits only: "²".isdigit() is True too
@@ -34,7 +35,7 @@ class RegistryJSON(JSONResponse):
     media_type = CONTENT_TYPE
 
 
-class RegistryProblem(Exception):
+class RegistryProblem(KeepsItsParts, Exception):
     """An error in Confluent's shape: HTTP status plus its own ``error_code``."""
 
     def __init__(

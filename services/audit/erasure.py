@@ -23,11 +23,12 @@ from schemas.institutions import PLATFORM_INSTITUTION
 from schemas.topics import PLATFORM_SUBMISSIONS
 from services.audit.identify import cases_of_subject, sealed_registration, symbols
 from services.bootstrap import Platform
+from services.platform.errors import KeepsItsParts
 
 _TOMBSTONE_IDS = uuid.UUID("9f4b7a52-1c3e-4f0a-8d6b-3e2a1c5f7b90")
 
 
-class ErasureRefused(Exception):
+class ErasureRefused(KeepsItsParts, Exception):
     def __init__(self, code: str, reason: str) -> None:
         super().__init__(f"{code}: {reason}")
         self.code = code

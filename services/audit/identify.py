@@ -24,6 +24,7 @@ from schemas.institutions import PLATFORM_INSTITUTION
 from schemas.topics import ACCESS_LOG, EVENT_TYPE, TOKEN_ID
 from services.audit.point_in_time import access_summary, archived
 from services.bootstrap import Platform
+from services.platform.errors import KeepsItsParts
 from services.platform.vault import PersonalData
 
 # The strongest participation decides the basis an access record names.
@@ -34,7 +35,7 @@ _BASIS_BY_ROLE = (
 )
 
 
-class AccessRefused(Exception):
+class AccessRefused(KeepsItsParts, Exception):
     """A read the platform refuses; ``code`` is machine-readable."""
 
     def __init__(self, code: str, reason: str) -> None:

@@ -8,13 +8,14 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from consumers.indicators import FUNNELS, INDICATORS, Indicator
+from services.platform.errors import KeepsItsParts
 
 TOTAL = "*"
 PERIODS = ("month", "quarter", "year")
 ALIASES = {"area": "municipality", "pool": "municipality"}
 
 
-class ReleaseError(ValueError):
+class ReleaseError(KeepsItsParts, ValueError):
     """A release asked for something that does not exist; ``code`` says what."""
 
     def __init__(self, code: str, reason: str) -> None:

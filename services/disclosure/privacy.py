@@ -30,6 +30,8 @@ from sqlalchemy import (
     select,
 )
 
+from services.platform.errors import KeepsItsParts
+
 metadata = MetaData()
 ledger = Table(
     "agg_privacy_ledger",
@@ -42,7 +44,7 @@ ledger = Table(
 )
 
 
-class BudgetExhausted(Exception):
+class BudgetExhausted(KeepsItsParts, Exception):
     """The privacy budget does not cover the release asked for."""
 
     code = "privacy_budget_exhausted"

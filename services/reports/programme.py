@@ -23,6 +23,7 @@ from consumers.programme_queries import (
     services_established,
 )
 from services.disclosure.release import TOTAL, Caller, Release, ReleaseRequest, release
+from services.platform.errors import KeepsItsParts
 from services.reports.figures import (
     activity_figures,
     agreement_figures,
@@ -38,7 +39,7 @@ CASE_INDICATORS = ("reported_cases", "referrals_sent", "urgent_measure_rate", "p
 """What is reported beside the programme's work: cases, referrals, urgent measures and plans."""
 
 
-class ReportError(ValueError):
+class ReportError(KeepsItsParts, ValueError):
     """A report asked for something that cannot be; ``code`` says what."""
 
     def __init__(self, code: str, reason: str) -> None:
