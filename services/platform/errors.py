@@ -24,6 +24,7 @@ class KeepsItsParts:
         error._made_with = (args, kwargs)
         return error
 
-    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...], dict[str, Any]]:
         args, kwargs = self._made_with
-        return (functools.partial(type(self), **kwargs) if kwargs else type(self)), args
+        remake = functools.partial(type(self), **kwargs) if kwargs else type(self)
+        return remake, args, vars(self)  # and what was set on it since (notes, for one)

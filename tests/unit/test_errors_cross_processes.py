@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from schemas.codec import DecodeError
+
 PACKAGES = ("services", "consumers", "schemas", "producers")
 # Parts to build each error whose constructor wants more than text (by qualified name).
 PARTS: dict[str, tuple[Any, ...]] = {
@@ -69,6 +71,13 @@ def test_an_error_of_ours_comes_back_from_pickle_whole(error_type: type[BaseExce
     assert type(copy) is error_type
     assert str(copy) == str(error)
     assert _state(copy) == _state(error)
+
+
+def test_what_was_set_on_an_error_after_it_was_made_comes_back_too() -> None:
+    error = DecodeError("schema_mismatch", "field x is missing", schema_id=7)
+    error.add_note("while rebuilding partition 2")
+    copy = pickle.loads(pickle.dumps(error))
+    assert copy.schema_id == 7 and copy.__notes__ == ["while rebuilding partition 2"]
 
 
 def test_every_package_was_searched() -> None:
