@@ -32,6 +32,7 @@ class LooseFile(PermissionError):
     def __reduce__(self) -> tuple[type[LooseFile], tuple[Path, int]]:
         # Raised in a child process (a rebuild, a benchmark), it crosses back pickled: pickle's
         # default rebuilds an exception from its message alone, and ours takes path and mode.
+        # Not ``KeepsItsParts``: OSError's constructor would read them as errno and strerror.
         return LooseFile, (self.path, self.mode)
 
 
