@@ -13,6 +13,7 @@ import os
 import stat
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 OTHERS = 0o077  # the group's and everyone else's permission bits
 _SQLITE = "sqlite:///"
@@ -29,11 +30,11 @@ class LooseFile(PermissionError):
             f"alone with `chmod 600 {path}` (or `chmod -R go-rwx {path.parent}`) and start again"
         )
 
-    def __reduce__(self) -> tuple[type[LooseFile], tuple[Path, int]]:
+    def __reduce__(self) -> tuple[type[LooseFile], tuple[Path, int], dict[str, Any]]:
         # Raised in a child process (a rebuild, a benchmark), it crosses back pickled: pickle's
         # default rebuilds an exception from its message alone, and ours takes path and mode.
         # Not ``KeepsItsParts``: OSError's constructor would read them as errno and strerror.
-        return LooseFile, (self.path, self.mode)
+        return LooseFile, (self.path, self.mode), vars(self)  # and notes, as KeepsItsParts
 
 
 def owner_only_process() -> None:
